@@ -1,0 +1,5 @@
+"""``python -m claude_top`` runs the same command line as the ``claude-top`` script."""
+
+from claude_top.cli import main
+
+raise SystemExit(main())

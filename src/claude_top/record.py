@@ -1,0 +1,56 @@
+"""The normalized shape of one Claude call, as every part of claude-top sees it.
+
+A log line can spell a call many ways (prefixes, aliases, epoch or ISO timestamps); the reader
+turns each into one ``Record``. It is a ``NamedTuple`` rather than a dataclass because the
+engine's hot path builds plain tuples of the same layout for the common case, and a tuple is the
+cheapest object Python can make; the slow path and the tests get names for the same slots.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Record(NamedTuple):
+    """One call to the Claude API, normalized."""
+
+    ts: float
+    """Event time, epoch seconds (UTC)."""
+    request_id: str
+    user_id: str
+    """Empty string when the log line has no user (the app should always log one)."""
+    feature: str
+    model: str
+    input_tokens: int
+    """Uncached input tokens (the API's ``input_tokens``)."""
+    output_tokens: int
+    cache_read_tokens: int
+    """The API's ``cache_read_input_tokens``; the article's ``cached_tokens``."""
+    cache_write_5m_tokens: int
+    cache_write_1h_tokens: int
+    latency_ms: int
+    stop_reason: str | None
+    error: str | None
+    """Error type (``RateLimitError`` ...) or None on success."""
+    error_status: int | None
+    batch: bool = False
+    ratelimit_requests_remaining: int | None = None
+    ratelimit_tokens_remaining: int | None = None
+    retry_after_s: float | None = None
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token of the request, whatever its cache category (tier rules use it)."""
+        return (
+            self.input_tokens
+            + self.cache_read_tokens
+            + self.cache_write_5m_tokens
+            + self.cache_write_1h_tokens
+        )
+
+
+# Slot numbers, for code that works on plain tuples of the same layout.
+TS, REQUEST_ID, USER, FEATURE, MODEL = 0, 1, 2, 3, 4
+INPUT, OUTPUT, CACHE_READ, CACHE_W5, CACHE_W1H = 5, 6, 7, 8, 9
+LATENCY, STOP, ERROR, STATUS, BATCH = 10, 11, 12, 13, 14
+RL_REQ, RL_TOK, RETRY_AFTER = 15, 16, 17
