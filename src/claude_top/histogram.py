@@ -1,0 +1,115 @@
+"""Latency histograms with HdrHistogram's bucket layout, cheap enough for the ingest hot path.
+
+``hdrh.HdrHistogram.record_value`` is pure Python and costs more than parsing a log line, and one
+full HDR array per (minute, feature, model) would not fit the memory budget. So the hot path only
+rounds a latency down to the lowest value of its HDR bucket (two significant figures, 1 ms .. 1 h)
+and counts it in a small dict. Percentiles walk those buckets exactly as HdrHistogram does, and
+``to_hdr`` rebuilds a real ``HdrHistogram`` when a view wants the whole distribution.
+Relative error of any percentile: below 1/128 (0.8 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+LOWEST_MS = 1
+HIGHEST_MS = 3_600_000
+SIGNIFICANT_FIGURES = 2
+SUB_BUCKET_BITS = 8
+"""2 significant figures: HDR's 256 sub-buckets, unit resolution below 256 ms."""
+
+
+def bucket_of(ms: int) -> int:
+    """The lowest value of the HDR bucket holding ``ms`` (already clamped to the range)."""
+    if ms < 256:
+        return ms
+    shift = ms.bit_length() - SUB_BUCKET_BITS
+    return ms >> shift << shift
+
+
+def highest_equivalent(low: int) -> int:
+    """The largest value that shares ``low``'s bucket, as HdrHistogram reports percentiles."""
+    if low < 256:
+        return low
+    shift = low.bit_length() - SUB_BUCKET_BITS
+    return low + (1 << shift) - 1
+
+
+def clamp(ms: int) -> int:
+    if ms < LOWEST_MS:
+        return LOWEST_MS
+    if ms > HIGHEST_MS:
+        return HIGHEST_MS
+    return ms
+
+
+def merge_into(acc: dict[int, int], other: Mapping[int, int]) -> None:
+    """Add ``other``'s bucket counts to ``acc``."""
+    get = acc.get
+    for k, v in other.items():
+        acc[k] = get(k, 0) + v
+
+
+class LatencyHistogram:
+    """Bucket counts over a window; answers percentiles the way HdrHistogram does."""
+
+    __slots__ = ("_sorted", "counts", "total")
+
+    def __init__(self, counts: Mapping[int, int] | None = None) -> None:
+        self.counts: dict[int, int] = dict(counts) if counts else {}
+        self.total = sum(self.counts.values())
+        self._sorted: list[tuple[int, int]] | None = None
+
+    @classmethod
+    def of(cls, values: Iterable[int]) -> LatencyHistogram:
+        h = cls()
+        for v in values:
+            b = bucket_of(clamp(int(v)))
+            h.counts[b] = h.counts.get(b, 0) + 1
+            h.total += 1
+        return h
+
+    def _items(self) -> list[tuple[int, int]]:
+        if self._sorted is None:
+            self._sorted = sorted(self.counts.items())
+        return self._sorted
+
+    def percentile(self, p: float) -> int | None:
+        """Nearest-rank percentile (0 < p <= 100), reported as HdrHistogram reports it."""
+        if self.total == 0:
+            return None
+        want = max(1, int(p / 100.0 * self.total + 0.5))
+        running = 0
+        for low, n in self._items():
+            running += n
+            if running >= want:
+                return highest_equivalent(low)
+        return highest_equivalent(self._items()[-1][0])
+
+    def percentiles(self, ps: Iterable[float]) -> dict[float, int | None]:
+        return {p: self.percentile(p) for p in ps}
+
+    def max(self) -> int | None:
+        return highest_equivalent(self._items()[-1][0]) if self.total else None
+
+    def min(self) -> int | None:
+        return self._items()[0][0] if self.total else None
+
+    def distribution(self, edges: list[int]) -> list[int]:
+        """Counts between consecutive ``edges`` (the last bin is open-ended), for bar charts."""
+        out = [0] * len(edges)
+        for low, n in self._items():
+            i = len(edges) - 1
+            while i > 0 and low < edges[i]:
+                i -= 1
+            out[i] += n
+        return out
+
+    def to_hdr(self) -> object:
+        """A real ``hdrh.histogram.HdrHistogram`` with the same counts (for export and detail)."""
+        from hdrh.histogram import HdrHistogram
+
+        h = HdrHistogram(LOWEST_MS, HIGHEST_MS, SIGNIFICANT_FIGURES)
+        for low, n in self._items():
+            h.record_value(low, n)
+        return h
