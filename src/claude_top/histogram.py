@@ -10,6 +10,7 @@ Relative error of any percentile: below 1/128 (0.8 %).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 LOWEST_MS = 1
@@ -75,10 +76,11 @@ class LatencyHistogram:
         return self._sorted
 
     def percentile(self, p: float) -> int | None:
-        """Nearest-rank percentile (0 < p <= 100), reported as HdrHistogram reports it."""
+        """Nearest-rank percentile (0 < p <= 100): the smallest value with at least p% of calls
+        at or below it, reported as the top of its bucket, as HdrHistogram reports values."""
         if self.total == 0:
             return None
-        want = max(1, int(p / 100.0 * self.total + 0.5))
+        want = max(1, math.ceil(p / 100.0 * self.total - 1e-9))
         running = 0
         for low, n in self._items():
             running += n
