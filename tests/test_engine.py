@@ -226,3 +226,35 @@ def test_histogram_agrees_with_hdrhistogram(values: list[int], p: int) -> None:
     assert hdr.get_total_count() == len(values)
     exact = exact_pct([clamp(v) for v in values], p)
     assert abs(h.percentile(p) - exact) <= exact / 100  # type: ignore[operator]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3 * 3600), st.sampled_from(["a", "b"]), st.booleans()),
+        min_size=1,
+        max_size=60,
+    ),
+    st.lists(st.tuples(st.integers(0, 3 * 3600), st.integers(0, 3 * 3600)), max_size=4),
+)
+def test_cached_windows_equal_fresh_merges(
+    writes: list[tuple[int, str, bool]], windows: list[tuple[int, int]]
+) -> None:
+    """Queries between batches (late lines included) answer as a fresh engine would."""
+    live = Engine(PRICES, FixedClock(T0 + 4 * 3600))
+    seen: list[bytes] = []
+    for i, (offset, feature, query_now) in enumerate(writes):
+        raw = line(T0 + offset, feature=feature, user_id=f"u{i % 3}", latency_ms=100 + i)
+        live.ingest_lines([raw])
+        seen.append(raw)
+        if not query_now:
+            continue
+        fresh = Engine(PRICES, FixedClock(T0 + 4 * 3600))
+        fresh.ingest_lines(seen)
+        for a, b in [(0, 3 * 3600 + 60), *windows]:
+            for by in ("feature", "user"):
+                got, want = live.query(T0 + a, T0 + b, by=by), fresh.query(T0 + a, T0 + b, by=by)
+                assert {k: g.calls for k, g in got.groups.items()} == {
+                    k: g.calls for k, g in want.groups.items()
+                }
+                assert got.total.latency_sum_ms == want.total.latency_sum_ms

@@ -11,6 +11,7 @@ lists are the cheapest mutable thing CPython has.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -92,16 +93,48 @@ class TieredStore:
         self.merge_row = merge_row
         self.version = 0
         """Bumped by compaction, so caches of merged windows know to start over."""
+        self.seq = 0
+        """Counts flushed ingest batches; window caches remember the seq they were built at."""
+        self.live_edge = float("-inf")
+        """Start of the newest fine bucket ever written: older buckets count as settled."""
+        self._pending_min = float("inf")
+        self._touches: deque[tuple[int, float]] = deque(maxlen=4096)
+
+    def note(self, bucket_start: float) -> None:
+        """Record that a fine bucket was written (called per bucket change, not per line)."""
+        if bucket_start < self._pending_min:
+            self._pending_min = bucket_start
+        if bucket_start > self.live_edge:
+            self.live_edge = bucket_start
+
+    def flush(self) -> None:
+        """Close an ingest batch: remember the oldest bucket it touched."""
+        if self._pending_min != float("inf"):
+            self.seq += 1
+            self._touches.append((self.seq, self._pending_min))
+            self._pending_min = float("inf")
+
+    def oldest_touch_since(self, seq: int) -> float:
+        """The oldest bucket start written after ``seq``; -inf when that is no longer known."""
+        if self._touches and self._touches[0][0] > seq + 1:
+            return float("-inf")
+        return min((m for s, m in self._touches if s > seq), default=float("inf"))
 
     def floor(self, tier: Tier, ts: float) -> int:
         if tier.width == ARCHIVE:
             return 0
         return int(ts // tier.width) * tier.width
 
-    def compact(self, ref: float) -> None:
-        """Move buckets that have aged past their tier's ``keep`` (relative to ``ref``) up a tier."""
+    def compact(self, ref: float, slack: float = 3600.0) -> None:
+        """Move buckets that have aged past their tier's ``keep`` (relative to ``ref``) up a tier.
+
+        Nothing moves until the oldest bucket is ``slack`` past its time, so a live session
+        compacts about once an hour instead of every minute (each compaction resets caches).
+        """
         for lower, upper in zip(self.tiers, self.tiers[1:], strict=False):
             limit = ref - lower.keep
+            if not lower.buckets or min(lower.buckets) + max(lower.width, 1) > limit - slack:
+                continue
             old = [b for b in lower.buckets if b + max(lower.width, 1) <= limit]
             if not old:
                 continue

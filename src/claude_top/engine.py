@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -39,10 +40,10 @@ COARSE = 900
 """15 minutes: every real time zone's midnight falls on a multiple of it."""
 
 GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
-USER_TIERS = [(MINUTE, 65 * MINUTE), (HOUR, 26 * HOUR), (B.ARCHIVE, float("inf"))]
-"""Users are many, so their rows coarsen faster: minutes for the last hour, hours for the last
-day, then one archive bucket. Per-user windows older than a day (``summary --by user --day``)
-are served by filtering at ingest instead."""
+USER_TIERS = [(HOUR, 26 * HOUR), (B.ARCHIVE, float("inf"))]
+"""Users are many (thousands), so their rows are hourly for the last day, then one archive
+bucket: per-user numbers answer "today", "24 h" and "all" (to the hour), not 5-minute windows.
+Per-user numbers for an older day (``summary --by user --day``) filter at ingest instead."""
 COMPACT_EVERY = 20_000
 """Records between compactions: keeps the fine tier bounded while history loads."""
 
@@ -116,6 +117,7 @@ class Engine:
         self._minute_cache: dict[str, int] = {}
         self._tier_thresholds: dict[str, int | None] = {}
         self._since_compact = 0
+        self._cache: dict[tuple[Any, ...], _Cached] = {}
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -123,6 +125,8 @@ class Engine:
         """Classify and aggregate a batch of raw lines."""
         with self.lock:
             self._ingest(batch.source, batch.first_lineno, batch.lines)
+            self.groups.flush()
+            self.users.flush()
             self.version += 1
             if self._since_compact >= COMPACT_EVERY:
                 self.compact()
@@ -139,18 +143,26 @@ class Engine:
 
     def _ingest(self, source: str, first_lineno: int, lines: list[bytes]) -> None:
         loads = orjson.loads
+        get12 = _GET12
         minute_cache = self._minute_cache
         gfine = self.groups.fine
         ufine = self.users.fine
         thresholds = self._tier_thresholds
         since, until = self.since, self.until
         new_group_row, new_user_row = B.new_group_row, B.new_user_row
-        newest = self.newest_ts if self.newest_ts is not None else float("-inf")
-        oldest = self.oldest_ts if self.oldest_ts is not None else float("inf")
+        newest_iso = ""  # fast-path timestamps share one format, so strings compare as times
+        oldest_iso = "~"
         fast = 0
+        skipped = 0
         slow: list[int] = []
+        last_m = last_h = -1
+        gmin = umin = float("inf")
+        gmax = umax = float("-inf")
+        bucket: dict[Any, Row] = {}
+        ubucket: dict[Any, Row] = {}
         for i, line in enumerate(lines):
-            # The fast path: only the shape the article writes, for a successful call.
+            # The fast path: only the shape the article writes, for a successful call with a
+            # UTC timestamp. Anything else -- errors included -- goes to reader.parse_line.
             try:
                 d = loads(line)
                 n = len(d)
@@ -161,19 +173,11 @@ class Engine:
                 else:
                     slow.append(i)
                     continue
-                ts = d["timestamp"]
-                feature = d["feature"]
-                model = d["model"]
-                user = d["user_id"]
-                inp = d["input_tokens"]
-                out = d["output_tokens"]
-                cr = d["cached_tokens"]
-                lat = d["latency_ms"]
-                stop = d["stop_reason"]
+                ts, rid, user, feature, model, inp, out, cr, lat, stop, err, status = get12(d)
                 if (
-                    d["error"] is not None
-                    or d["error_status"] is not None
-                    or type(d["request_id"]) is not str
+                    err is not None
+                    or status is not None
+                    or type(rid) is not str
                     or type(ts) is not str
                     or type(feature) is not str
                     or type(model) is not str
@@ -190,42 +194,56 @@ class Engine:
                     or cw5 < 0
                     or lat < 0
                     or not user
+                    or ts[-6:] != "+00:00"
                 ):
                     slow.append(i)
                     continue
                 mkey = ts[:16]
-                minute = minute_cache.get(mkey) if ts[-6:] == "+00:00" else None
+                minute = minute_cache.get(mkey)
                 if minute is None:
                     t = parse_timestamp(ts)
-                    if t is None:
+                    if t is None or ts[16] != ":":
                         slow.append(i)
                         continue
-                    if ts[-6:] == "+00:00" and ts[16] == ":":
-                        if len(minute_cache) > 50_000:
-                            minute_cache.clear()
-                        minute_cache[mkey] = int(t // 60) * 60
-                    t = float(t)
-                else:
-                    t = float(minute + int(ts[17:19]))
+                    if len(minute_cache) > 50_000:
+                        minute_cache.clear()
+                    minute = minute_cache[mkey] = int(t // 60) * 60
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
                 slow.append(i)
                 continue
-            if (since is not None and t < since) or (until is not None and t >= until):
-                self.out_of_window += 1
-                fast += 1
-                continue
-            if t > newest:
-                newest = t
-            if t < oldest:
-                oldest = t
+            fast += 1
+            if since is not None or until is not None:
+                t = parse_timestamp(ts) or 0.0
+                if (since is not None and t < since) or (until is not None and t >= until):
+                    skipped += 1
+                    continue
+            if ts > newest_iso:
+                newest_iso = ts
+            if ts < oldest_iso:
+                oldest_iso = ts
             thr = thresholds.get(model, -1)
             if thr == -1:
                 thr = thresholds[model] = self.prices.tier_threshold(model)
             variant = 2 if thr is not None and inp + cr + cw5 > thr else 0
-            mstart = int(t // 60) * 60
-            bucket = gfine.get(mstart)
-            if bucket is None:
-                bucket = gfine[mstart] = {}
+            if minute != last_m:
+                last_m = minute
+                if minute < gmin:
+                    gmin = minute
+                if minute > gmax:
+                    gmax = minute
+                bucket = gfine.get(minute)  # type: ignore[assignment]
+                if bucket is None:
+                    bucket = gfine[minute] = {}
+                hour = minute - minute % 3600
+                if hour != last_h:
+                    last_h = hour
+                    if hour < umin:
+                        umin = hour
+                    if hour > umax:
+                        umax = hour
+                    ubucket = ufine.get(hour)  # type: ignore[assignment]
+                    if ubucket is None:
+                        ubucket = ufine[hour] = {}
             key = (feature, model, variant)
             row = bucket.get(key)
             if row is None:
@@ -251,9 +269,6 @@ class Engine:
             h = row[13]
             h[lat] = h.get(lat, 0) + 1
             row[15] = None
-            ubucket = ufine.get(mstart)
-            if ubucket is None:
-                ubucket = ufine[mstart] = {}
             ukey = (user, feature, model, variant)
             urow = ubucket.get(ukey)
             if urow is None:
@@ -264,12 +279,20 @@ class Engine:
             urow[5] += cr
             urow[6] += cw5
             urow[8] = None
-            fast += 1
-        if newest != float("-inf"):
-            self.newest_ts = newest
-        if oldest != float("inf"):
-            self.oldest_ts = oldest
+        if newest_iso:
+            t = parse_timestamp(newest_iso)
+            if t is not None and (self.newest_ts is None or t > self.newest_ts):
+                self.newest_ts = t
+            t = parse_timestamp(oldest_iso)
+            if t is not None and (self.oldest_ts is None or t < self.oldest_ts):
+                self.oldest_ts = t
+        if gmax != float("-inf"):
+            self.groups.note(gmin)
+            self.groups.note(gmax)
+            self.users.note(umin)
+            self.users.note(umax)
         self.lines.records += fast
+        self.out_of_window += skipped
         self._since_compact += fast
         for i in slow:
             raw = lines[i]
@@ -301,6 +324,9 @@ class Engine:
             thr = self._tier_thresholds[model] = self.prices.tier_threshold(model)
         variant = (2 if thr is not None and r.prompt_tokens > thr else 0) | (1 if r.batch else 0)
         mstart = int(t // 60) * 60
+        hstart = mstart - mstart % HOUR
+        self.groups.note(mstart)
+        self.users.note(hstart)
         bucket = self.groups.fine.setdefault(mstart, {})
         key = (r.feature, model, variant)
         row = bucket.get(key)
@@ -344,7 +370,7 @@ class Engine:
                 q = self.recent_errors[r.feature] = deque(maxlen=ERRORS_KEPT_PER_FEATURE)
             q.append(r)
         row[B.G_COST] = None
-        ubucket = self.users.fine.setdefault(mstart, {})
+        ubucket = self.users.fine.setdefault(hstart, {})
         ukey = (r.user_id, r.feature, model, variant)
         urow = ubucket.get(ukey)
         if urow is None:
@@ -392,105 +418,123 @@ class Engine:
         by: str = "feature",
         match: str | None = None,
     ) -> Summary:
-        """Every group of ``by`` (feature, model or user) over [start, end)."""
+        """Every group of ``by`` (feature, model or user) over [start, end).
+
+        A bucket belongs to the window when its start lies in it, so windows are aligned to
+        bucket edges (a minute for recent data). ``match`` keeps rows whose feature or model
+        (and user, for ``by="user"``) contains it, case-insensitively.
+        """
         with self.lock:
             if by == "user":
-                return self._query_users(start, end, match, None)
-            return self._query_groups(start, end, by, match)
-
-    def _query_groups(
-        self, start: float | None, end: float | None, by: str, match: str | None
-    ) -> Summary:
-        idx = 0 if by == "feature" else 1
-        accs: dict[str, list[Any]] = {}
-        total = _new_acc()
-        needle = match.lower() if match else None
-        slots = (B.G_IN, B.G_CR, B.G_CW5, B.G_CW1, B.G_OUT)
-        for bstart, bucket in self.groups.buckets_in(start, end):
-            for key, row in bucket.items():
-                if (
-                    needle is not None
-                    and needle not in key[0].lower()
-                    and needle not in key[1].lower()
-                ):
-                    continue
-                cost = row[B.G_COST]
-                if cost is None:
-                    c = self._row_cost(key[1], key[2], bstart, row, slots)
-                    cost = row[B.G_COST] = c if c is not None else -1.0
-                name = key[idx]
-                acc = accs.get(name)
-                if acc is None:
-                    acc = accs[name] = _new_acc()
-                for a in (acc, total):
-                    _acc_group(a, row, cost, key[1])
-        return Summary(
-            start,
-            end,
-            by,
-            _group_stats("*", total),
-            {name: _group_stats(name, a) for name, a in accs.items()},
-        )
-
-    def _query_users(
-        self, start: float | None, end: float | None, match: str | None, feature: str | None
-    ) -> Summary:
-        accs: dict[str, list[Any]] = {}
-        total = _new_acc()
-        needle = match.lower() if match else None
-        slots = (B.U_IN, B.U_CR, B.U_CW5, B.U_CW1, B.U_OUT)
-        for bstart, bucket in self.users.buckets_in(start, end):
-            for key, row in bucket.items():
-                if feature is not None and key[1] != feature:
-                    continue
-                if needle is not None and not any(needle in k.lower() for k in key[:3]):
-                    continue
-                cost = row[B.U_COST]
-                if cost is None:
-                    c = self._row_cost(key[2], key[3], bstart, row, slots)
-                    cost = row[B.U_COST] = c if c is not None else -1.0
-                name = key[0]
-                acc = accs.get(name)
-                if acc is None:
-                    acc = accs[name] = _new_acc()
-                for a in (acc, total):
-                    _acc_user(a, row, cost, key[2])
-        return Summary(
-            start,
-            end,
-            "user",
-            _group_stats("*", total, with_latency=False),
-            {name: _group_stats(name, a, with_latency=False) for name, a in accs.items()},
-        )
+                return self._summary(_USERS_BY_USER, start, end, match, None)
+            if by == "model":
+                return self._summary(_GROUPS_BY_MODEL, start, end, match, None)
+            return self._summary(_GROUPS_BY_FEATURE, start, end, match, None)
 
     def users_of_feature(self, feature: str, start: float | None, end: float | None) -> Summary:
-        """Per-user numbers of one feature, for the feature's detail screen."""
+        """Per-user numbers of one feature (hour-aligned), for the feature's detail screen."""
         with self.lock:
-            return self._query_users(start, end, None, feature)
+            return self._summary(_USERS_BY_USER, start, end, None, feature)
 
     def models_of_feature(self, feature: str, start: float | None, end: float | None) -> Summary:
         with self.lock:
-            accs: dict[str, list[Any]] = {}
-            slots = (B.G_IN, B.G_CR, B.G_CW5, B.G_CW1, B.G_OUT)
-            total = _new_acc()
-            for bstart, bucket in self.groups.buckets_in(start, end):
-                for key, row in bucket.items():
-                    if key[0] != feature:
-                        continue
-                    cost = row[B.G_COST]
-                    if cost is None:
-                        c = self._row_cost(key[1], key[2], bstart, row, slots)
-                        cost = row[B.G_COST] = c if c is not None else -1.0
-                    acc = accs.setdefault(key[1], _new_acc())
-                    _acc_group(acc, row, cost, key[1])
-                    _acc_group(total, row, cost, key[1])
-            return Summary(
-                start,
-                end,
-                "model",
-                _group_stats(feature, total),
-                {m: _group_stats(m, a) for m, a in accs.items()},
-            )
+            return self._summary(_GROUPS_BY_MODEL, start, end, None, feature)
+
+    def _summary(
+        self,
+        spec: _Spec,
+        start: float | None,
+        end: float | None,
+        match: str | None,
+        feature: str | None,
+    ) -> Summary:
+        accs, total = self._window(spec, start, end, match.lower() if match else None, feature)
+        with_latency = spec.store_name == "groups"
+        name = feature if feature is not None else "*"
+        return Summary(
+            start,
+            end,
+            spec.by,
+            _group_stats(name, total, with_latency),
+            {n: _group_stats(n, a, with_latency) for n, a in accs.items()},
+        )
+
+    def _window(
+        self,
+        spec: _Spec,
+        start: float | None,
+        end: float | None,
+        needle: str | None,
+        feature: str | None,
+    ) -> tuple[dict[str, list[Any]], list[Any]]:
+        """Merged accumulators over a window, reusing a cached merge of its settled buckets.
+
+        Buckets older than the newest one being written are "settled": their merge is kept per
+        (view, window start) and only extended as the window's end moves, so a 4 Hz refresh
+        merges a minute of new data, not a day of old data. A batch that writes into a settled
+        bucket (late lines), or a compaction, makes the cache start over.
+        """
+        store: TieredStore = getattr(self, spec.store_name)
+        aligned = None if start is None else -(-start // MINUTE) * MINUTE
+        key = (spec.by, spec.store_name, needle, feature, aligned)
+        c = self._cache.get(key)
+        if (
+            c is None
+            or c.version != store.version
+            or (end is not None and end < c.covered)
+            or store.oldest_touch_since(c.seq) < c.covered
+        ):
+            lo = float("-inf") if start is None else start
+            c = _Cached({}, _new_acc(), lo, store.seq, store.version)
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[key] = c
+        settled = store.live_edge if end is None else min(end, store.live_edge)
+        if settled > c.covered:
+            for bstart, bucket in store.buckets_in(c.covered, settled):
+                self._fold(spec, bstart, bucket, c.accs, c.total, needle, feature, None)
+            c.covered = settled
+        c.seq = store.seq
+        accs = dict(c.accs)
+        total = _copy_acc(c.total)
+        copied: set[str] = set()
+        for bstart, bucket in store.buckets_in(max(c.covered, start or c.covered), end):
+            self._fold(spec, bstart, bucket, accs, total, needle, feature, copied)
+        return accs, total
+
+    def _fold(
+        self,
+        spec: _Spec,
+        bstart: int,
+        bucket: dict[Any, Row],
+        accs: dict[str, list[Any]],
+        total: list[Any],
+        needle: str | None,
+        feature: str | None,
+        copied: set[str] | None,
+    ) -> None:
+        name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
+        cost_slot, slots, acc_fn = spec.cost_slot, spec.slots, spec.acc
+        for key, row in bucket.items():
+            if feature is not None and key[feat_i] != feature:
+                continue
+            if needle is not None and not any(needle in k.lower() for k in key[: spec.text_keys]):
+                continue
+            cost = row[cost_slot]
+            if cost is None:
+                c = self._row_cost(key[model_i], key[model_i + 1], bstart, row, slots)
+                cost = row[cost_slot] = c if c is not None else -1.0
+            name = key[name_i]
+            acc = accs.get(name)
+            if acc is None:
+                acc = accs[name] = _new_acc()
+                if copied is not None:
+                    copied.add(name)
+            elif copied is not None and name not in copied:
+                acc = accs[name] = _copy_acc(acc)
+                copied.add(name)
+            acc_fn(acc, row, cost, key[model_i])
+            acc_fn(total, row, cost, key[model_i])
 
     def series(
         self, start: float, end: float, step: int, by: str = "feature", metric: str = "calls"
@@ -543,6 +587,48 @@ class Engine:
         return self.groups.row_count() + self.users.row_count()
 
 
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """How to read one store's rows for one kind of query."""
+
+    by: str
+    store_name: str
+    name_i: int
+    feature_i: int
+    model_i: int
+    """Index of the model in the row key; the variant follows it."""
+    text_keys: int
+    """How many leading key parts a ``match`` text is searched in."""
+    cost_slot: int
+    slots: tuple[int, ...]
+    acc: Any
+
+
+@dataclass(slots=True)
+class _Cached:
+    accs: dict[str, list[Any]]
+    total: list[Any]
+    covered: float
+    seq: int
+    version: int
+
+
+_GET12 = itemgetter(
+    "timestamp",
+    "request_id",
+    "user_id",
+    "feature",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "latency_ms",
+    "stop_reason",
+    "error",
+    "error_status",
+)
+
+
 def _utc_date(ts: float) -> date:
     return (datetime(1970, 1, 1) + timedelta(seconds=ts)).date()
 
@@ -588,6 +674,21 @@ def _acc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
         a[A_UNPRICED_MODELS].add(model)
     else:
         a[A_COST] += cost
+
+
+def _copy_acc(a: list[Any]) -> list[Any]:
+    out = a[:]
+    out[A_HIST] = dict(a[A_HIST])
+    out[A_ERRT] = dict(a[A_ERRT])
+    out[A_UNPRICED_MODELS] = set(a[A_UNPRICED_MODELS])
+    return out
+
+
+_GROUP_SLOTS = (B.G_IN, B.G_CR, B.G_CW5, B.G_CW1, B.G_OUT)
+_USER_SLOTS = (B.U_IN, B.U_CR, B.U_CW5, B.U_CW1, B.U_OUT)
+_GROUPS_BY_FEATURE = _Spec("feature", "groups", 0, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group)
+_GROUPS_BY_MODEL = _Spec("model", "groups", 1, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group)
+_USERS_BY_USER = _Spec("user", "users", 0, 1, 2, 3, B.U_COST, _USER_SLOTS, _acc_user)
 
 
 def _group_stats(name: str, a: list[Any], with_latency: bool = True) -> GroupStats:
