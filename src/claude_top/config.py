@@ -7,16 +7,24 @@ key, so a typo never turns into a traceback or a silently ignored setting.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from claude_top.prices import PriceConfigError, PriceTable
+from claude_top.text import safe_text
 
 SECTIONS = ("prices", "alerts", "limits", "ui")
+UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
+"""``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
+UI_STRINGS = ("theme", "theme_file", "tz", "window")
 
 
 class ConfigError(ValueError):
@@ -55,6 +63,56 @@ class Config:
             where = "--tz" if override else f"{self.path}: ui.tz"
             raise ConfigError(f"{where}: unknown time zone {name!r}") from None
 
+    def to_toml(self) -> str:
+        """The effective configuration as TOML that ``load`` reads back to the same settings.
+
+        Every alert rule is written out with all its values, so the output doubles as the
+        reference of what can be set; prices are the user's overrides only (the built-in table
+        is data, shown by ``claude-top prices``).
+        """
+        from claude_top.alerts import UNITS, rules_from_config
+
+        rules = rules_from_config(self.alerts)
+        out = [
+            "# claude-top configuration (effective: defaults merged with "
+            + safe_text(self.path or "no config file")
+            + ")",
+            "# Save as $XDG_CONFIG_HOME/claude-top/config.toml, or pass with --config.",
+            "",
+            "[ui]",
+        ]
+        ui = {**UI_DEFAULTS, **self.ui}
+        out += _body(ui, "ui")
+        out += [
+            "",
+            "# Alert rules. threshold is in the rule's unit (below); window is a duration",
+            '# ("10m", "1h") or "today"; severity "warning" or "critical"; min_calls is the',
+            "# smallest number of calls (lines for rejected_lines) the rule trusts.",
+        ]
+        for r in rules:
+            out += ["", f"# {r.id}: threshold in {UNITS.get(r.id, 'the rule unit')}"]
+            out.append(f"[alerts.{r.id}]")
+            table = {
+                "threshold": r.threshold,
+                "window": r.window,
+                "severity": r.severity,
+                "min_calls": r.min_calls,
+                "enabled": r.enabled,
+            }
+            out += _body(table, f"alerts.{r.id}")
+        out += [
+            "",
+            "# Price overrides, USD per million tokens (the built-in table: claude-top prices).",
+            "# [prices.claude-sonnet-4-6]",
+            "# input = 3.0",
+            "# output = 15.0",
+        ]
+        out += _tables(self.prices, "prices")
+        if self.limits:
+            out += ["", "# Rate limits per model class."]
+            out += _tables(self.limits, "limits")
+        return "\n".join(out) + "\n"
+
 
 def load(path: str | None = None) -> Config:
     """Read the config file; a missing default file means defaults, a missing named one is an error."""
@@ -87,4 +145,101 @@ def load(path: str | None = None) -> Config:
         ui=dict(data.get("ui", {})),
     )
     cfg.price_table()  # validate now, so errors surface before any log is read
+    _validate_ui(cfg.ui, str(p))
+    from claude_top.alerts import rules_from_config
+
+    try:
+        rules_from_config(cfg.alerts)
+    except ConfigError as e:
+        raise ConfigError(f"{p}: {e}") from None
     return cfg
+
+
+def _validate_ui(ui: Mapping[str, Any], where: str) -> None:
+    """Type-check the ``ui`` keys we know; other keys are left to the views that read them."""
+    from claude_top.windows import TimeArgError, window
+
+    for key in UI_STRINGS:
+        if key in ui and not isinstance(ui[key], str):
+            raise ConfigError(f"{where}: ui.{key}: must be a string")
+    if "window" in ui:
+        try:
+            window(ui["window"], 0.0)
+        except TimeArgError:
+            raise ConfigError(
+                f'{where}: ui.window: not a window (examples: "5m", "1h", "today", "all")'
+            ) from None
+
+
+# -- a small TOML writer: enough for the values a config holds -----------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else toml_string(key)
+
+
+def toml_string(s: str) -> str:
+    out = ['"']
+    for c in s:
+        o = ord(c)
+        if c == '"':
+            out.append('\\"')
+        elif c == "\\":
+            out.append("\\\\")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_value(v: Any) -> str:
+    """One value inline; tables inside arrays become inline tables."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return toml_string(v)
+    if isinstance(v, dt.datetime | dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        inner = ", ".join(f"{toml_key(str(k))} = {toml_value(x)}" for k, x in v.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise TypeError(f"cannot write {type(v).__name__} as TOML")
+
+
+def _body(table: Mapping[str, Any], path: str) -> list[str]:
+    """The ``key = value`` lines of one table, then its sub-tables as ``[path.key]``."""
+    lines = [
+        f"{toml_key(str(k))} = {toml_value(v)}"
+        for k, v in table.items()
+        if not isinstance(v, Mapping)
+    ]
+    for k, v in table.items():
+        if isinstance(v, Mapping):
+            sub = f"{path}.{toml_key(str(k))}"
+            lines += ["", f"[{sub}]", *_body(v, sub)]
+    return lines
+
+
+def _tables(table: Mapping[str, Any], path: str) -> list[str]:
+    """A section written as sub-tables; a section with plain values gets its own header."""
+    if not table:
+        return []
+    return ["", f"[{path}]", *_body(table, path)]
