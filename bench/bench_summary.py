@@ -1,0 +1,86 @@
+"""How fast ``claude-top summary`` reads a big log, relative to parsing alone.
+
+Prints, from one run on one file: the wall time of a bare ``for line in file: orjson.loads(line)``
+loop, the wall time of ``claude-top summary --format json`` over the same file (a subprocess, so
+start-up, reading, aggregation and output all count), their ratio, and the summary's peak RSS.
+Ratios rather than seconds, so the figure means the same on a faster or slower machine.
+
+    python bench/bench_summary.py                # makes /tmp/claude-top-bench.log (1M lines)
+    python bench/bench_summary.py --log FILE     # an existing log
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+
+
+def bare_parse(path: str) -> float:
+    t = time.perf_counter()
+    with open(path, "rb") as f:
+        for line in f:
+            orjson.loads(line)
+    return time.perf_counter() - t
+
+
+def summary(path: str) -> tuple[float, float, int]:
+    t = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "claude_top", "summary", path, "--format", "json"],
+        check=True,
+        capture_output=True,
+    )
+    wall = time.perf_counter() - t
+    rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    calls = orjson.loads(out.stdout)["total"]["calls"]
+    return wall, rss_mib, calls
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--log", default="/tmp/claude-top-bench.log")
+    p.add_argument("--lines", type=int, default=1_000_000)
+    a = p.parse_args()
+    if not os.path.exists(a.log):
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "make_log.py"),
+                a.log,
+                "--lines",
+                str(a.lines),
+                "--days",
+                "8",
+                "--users",
+                "5000",
+                "--seed",
+                "1",
+                "--end",
+                "2026-11-27T00:00:00+00:00",
+            ],
+            check=True,
+        )
+    size = os.path.getsize(a.log)
+    bare_parse(a.log)  # warm the page cache so both runs read from memory
+    base = bare_parse(a.log)
+    wall, rss, calls = summary(a.log)
+    print(f"log: {a.log} ({size / 1e6:.0f} MB, {calls} calls)")
+    print(f"bare orjson.loads loop: {base:.2f} s")
+    print(f"claude-top summary --format json: {wall:.2f} s")
+    print(f"ratio summary / bare parse: {wall / base:.2f}")
+    print(f"summary peak RSS: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
