@@ -14,7 +14,7 @@ window is asked for, not per line, because a row holds many calls of one model a
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -47,6 +47,8 @@ Per-user numbers for an older day (``summary --by user --day``) filter at ingest
 COMPACT_EVERY = 20_000
 """Records between compactions: keeps the fine tier bounded while history loads."""
 
+CACHED_WINDOWS = 128
+"""Merged windows kept (LRU): a TUI refresh plus the alert rules ask for a few dozen."""
 EXAMPLES_KEPT = 20
 EVENTS_KEPT = 2000
 ERRORS_KEPT_PER_FEATURE = 20
@@ -117,7 +119,7 @@ class Engine:
         self._minute_cache: dict[str, int] = {}
         self._tier_thresholds: dict[str, int | None] = {}
         self._since_compact = 0
-        self._cache: dict[tuple[Any, ...], _Cached] = {}
+        self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -486,9 +488,11 @@ class Engine:
         ):
             lo = float("-inf") if start is None else start
             c = _Cached({}, _new_acc(), lo, store.seq, store.version)
-            if len(self._cache) > 64:
-                self._cache.clear()
             self._cache[key] = c
+            if len(self._cache) > CACHED_WINDOWS:
+                self._cache.popitem(last=False)  # least recently used
+        else:
+            self._cache.move_to_end(key)
         settled = store.live_edge if end is None else min(end, store.live_edge)
         if settled > c.covered:
             for bstart, bucket in store.buckets_in(c.covered, settled):
