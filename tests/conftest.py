@@ -1,0 +1,43 @@
+"""Shared fixtures: an engine filled from the deterministic fixture log, at a frozen clock."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from make_fixture import END, fixture_lines, hostile_lines
+
+from claude_top.clock import FixedClock
+from claude_top.engine import Engine
+
+
+def _engine(lines: list[str], now: float) -> Engine:
+    engine = Engine(clock=FixedClock(now), since=END - 8 * 86400 - 60)
+    engine.ingest_lines(lines, source="app.log")
+    engine.compact()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def fixture_text() -> list[str]:
+    return fixture_lines()
+
+
+@pytest.fixture
+def make_engine(fixture_text: list[str]) -> Callable[..., Engine]:
+    """``make_engine(now=END, hostile=False)``: a fresh engine over the fixture log."""
+
+    def make(now: float = END, hostile: bool = False) -> Engine:
+        return _engine(hostile_lines() if hostile else fixture_text, now)
+
+    return make
+
+
+@pytest.fixture
+def engine(make_engine: Callable[..., Engine]) -> Engine:
+    return make_engine()
