@@ -23,7 +23,7 @@ PLURAL = {"feature": "features", "model": "models", "user": "users"}
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def group_dict(g: GroupStats) -> dict[str, Any]:
