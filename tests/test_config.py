@@ -31,6 +31,7 @@ def test_defaults_when_no_alerts_table() -> None:
         "cache_hit",
         "unpriced",
         "rejected_lines",
+        "headroom",
     ]
 
 
@@ -108,7 +109,9 @@ def test_to_toml_user_values_round_trip(tmp_path: Path) -> None:
         '[alerts.cache_hit]\nenabled = false\nseverity = "critical"\n\n'
         '[prices."claude-3.5-custom"]\ninput = 3\noutput = 15\neffective = 2026-01-01\n\n'
         "[prices.claude-sonnet-4-6]\ninput = 2.5\noutput = 12.0\n\n"
-        '[limits.sonnet]\nrpm = 4000\nitpm = 2000000\nnote = "tab\\there \\"quoted\\" \\\\"\n'
+        "[limits]\nitpm_counts_cache_reads = true\n\n"
+        "[limits.sonnet-4]\nrpm = 4000\nitpm = 2000000\n\n"
+        '[limits.classes]\n"claude-3-5" = "tab\\there \\"quoted\\" \\\\"\n'
     )
     first = load(write(tmp_path, user))
     text = first.to_toml()

@@ -13,6 +13,7 @@ CORE = [
     "claude_top.histogram",
     "claude_top.buckets",
     "claude_top.engine",
+    "claude_top.headroom",
     "claude_top.windows",
     "claude_top.snapshot",
     "claude_top.config",

@@ -103,8 +103,12 @@ def check_record(rec: dict[str, Any]) -> None:
         assert type(rec["ratelimit_requests_remaining"]) is int
         assert type(rec["ratelimit_tokens_remaining"]) is int
         assert isinstance(rec["retry_after_s"], int | float) and rec["retry_after_s"] > 0
-    else:
+    elif "ratelimit_requests_limit" not in rec:  # only live lines carry every response's headers
         assert "ratelimit_requests_remaining" not in rec
+    for dim in ("requests", "input_tokens", "output_tokens"):
+        for kind in ("limit", "remaining"):
+            v = rec.get(f"ratelimit_{dim}_{kind}")
+            assert v is None or (type(v) is int and v >= 0), (dim, kind, v)
 
 
 # ---------------------------------------------------------------- determinism

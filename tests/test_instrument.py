@@ -577,3 +577,19 @@ def test_line_writer_speed_sanity(tmp_path: Path) -> None:
     for i in range(2000):
         sink.write({"i": i})
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_header_fields_reach_the_record(stub: StubMessagesAPI, log_path: Path) -> None:
+    """Every response's limit/remaining headers land in the engine's optional Record fields."""
+    from claude_top.reader import parse_line
+    from claude_top.record import Record
+
+    stub.default = StubResponse(body=message_body(), headers=RL_HEADERS)
+    client = instrument(plain_client(stub), log=str(log_path))
+    client.messages.create(**KW, feature="search", user_id="u_1")
+    [raw] = log_path.read_bytes().splitlines()
+    r = parse_line(raw)
+    assert isinstance(r, Record)
+    assert (r.ratelimit_requests_limit, r.ratelimit_requests_remaining) == (50, 49)
+    assert (r.ratelimit_input_tokens_limit, r.ratelimit_input_tokens_remaining) == (40000, 39000)
+    assert (r.ratelimit_output_tokens_limit, r.ratelimit_output_tokens_remaining) == (8000, 7990)

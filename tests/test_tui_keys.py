@@ -240,10 +240,32 @@ async def test_v_cycles_folded_panels_when_compact(engine: Engine) -> None:
         await pilot.press("v")
         await pilot.pause()
         assert [w.id for w in app.query("Panel") if w.display] == ["ratelimits"]
+        await pilot.press("v")
+        await pilot.pause()
+        assert [w.id for w in app.query("Panel") if w.display] == ["headroom"]
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
-        assert not app.compact
-        assert len([w for w in app.query("Panel") if w.display]) == 4
+        assert not app.compact and app.wide
+        assert len([w for w in app.query("Panel") if w.display]) == 5
+
+
+async def test_h_shows_the_headroom_panel_in_every_layout(engine: Engine) -> None:
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await pilot.pause()
+        assert [w.id for w in app.query("Panel") if w.display] == ["headroom"]
+        await pilot.resize_terminal(120, 40)  # mid-size: h swaps it with line health
+        await pilot.pause()
+        assert [w.id for w in app.query("Panel") if w.display] == [
+            "alerts", "ratelimits", "users", "lines"
+        ]  # fmt: skip
+        await pilot.press("h")
+        await pilot.pause()
+        assert [w.id for w in app.query("Panel") if w.display] == [
+            "alerts", "ratelimits", "headroom", "users"
+        ]  # fmt: skip
 
 
 async def test_hostile_log_renders_literally(make_engine: Callable[..., Engine]) -> None:

@@ -6,7 +6,10 @@ in ``tests/__snapshots__/`` before committing it.
 
 from __future__ import annotations
 
+import json
+import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from claude_top.alerts import Alerts
 from claude_top.clock import FixedClock
 from claude_top.engine import Engine
 from claude_top.follow import Progress
+from claude_top.headroom import Headroom, HeadroomConfig
 from claude_top.tui.app import ClaudeTopApp, LatestProgress
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
@@ -106,3 +110,71 @@ def test_history_loading(snap_compare: Snap, engine: Engine) -> None:
 def test_hostile_log(snap_compare: Snap, make_engine: Callable[..., Engine]) -> None:
     app = make_app(make_engine(hostile=True), window="1h")
     assert snap_compare(app, terminal_size=(160, 48), run_before=settle)
+
+
+def burst_engine(now: float = END) -> Engine:
+    """A 429 burst on sonnet-4 driven by one batch user; haiku-4 quiet, limits from headers."""
+    cfg = HeadroomConfig.from_raw({"sonnet-4": {"rpm": 120, "itpm": 400_000, "otpm": 40_000}})
+    engine = Engine(clock=FixedClock(now), headroom=Headroom(cfg))
+    rng = random.Random(7)
+    rows: list[tuple[float, dict[str, Any]]] = []
+
+    def call(ts: float, user: str, feature: str, model: str, inp: int, out: int, **kw: Any) -> None:
+        d: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(ts, UTC).isoformat(),
+            "request_id": f"r{len(rows)}",
+            "user_id": user,
+            "feature": feature,
+            "model": model,
+            "input_tokens": inp,
+            "output_tokens": out,
+            "cached_tokens": 0,
+            "latency_ms": 900 + rng.randrange(600),
+            "stop_reason": "end_turn",
+            "error": None,
+            "error_status": None,
+        }
+        d.update(kw)
+        rows.append((ts, d))
+
+    for k in range(150):  # chat: six people, one call every 2 s, 2k tokens (cache reads free)
+        ts = now - 300 + 2 * k
+        call(ts, f"user-{k % 6}", "chat", "claude-sonnet-4-6", 2000, 400, cached_tokens=9000)
+    for k in range(110):  # the batch job starts 110 s ago: a call a second, 6k tokens each
+        call(now - 110 + k, "batch_nightly", "doc_summary", "claude-sonnet-4-5", 6000, 300)
+    headers = {
+        "ratelimit_requests_limit": 4000,
+        "ratelimit_requests_remaining": 3990,
+        "ratelimit_input_tokens_limit": 400_000,
+        "ratelimit_input_tokens_remaining": 390_000,
+        "ratelimit_output_tokens_limit": 80_000,
+        "ratelimit_output_tokens_remaining": 79_000,
+    }
+    for k in range(20):  # haiku-4: light, with the limits in its headers
+        call(now - 120 + 6 * k, "user-3", "search_rerank", "claude-haiku-4-5", 1500, 50, **headers)
+    for k in range(12):  # the burst: 429s from 50 s ago, mostly the batch job's
+        user, feature = ("user-1", "chat") if k % 5 == 4 else ("batch_nightly", "doc_summary")
+        call(now - 50 + 4 * k, user, feature, "claude-sonnet-4-5", 0, 0,
+             error="RateLimitError", error_status=429, stop_reason=None,
+             ratelimit_requests_remaining=0, ratelimit_tokens_remaining=900 * k,
+             retry_after_s=5)  # fmt: skip
+    rows.sort(key=lambda r: r[0])
+    engine.ingest_lines([json.dumps(d) for _, d in rows], source="app.log")
+    return engine
+
+
+def test_headroom_burst(snap_compare: Snap) -> None:
+    """160x48: the headroom column (ITPM past its limit, RPM past 80%) and the burst's drivers."""
+    engine = burst_engine()
+    assert snap_compare(make_app(engine), terminal_size=(160, 48), run_before=settle)
+
+
+def test_headroom_burst_small(snap_compare: Snap) -> None:
+    """80x24: the panel folds away; ``h`` brings it up."""
+
+    async def press_h(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+
+    assert snap_compare(make_app(burst_engine()), terminal_size=(80, 24), run_before=press_h)

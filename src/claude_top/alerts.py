@@ -25,6 +25,7 @@ from typing import Any
 
 from claude_top.config import ConfigError
 from claude_top.engine import Engine
+from claude_top.headroom import DIM_LABELS
 from claude_top.snapshot import GroupStats, Summary
 from claude_top.text import safe_text
 from claude_top.windows import TimeArgError, parse_duration, previous_days, window
@@ -34,6 +35,7 @@ ALL = "*"
 """The scope of an alert over all traffic."""
 TRANSITIONS_KEPT = 200
 BASELINE_DAYS = 7
+HEADROOM_MAX_WINDOW_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("cache_hit", 30.0, "1h", "warning"),
     Rule("unpriced", 0.0, "24h", "warning", min_calls=0),
     Rule("rejected_lines", 1.0, "10m", "warning"),
+    Rule("headroom", 80.0, "1m", "warning", min_calls=0),
 )
 """The defaults, in the issue's order. The cost rules keep a minimum of 20 calls today: at
 00:05 a handful of calls can be "150% of the usual pace" without meaning anything."""
@@ -77,6 +80,7 @@ UNITS: dict[str, str] = {
     "cache_hit": "percent of prompt tokens read from cache (fires BELOW the threshold)",
     "unpriced": "number of calls of models without a price",
     "rejected_lines": "percent of lines rejected",
+    "headroom": "percent of a model class's rate limit (RPM, ITPM or OTPM) used",
 }
 """What each threshold counts; ``claude-top config`` prints it next to the value."""
 
@@ -136,6 +140,16 @@ def rules_from_config(raw: Mapping[str, Any]) -> list[Rule]:
 
 
 def _check_window(rule_id: str, v: object, where: str) -> str:
+    if rule_id == "headroom":
+        # The tracker keeps the last few minutes at one-second resolution, nothing older.
+        ok = isinstance(v, str) and v.strip() != "today"
+        try:
+            seconds = parse_duration(v) if ok else 0.0  # type: ignore[arg-type]
+        except TimeArgError:
+            seconds = 0.0
+        if not 1 <= seconds <= HEADROOM_MAX_WINDOW_S:
+            raise ConfigError(f'{where}: must be a duration from "1s" to "2m" (like "1m")')
+        return str(v).strip()
     # The cost rules compare calendar days with calendar days: any other span has no baseline.
     if rule_id in COST_RULES:
         if v != "today":
@@ -311,6 +325,8 @@ class Alerts:
             return [] if a is None else [a]
         if rule.id in COST_RULES:
             return self._cost(rule, now)
+        if rule.id == "headroom":
+            return self._headroom(rule, now)
         start, end = self._window(rule, now)
         s = self._query(start, end)
         check = _GROUP_CHECKS.get(rule.id)
@@ -410,6 +426,38 @@ class Alerts:
                     f"{_usd(avg)}, > {_fmt(rule.threshold)}%"
                 )
             out.append(self._alert(rule, scope, ratio, now, f"{_who(scope)}: {text}{note}"))
+        return out
+
+    # -- headroom --------------------------------------------------------------------------
+
+    def _headroom(self, rule: Rule, now: float) -> list[Alert]:
+        """Per model class: fires when any dimension with a known limit ran above the threshold
+        (percent of the limit) over the window. Classes without limits cannot fire."""
+        span = min(parse_duration(rule.window), HEADROOM_MAX_WINDOW_S)
+        with self.engine.lock:
+            snap = self.engine.headroom.snapshot(now, span)
+        out: list[Alert] = []
+        for c in snap.classes:
+            if rule.min_calls and c.rpm.used * span / 60.0 < rule.min_calls:
+                continue  # rpm.used is per minute; min_calls counts calls in the window
+            over = [
+                d for d in c.dimensions if d.ratio is not None and d.ratio * 100.0 > rule.threshold
+            ]
+            if not over:
+                continue
+            over.sort(key=lambda d: -(d.ratio or 0.0))
+            parts = [
+                f"{DIM_LABELS[d.name]} at {(d.ratio or 0.0) * 100:.0f}% of its limit "
+                f"({d.used:,}/{d.limit:,} per min, limit from {d.source})"
+                for d in over
+            ]
+            worst = (over[0].ratio or 0.0) * 100.0
+            text = (
+                f"{'; '.join(parts)} over {describe_window(rule.window)}, > {_fmt(rule.threshold)}%"
+            )
+            out.append(
+                self._alert(rule, c.model_class, worst, now, f"{_who(c.model_class)}: {text}")
+            )
         return out
 
     # -- rejected lines -----------------------------------------------------------------------

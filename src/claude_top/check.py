@@ -47,6 +47,7 @@ def cmd_check(a: argparse.Namespace) -> int:
     """Read every log, evaluate every rule at now, print the firing alerts; exit 0/1/2/3."""
     from claude_top.cli import UserError, _tz, load_config, make_clock, read_all
     from claude_top.engine import Engine
+    from claude_top.headroom import Headroom
     from claude_top.report import iso, lines_dict
 
     try:
@@ -54,7 +55,7 @@ def cmd_check(a: argparse.Namespace) -> int:
         tz = _tz(cfg, a.tz)
         clock = make_clock(a.now, tz)
         rules = rules_from_config(cfg.alerts)
-        engine = Engine(cfg.price_table(), clock, tz)
+        engine = Engine(cfg.price_table(), clock, tz, headroom=Headroom(cfg.headroom_config()))
         read_all(engine, a.logs)
     except (UserError, ConfigError) as e:
         sys.stderr.write(f"claude-top check: {e}\n")

@@ -15,10 +15,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from claude_top.prices import PriceConfigError, PriceTable
+
+if TYPE_CHECKING:
+    from claude_top.headroom import HeadroomConfig
 from claude_top.text import safe_text
 
 SECTIONS = ("prices", "alerts", "limits", "ui")
@@ -46,6 +49,7 @@ class Config:
     alerts: dict[str, Any] = field(default_factory=dict)
     """The raw ``[alerts]`` table, validated by ``alerts.rules_from_config``."""
     limits: dict[str, Any] = field(default_factory=dict)
+    """The raw ``[limits]`` table, validated by ``headroom.HeadroomConfig.from_raw``."""
     ui: dict[str, Any] = field(default_factory=dict)
     """``theme``, ``theme_file``, ``tz``, ``window``."""
 
@@ -53,6 +57,15 @@ class Config:
         try:
             return PriceTable.builtin().with_overrides(self.prices)
         except PriceConfigError as e:
+            raise ConfigError(f"{self.path or 'config'}: {e}") from None
+
+    def headroom_config(self) -> HeadroomConfig:
+        """Rate limits per model class and the ITPM counting rule, for the headroom tracker."""
+        from claude_top.headroom import HeadroomConfig, HeadroomConfigError
+
+        try:
+            return HeadroomConfig.from_raw(self.limits)
+        except HeadroomConfigError as e:
             raise ConfigError(f"{self.path or 'config'}: {e}") from None
 
     def timezone(self, override: str | None = None) -> ZoneInfo:
@@ -108,9 +121,21 @@ class Config:
             "# output = 15.0",
         ]
         out += _tables(self.prices, "prices")
-        if self.limits:
-            out += ["", "# Rate limits per model class."]
-            out += _tables(self.limits, "limits")
+        out += [
+            "",
+            "# Rate limits per model class (the headroom panel and alert). Without them, the",
+            "# newest anthropic-ratelimit-* header values in the log are used (the config wins).",
+            "# A class is the model family and major version: sonnet-4, opus-4, haiku-4 ...",
+            "# [limits]",
+            "# itpm_counts_cache_reads = false   # true for older models that count cache reads",
+            "# [limits.classes]                  # model-id prefix = class, to override the rule",
+            '# "claude-3-5-haiku" = "haiku-3.5"',
+            "# [limits.sonnet-4]",
+            "# rpm = 50",
+            "# itpm = 30000",
+            "# otpm = 8000",
+        ]
+        out += _tables(self.limits, "limits")
         return "\n".join(out) + "\n"
 
 
@@ -145,6 +170,7 @@ def load(path: str | None = None) -> Config:
         ui=dict(data.get("ui", {})),
     )
     cfg.price_table()  # validate now, so errors surface before any log is read
+    cfg.headroom_config()
     _validate_ui(cfg.ui, str(p))
     from claude_top.alerts import rules_from_config
 

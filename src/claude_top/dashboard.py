@@ -16,6 +16,7 @@ from datetime import UTC, tzinfo
 from typing import Any, Literal, Protocol
 
 from claude_top.engine import Engine
+from claude_top.headroom import DIM_LABELS, Burst, HeadroomSnapshot, Share
 from claude_top.report import iso
 from claude_top.snapshot import GroupStats, pct
 from claude_top.windows import local_midnight, previous_days, window
@@ -101,6 +102,7 @@ class Thresholds:
     cache_hit: Threshold = Threshold(30.0, "warning", above=False)
     daily_cost: Threshold = Threshold(150.0, "critical", min_calls=0)
     rejected_lines: Threshold = Threshold(1.0, "warning", min_calls=0)
+    headroom: Threshold = Threshold(80.0, "warning", min_calls=0)
 
     @classmethod
     def from_alerts(cls, alerts: AlertsLike | None) -> Thresholds:
@@ -116,6 +118,7 @@ class Thresholds:
             "cache_hit",
             "daily_cost",
             "rejected_lines",
+            "headroom",
         ):
             default: Threshold = getattr(base, name)
             try:
@@ -196,6 +199,62 @@ class RateLimitRow:
     requests_remaining: int | None
     tokens_remaining: int | None
     retry_after_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BurstRow:
+    """A burst of 429s of one model class, and who drove the minute before it."""
+
+    model_class: str
+    start: float
+    end: float
+    count: int
+    features: tuple[tuple[str, int], ...]
+    users: tuple[Share, ...] | None
+    """None: the burst is older than the headroom tracker's memory was when it was read."""
+    drivers: tuple[Share, ...] | None
+    partial: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    """Used / limit of one dimension of one model class over the last minute."""
+
+    label: str
+    """"RPM", "ITPM" or "OTPM"."""
+    used: int
+    limit: int | None
+    source: str | None
+    """"config", "headers" or None (limit unknown)."""
+    pct: float | None
+    level: Level
+
+
+@dataclass(frozen=True, slots=True)
+class HeadroomClassRow:
+    model_class: str
+    models: tuple[str, ...]
+    gauges: tuple[Gauge, Gauge, Gauge]
+    level: Level
+
+
+@dataclass(frozen=True, slots=True)
+class HeadroomView:
+    """The headroom panel: rates of the last 60 s against each model class's limits."""
+
+    start: float
+    end: float
+    requests: int
+    itpm_tokens: int
+    otpm_tokens: int
+    classes: tuple[HeadroomClassRow, ...]
+    top_users: tuple[Share, ...]
+    top_features: tuple[Share, ...]
+    limits_known: bool
+    cache_reads_counted: bool
+    threshold_pct: float
+    live: bool
+    """False in replay: the tracker follows the clock, so an old log shows no headroom."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,12 +349,17 @@ class Dashboard:
     features: tuple[FeatureRow, ...]
     worst_p95: FeatureRow | None
     rate_limits: tuple[RateLimitRow, ...]
+    bursts: tuple[BurstRow, ...]
+    headroom: HeadroomView
     users: tuple[UserRow, ...]
     alerts: tuple[AlertRow, ...]
     transitions: tuple[TransitionRow, ...]
     lines: LineHealth
     sources: tuple[SourceRow, ...]
     progress: HistoryProgress | None
+    alerts_pending: bool = False
+    """History is still loading: alerts are not evaluated yet (they would fire and resolve at
+    the historical times the data has reached, and record spurious transitions)."""
 
 
 # -- building it -------------------------------------------------------------------------------
@@ -410,6 +474,50 @@ def _progress(p: Any) -> HistoryProgress | None:
     return HistoryProgress(lines, nbytes, elapsed, bool(p.history_done), total, frac, rate, eta)
 
 
+def gauge_level(pct: float | None, th: Threshold) -> Level:
+    """Past the headroom threshold: the rule's severity; at or past the limit: critical."""
+    if pct is None or not th.enabled:
+        return "ok"
+    if pct >= 100.0:
+        return "critical"
+    return th.severity if pct > th.value else "ok"
+
+
+def headroom_view(snap: HeadroomSnapshot, th: Threshold, live: bool = True) -> HeadroomView:
+    order = {"ok": 0, "warning": 1, "critical": 2}
+    rows: list[HeadroomClassRow] = []
+    for c in snap.classes:
+        gauges: list[Gauge] = []
+        for d in c.dimensions:
+            pct_v = None if d.ratio is None else d.ratio * 100.0
+            gauges.append(
+                Gauge(DIM_LABELS[d.name], d.used, d.limit, d.source, pct_v, gauge_level(pct_v, th))
+            )
+        g3 = (gauges[0], gauges[1], gauges[2])
+        worst: Level = max((g.level for g in g3), key=lambda lv: order[lv])
+        rows.append(HeadroomClassRow(c.model_class, c.models, g3, worst))
+    return HeadroomView(
+        start=snap.start,
+        end=snap.end,
+        requests=snap.requests,
+        itpm_tokens=snap.itpm_tokens,
+        otpm_tokens=snap.otpm_tokens,
+        classes=tuple(rows),
+        top_users=snap.top_users,
+        top_features=snap.top_features,
+        limits_known=snap.limits_known,
+        cache_reads_counted=snap.cache_reads_counted,
+        threshold_pct=th.value,
+        live=live,
+    )
+
+
+def _burst_row(b: Burst) -> BurstRow:
+    return BurstRow(
+        b.model_class, b.start, b.end, b.count, b.features, b.users, b.drivers, b.partial
+    )
+
+
 def build_dashboard(
     engine: Engine,
     alerts: AlertsLike | None,
@@ -470,7 +578,8 @@ def build_dashboard(
 
     firing: list[AlertRow] = []
     transitions: list[TransitionRow] = []
-    if alerts is not None:
+    pending = progress is not None and not bool(getattr(progress, "history_done", True))
+    if alerts is not None and not pending:
         firing = [_alert_row(x) for x in alerts.evaluate(t)]
         firing.sort(key=lambda r: (r.severity != "critical", r.rule, r.scope))
         for tr in list(alerts.transitions)[-RECENT_TRANSITIONS:][::-1]:
@@ -526,6 +635,10 @@ def build_dashboard(
         if low is None or any(low in s.lower() for s in (r.feature, r.user_id, r.model))
     ][:RECENT_429]
     us = engine.query(midnight, t, by="user", match=needle)
+    with engine.lock:
+        snap = engine.headroom.snapshot(t)
+        bursts = tuple(_burst_row(b) for b in engine.headroom.bursts_between(t - 86400, t))
+    head = headroom_view(snap, th.headroom, live=not replay)
 
     def rank(g: GroupStats) -> tuple[float, str]:
         return (-(g.cost_usd if users_by == "cost" else g.total_tokens), g.name)
@@ -578,12 +691,15 @@ def build_dashboard(
         features=tuple(rows),
         worst_p95=worst,
         rate_limits=tuple(rl_rows),
+        bursts=bursts[:RECENT_429],
+        headroom=head,
         users=users,
         alerts=tuple(firing),
         transitions=tuple(transitions),
         lines=health,
         sources=sources,
         progress=_progress(progress),
+        alerts_pending=pending,
     )
 
 

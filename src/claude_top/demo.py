@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from bisect import bisect
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,6 +74,17 @@ _ERRORS = (
     ("RateLimitError", 429, 1.0),
 )
 _ERROR_CUM = tuple(e[2] for e in _ERRORS)
+DEMO_LIMITS = {
+    # family: (requests, input tokens, output tokens) per minute
+    "sonnet": (1000, 800_000, 120_000),
+    "haiku": (1000, 600_000, 80_000),
+    "opus": (500, 400_000, 80_000),
+}
+"""The organization's per-minute limits the live stream's headers report, per model family, at
+the default rate of 5 calls/s (scaled with ``DemoConfig.rate``): set so that normal traffic runs
+at roughly half to three quarters of the token limits and an incident (a runaway agent on Opus)
+pushes a class past 80% -- tokens, not requests, as in the article."""
+RATELIMIT_DIMS = ("requests", "input_tokens", "output_tokens")
 BASE_ERROR_RATE = 0.007
 TIMEOUT_MS = 60000
 """The app's client timeout: a timed-out call is logged at about this latency."""
@@ -231,6 +243,8 @@ class Generator:
         self._record_rng = random.Random(f"claude-top/{seed}/record")
         self._ts_min = -1
         self._ts_prefix = ""
+        self._rl_calls: dict[str, deque[tuple[float, int, int, int]]] = {}
+        self._rl_used: dict[str, list[int]] = {}
 
     # ---------------------------------------------------------------- incidents
 
@@ -409,11 +423,51 @@ class Generator:
         out: list[bytes] = []
         for t, idx in events:
             if idx < 0:
-                out.append(self._line(rng, t, None, None, active))
+                rec = self._call(rng, t, None, None, active)
             else:
                 inc = active[idx]
-                out.append(self._line(rng, t, inc.feature, inc.user, active))
+                rec = self._call(rng, t, inc.feature, inc.user, active)
+            self._ratelimit_headers(rec, t)
+            out.append(orjson.dumps(rec))
         return out
+
+    def _ratelimit_headers(self, rec: dict[str, object], ts: float) -> None:
+        """Add the ``anthropic-ratelimit-*`` values the instrument wrapper would log.
+
+        Only the live stream carries them (history and the benchmark keep the article's plain
+        shape): limit is the family's ``DEMO_LIMITS``; remaining is the limit minus what this
+        generator sent in the 60 s before, as the API's token bucket roughly reports it.
+        """
+        model = str(rec["model"])
+        family = next((f for f in DEMO_LIMITS if f in model), None)
+        if family is None:
+            return
+        calls = self._rl_calls.setdefault(family, deque())
+        used = self._rl_used.setdefault(family, [0, 0, 0])
+        while calls and calls[0][0] <= ts - 60.0:
+            _, r, i, o = calls.popleft()
+            used[0] -= r
+            used[1] -= i
+            used[2] -= o
+        cost = (
+            1,
+            int(rec["input_tokens"]) + int(rec["cache_creation_tokens"]),  # type: ignore[call-overload]
+            int(rec["output_tokens"]),  # type: ignore[call-overload]
+        )
+        calls.append((ts, *cost))
+        for k in range(3):
+            used[k] += cost[k]
+        scale = max(self.config.rate, 0.1) / 5.0
+        for k, (dim, base) in enumerate(zip(RATELIMIT_DIMS, DEMO_LIMITS[family], strict=True)):
+            limit = max(1, round(base * scale))
+            rec[f"ratelimit_{dim}_limit"] = limit
+            # A 429 already says how little was left (``_call``): keep that.
+            rec.setdefault(f"ratelimit_{dim}_remaining", max(0, limit - used[k]))
+        if rec.get("error_status") == 429:
+            rec["ratelimit_input_tokens_remaining"] = min(
+                int(rec["ratelimit_input_tokens_remaining"]),  # type: ignore[call-overload]
+                int(rec["ratelimit_tokens_remaining"]),  # type: ignore[call-overload]
+            )
 
     def record(
         self, ts: float, *, feature: str | None = None, user: str | None = None

@@ -26,6 +26,7 @@ import orjson
 from claude_top import buckets as B
 from claude_top.buckets import Row, TieredStore
 from claude_top.clock import Clock, SystemClock
+from claude_top.headroom import HORIZON_S, Headroom
 from claude_top.histogram import HIGHEST_MS, LOWEST_MS, LatencyHistogram, merge_into
 from claude_top.prices import PriceTable
 from claude_top.reader import R_TOO_LONG, Rejected, parse_line, parse_timestamp
@@ -98,6 +99,7 @@ class Engine:
         tz: tzinfo = UTC,
         since: float | None = None,
         until: float | None = None,
+        headroom: Headroom | None = None,
     ) -> None:
         self.prices = prices or PriceTable.builtin()
         self.clock = clock or SystemClock()
@@ -120,6 +122,8 @@ class Engine:
         self._tier_thresholds: dict[str, int | None] = {}
         self._since_compact = 0
         self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
+        self.headroom = headroom or Headroom()
+        """Rate-limit headroom over the last minutes (``claude_top.headroom``); fed below."""
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -162,6 +166,11 @@ class Engine:
         gmax = umax = float("-inf")
         bucket: dict[Any, Row] = {}
         ubucket: dict[Any, Row] = {}
+        # Headroom: only calls of the last HORIZON_S seconds matter to it. One comparison of the
+        # line's minute per line; the few recent ones are handed over after the loop.
+        now = self.clock.now()
+        horizon = now - HORIZON_S - MINUTE
+        recent: list[tuple[str, str, str, str, int, int, int, int]] = []
         for i, line in enumerate(lines):
             # The fast path: only the shape the article writes, for a successful call with a
             # UTC timestamp. Anything else -- errors included -- goes to reader.parse_line.
@@ -219,6 +228,8 @@ class Engine:
                 if (since is not None and t < since) or (until is not None and t >= until):
                     skipped += 1
                     continue
+            if minute >= horizon:
+                recent.append((ts, user, feature, model, inp, out, cr, cw5))
             if ts > newest_iso:
                 newest_iso = ts
             if ts < oldest_iso:
@@ -293,6 +304,8 @@ class Engine:
             self.groups.note(gmax)
             self.users.note(umin)
             self.users.note(umax)
+        if recent:
+            self.headroom.add_fast(recent, now)
         self.lines.records += fast
         self.out_of_window += skipped
         self._since_compact += fast
@@ -372,6 +385,8 @@ class Engine:
                 q = self.recent_errors[r.feature] = deque(maxlen=ERRORS_KEPT_PER_FEATURE)
             q.append(r)
         row[B.G_COST] = None
+        # Headroom: header limits of any age, the call itself if recent, 429 bursts.
+        self.headroom.offer(r, self.clock.now())
         ubucket = self.users.fine.setdefault(hstart, {})
         ukey = (r.user_id, r.feature, model, variant)
         urow = ubucket.get(ukey)

@@ -27,6 +27,16 @@ MARKER_KEYS = ("latency_ms", "input_tokens", "output_tokens", "stop_reason", "ca
 
 REQUIRED = ("timestamp", "feature", "model", "input_tokens", "output_tokens", "latency_ms")
 
+RATELIMIT_KEYS = (
+    "ratelimit_requests_limit",
+    "ratelimit_input_tokens_limit",
+    "ratelimit_input_tokens_remaining",
+    "ratelimit_output_tokens_limit",
+    "ratelimit_output_tokens_remaining",
+)
+"""Optional header values, in ``Record`` order after ``retry_after_s``: the headroom tracker
+reads the limits from them (``instrument`` writes them on every response that had them)."""
+
 # Rejection reasons, stable strings: they are keys of the JSON summary's `rejected_by_reason`.
 R_JSON = "invalid JSON"
 R_UTF8 = "invalid UTF-8"
@@ -187,6 +197,12 @@ def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
     rl_tok = _opt_int(d, "ratelimit_tokens_remaining")
     if type(rl_tok) is str:
         return Rejected(rl_tok)
+    limits: list[int | None] = []
+    for key in RATELIMIT_KEYS:
+        v = _opt_int(d, key)
+        if type(v) is str:
+            return Rejected(v)
+        limits.append(v)  # type: ignore[arg-type]
     retry = _opt_float(d, "retry_after_s")
     if type(retry) is str:
         return Rejected(retry)
@@ -216,6 +232,7 @@ def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
         rl_req,  # type: ignore[arg-type]
         rl_tok,  # type: ignore[arg-type]
         retry,  # type: ignore[arg-type]
+        *limits,
     )
 
 

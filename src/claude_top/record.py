@@ -37,6 +37,13 @@ class Record(NamedTuple):
     ratelimit_requests_remaining: int | None = None
     ratelimit_tokens_remaining: int | None = None
     retry_after_s: float | None = None
+    # The rate-limit headers of the response (``instrument`` logs them on every call). They come
+    # after the older fields so that positional construction elsewhere keeps working.
+    ratelimit_requests_limit: int | None = None
+    ratelimit_input_tokens_limit: int | None = None
+    ratelimit_input_tokens_remaining: int | None = None
+    ratelimit_output_tokens_limit: int | None = None
+    ratelimit_output_tokens_remaining: int | None = None
 
     @property
     def prompt_tokens(self) -> int:
@@ -54,3 +61,4 @@ TS, REQUEST_ID, USER, FEATURE, MODEL = 0, 1, 2, 3, 4
 INPUT, OUTPUT, CACHE_READ, CACHE_W5, CACHE_W1H = 5, 6, 7, 8, 9
 LATENCY, STOP, ERROR, STATUS, BATCH = 10, 11, 12, 13, 14
 RL_REQ, RL_TOK, RETRY_AFTER = 15, 16, 17
+RL_REQ_LIMIT, RL_IN_LIMIT, RL_IN, RL_OUT_LIMIT, RL_OUT = 18, 19, 20, 21, 22

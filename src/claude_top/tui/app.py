@@ -45,7 +45,9 @@ from claude_top.windows import WINDOW_CYCLE
 REFRESH_S = 0.25
 COMPACT_WIDTH = 120
 COMPACT_HEIGHT = 34
-SIDE_PANELS = ("alerts", "ratelimits", "users", "lines")
+WIDE_WIDTH = 150
+"""From this width the headroom panel gets a column of its own next to the four side panels."""
+SIDE_PANELS = ("alerts", "ratelimits", "headroom", "users", "lines")
 
 HELP_KEYS = (
     ("q", "quit"),
@@ -55,7 +57,11 @@ HELP_KEYS = (
     ("/", "filter by feature, model or user (escape closes, escape again clears)"),
     ("enter", "open the feature under the cursor: models, users, latency, errors"),
     ("u", "top users by tokens or by cost"),
-    ("v", "on a small terminal: show the next side panel (alerts, 429s, users, lines)"),
+    ("v", "on a small terminal: show the next side panel (alerts, 429s, headroom, users, lines)"),
+    (
+        "h",
+        "rate-limit headroom: show it on a small terminal, swap it with line health on a mid-size one",
+    ),
     ("r", "examples of rejected lines"),
     ("t", "next theme"),
     ("e", "export the current view as JSON (into the current directory)"),
@@ -93,6 +99,7 @@ class ClaudeTopApp(App[None]):
         Binding("enter", "detail", "Detail"),
         Binding("u", "users_by", "Users by"),
         Binding("v", "cycle_panel", "Panel", show=False),
+        Binding("h", "headroom", "Headroom"),
         Binding("r", "rejected", "Rejected", show=False),
         Binding("t", "next_theme", "Theme"),
         Binding("e", "export", "Export"),
@@ -129,7 +136,10 @@ class ClaudeTopApp(App[None]):
         self.users_by = "tokens"
         self.paused = False
         self.compact = False
+        self.wide = False
         self.side_panel = 0
+        self.headroom_swapped = False
+        """Mid-size terminals: the headroom panel is shown in place of line health (``h``)."""
         self.dashboard: Dashboard | None = None
         self.thresholds = Thresholds.from_alerts(alerts)
         self._building = False
@@ -162,6 +172,7 @@ class ClaudeTopApp(App[None]):
         with Grid(id="panels"):
             yield Panel("Alerts", id="alerts")
             yield Panel("Recent 429s", id="ratelimits")
+            yield Panel("Rate-limit headroom · last 60 s", id="headroom")
             yield Panel("Top users today", id="users")
             yield Panel("Line health", id="lines")
         yield Input(placeholder="filter: feature, model or user", id="filter")
@@ -182,11 +193,22 @@ class ClaudeTopApp(App[None]):
 
     def _apply_layout(self, width: int, height: int) -> None:
         compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
+        wide = not compact and width >= WIDE_WIDTH
         changed = compact != self.compact
         self.compact = compact
+        self.wide = wide
         self.set_class(compact, "-compact")
+        self.set_class(wide, "-wide")
         for i, name in enumerate(SIDE_PANELS):
-            self.query_one(f"#{name}").display = (not compact) or i == self.side_panel
+            if compact:
+                shown = i == self.side_panel
+            elif wide:
+                shown = True
+            elif name == "headroom":
+                shown = self.headroom_swapped
+            else:
+                shown = name != "lines" or not self.headroom_swapped
+            self.query_one(f"#{name}").display = shown
         if changed:
             self._render()
 
@@ -291,7 +313,10 @@ class ClaudeTopApp(App[None]):
         alerts = self.query_one("#alerts", Panel)
         alerts.border_title = f"Alerts ({len(d.alerts)} firing)" if d.alerts else "Alerts"
         alerts.show(panels.alerts(d, pal))
-        self.query_one("#ratelimits", Panel).show(panels.rate_limits(d, pal))
+        self.query_one("#ratelimits", Panel).show(
+            panels.rate_limits(d, pal, bursts=1 if self.compact else 2)
+        )
+        self.query_one("#headroom", Panel).show(panels.headroom(d, pal, self.compact))
         users = self.query_one("#users", Panel)
         users.border_title = f"Top users today by {d.users_by} (u)"
         users.show(panels.users(d, pal))
@@ -339,6 +364,13 @@ class ClaudeTopApp(App[None]):
 
     def action_cycle_panel(self) -> None:
         self.side_panel = (self.side_panel + 1) % len(SIDE_PANELS)
+        self._apply_layout(self.size.width, self.size.height)
+
+    def action_headroom(self) -> None:
+        if self.compact:
+            self.side_panel = SIDE_PANELS.index("headroom")
+        elif not self.wide:
+            self.headroom_swapped = not self.headroom_swapped
         self._apply_layout(self.size.width, self.size.height)
 
     def action_filter(self) -> None:

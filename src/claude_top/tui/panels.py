@@ -20,7 +20,16 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from claude_top.dashboard import BreakdownRow, Dashboard, FeatureDetail, FeatureRow, Level
+from claude_top.dashboard import (
+    BreakdownRow,
+    BurstRow,
+    Dashboard,
+    FeatureDetail,
+    FeatureRow,
+    Gauge,
+    Level,
+)
+from claude_top.headroom import Share
 from claude_top.report import fmt_count, fmt_ms, fmt_usd
 from claude_top.text import safe_text
 
@@ -176,7 +185,12 @@ def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Ta
                 "left",
             ),
         ),
-        ("alerts", leveled(str(k.alerts_firing), lv.get("alerts", "ok"), pal, "left")),
+        (
+            "alerts",
+            Text("…", style=pal.muted)
+            if d.alerts_pending
+            else leveled(str(k.alerts_firing), lv.get("alerts", "ok"), pal, "left"),
+        ),
     ]
     if d.worst_p95 is not None:
         w = d.worst_p95
@@ -306,9 +320,47 @@ def _empty(msg: str, pal: Palette) -> Text:
     return Text(msg, style=pal.muted)
 
 
-def rate_limits(d: Dashboard, pal: Palette = DEFAULT, limit: int = 8) -> RenderableType:
+def _shares(shares: Sequence[Share], n: int, width: int) -> Text:
+    out = Text(no_wrap=True, overflow="ellipsis")
+    for i, sh in enumerate(shares[:n]):
+        if i:
+            out.append(" · ")
+        out.append_text(_t(sh.name, width, "bold"))
+        out.append(f" {sh.share * 100:.0f}%")
+    return out
+
+
+def burst_lines(b: BurstRow, tz: str, pal: Palette = DEFAULT) -> list[Text]:
+    """One 429 burst: when, how many, and who drove the minute before it (users, features)."""
+    head = Text(no_wrap=True, overflow="ellipsis")
+    when = hms(b.start, tz) if b.start == b.end else f"{hms(b.start, tz)}–{hms(b.end, tz)}"
+    head.append("burst ", style="bold")
+    head.append(f"{when} ")
+    head.append_text(_t(b.model_class, 16, f"bold {pal.accent}"))
+    head.append(f" {GLYPH['warning']} {b.count}×429", style=pal.style("warning"))
+    if b.users is None or b.drivers is None:
+        head.append("  drivers: not tracked (history)", style=pal.muted)
+        return [head]
+    if not b.users:
+        head.append("  no input tokens in the minute before", style=pal.muted)
+        return [head]
+    if b.partial:
+        head.append("  (minute before partly seen)", style=pal.muted)
+    out = [head]
+    for label, shares in (("users", b.users), ("features", b.drivers)):
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f" ↳ min before, {label}: ", style=pal.muted)
+        line.append_text(_shares(shares, 3, 18))
+        out.append(line)
+    return out
+
+
+def rate_limits(
+    d: Dashboard, pal: Palette = DEFAULT, limit: int = 8, bursts: int = 2
+) -> RenderableType:
     if not d.rate_limits:
         return _empty("no 429s in the last 24 h", pal)
+    head = [line for b in d.bursts[:bursts] for line in burst_lines(b, d.tz, pal)]
     t = Table(box=None, pad_edge=False, expand=True, header_style="bold")
     t.add_column("time", no_wrap=True, min_width=8)
     for name, least in (("feature", 10), ("user", 8), ("model", 10)):
@@ -325,7 +377,135 @@ def rate_limits(d: Dashboard, pal: Palette = DEFAULT, limit: int = 8) -> Rendera
             Text("-" if r.tokens_remaining is None else fmt_count(r.tokens_remaining)),
             Text("-" if r.retry_after_s is None else f"{r.retry_after_s:g}s"),
         )
-    return t
+    return Group(*head, t) if head else t
+
+
+BAR_WIDTH = 12
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal gauge: full blocks, one eighth-block, then a light track to ``width``."""
+    f = min(max(fraction, 0.0), 1.0) * width
+    full = int(f)
+    part = int((f - full) * 8)
+    s = "█" * full + (_EIGHTHS[part] if part and full < width else "")
+    return s + "░" * (width - len(s))
+
+
+def gauge(g: Gauge, pal: Palette = DEFAULT, width: int = BAR_WIDTH) -> Text:
+    """``ITPM ████▌░░░ ▲ 87%  26.1k/30.0k``: colour AND glyph past the threshold."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    out.append(f" {g.label:<4} ")
+    style = pal.style(g.level) or pal.success
+    out.append(bar((g.pct or 0.0) / 100.0, width), style=style)
+    glyph = GLYPH.get(g.level, "")
+    pct = f"{g.pct:.0f}%" if g.pct is not None else "-"
+    out.append(f" {glyph or ' '}{pct:>5}", style=pal.style(g.level))
+    out.append(f" {fmt_count(g.used):>6}/{fmt_count(g.limit or 0)}")
+    return out
+
+
+def _source(sources: set[str | None]) -> str:
+    known = sorted(s for s in sources if s)
+    if not known:
+        return "no limits"
+    return "limits: " + "+".join(known)
+
+
+_LEVEL_ORDER = {"critical": 0, "warning": 1, "ok": 2}
+
+
+def _headroom_compact(d: Dashboard, pal: Palette) -> RenderableType:
+    """Five lines at 80x24: one line per model class (worst first), then who uses ITPM."""
+    h = d.headroom
+    parts: list[RenderableType] = []
+    for c in sorted(h.classes, key=lambda c: (_LEVEL_ORDER[c.level], c.model_class)):
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append_text(_t(c.model_class, 14, f"bold {pal.accent}"))
+        for g in c.gauges:
+            line.append(f"  {g.label} ", style=pal.muted)
+            if g.pct is None:
+                line.append(f"{fmt_count(g.used)}/?")
+            else:
+                glyph = GLYPH.get(g.level, "")
+                text = f"{glyph} {g.pct:.0f}%" if glyph else f"{g.pct:.0f}%"
+                line.append(text, style=pal.style(g.level))
+        parts.append(line)
+    if not h.limits_known:
+        parts.append(_empty("limits unknown: [limits.<class>] in the config, or headers", pal))
+    if h.top_users:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("ITPM share: ", style=pal.muted)
+        line.append_text(_shares(h.top_users, 2, 16))
+        line.append(" │ ", style=pal.muted)
+        line.append_text(_shares(h.top_features, 2, 16))
+        parts.append(line)
+    return Group(*parts)
+
+
+def headroom(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> RenderableType:
+    """Per model class, RPM/ITPM/OTPM over the last 60 s against the limits; who uses ITPM.
+
+    Without any limit known the gauges would be empty, so the panel shows the rates and says
+    where limits come from instead.
+    """
+    h = d.headroom
+    parts: list[RenderableType] = []
+    if not h.live:
+        parts.append(_empty("replay: headroom follows live traffic only", pal))
+        return Group(*parts)
+    if not h.classes:
+        return _empty("no calls in the last 60 s", pal)
+    if compact:
+        return _headroom_compact(d, pal)
+    if h.limits_known:
+        for c in h.classes:
+            title = Text(no_wrap=True, overflow="ellipsis")
+            title.append_text(_t(c.model_class, 20, f"bold {pal.accent}"))
+            title.append(f"  {_source({g.source for g in c.gauges})}", style=pal.muted)
+            parts.append(title)
+            for g in c.gauges:
+                if g.limit is None:
+                    line = Text(f" {g.label:<4} {fmt_count(g.used)}/min, limit unknown",
+                                style=pal.muted, no_wrap=True)  # fmt: skip
+                    parts.append(line)
+                else:
+                    parts.append(gauge(g, pal))
+    else:
+        t = Table(box=None, pad_edge=False, expand=False, header_style="bold")
+        t.add_column("last 60 s", no_wrap=True, overflow="ellipsis", max_width=16)
+        for name in ("req", "ITPM", "OTPM"):
+            t.add_column(name, justify="right", no_wrap=True)
+        for c in h.classes:
+            t.add_row(_t(c.model_class, 16), *[Text(fmt_count(g.used)) for g in c.gauges])
+        parts.append(t)
+        parts.append(
+            Text(
+                "limits unknown: set [limits.<class>] rpm/itpm/otpm in the config, or log "
+                "the anthropic-ratelimit-* headers (claude_top.instrument does)",
+                style=pal.muted,
+            )
+        )
+    if h.top_users or h.top_features:
+        parts.append(Text("ITPM share, last 60 s", style="bold"))
+        t = Table.grid(padding=(0, 1), expand=True)
+        t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        t.add_column(justify="right", no_wrap=True)
+        t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        t.add_column(justify="right", no_wrap=True)
+        for i in range(3):
+            cells: list[Text] = []
+            for shares in (h.top_users, h.top_features):
+                if i < len(shares):
+                    sh = shares[i]
+                    cells += [_t(sh.name, 24), Text(f"{sh.share * 100:.0f}%")]
+                else:
+                    cells += [Text(""), Text("")]
+            if any(c.plain for c in cells):
+                t.add_row(*cells)
+        parts.append(t)
+    return Group(*parts)
 
 
 def users(d: Dashboard, pal: Palette = DEFAULT, limit: int = 10) -> RenderableType:
@@ -351,7 +531,9 @@ def users(d: Dashboard, pal: Palette = DEFAULT, limit: int = 10) -> RenderableTy
 
 def alerts(d: Dashboard, pal: Palette = DEFAULT, limit: int = 8) -> RenderableType:
     parts: list[RenderableType] = []
-    if d.alerts:
+    if d.alerts_pending:
+        parts.append(Text("… alerts start once the history has loaded", style=pal.muted))
+    elif d.alerts:
         t = Table(box=None, pad_edge=False, expand=True, show_header=False)
         t.add_column(no_wrap=True)
         t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)

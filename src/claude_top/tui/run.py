@@ -16,6 +16,7 @@ from typing import Any
 from claude_top.cli import UserError, load_config, make_clock
 from claude_top.config import Config, ConfigError
 from claude_top.engine import Engine
+from claude_top.headroom import Headroom
 from claude_top.windows import WINDOW_CYCLE, TimeArgError, parse_time, window
 
 
@@ -59,7 +60,11 @@ def run_tui(args: argparse.Namespace) -> int:
     except TimeArgError as e:
         raise UserError(f"--since: {e}") from None
     win = _check_window(args.window or str(cfg.ui.get("window", "10m")))
-    engine = Engine(cfg.price_table(), clock, tz, since=since)
+    try:
+        headroom = Headroom(cfg.headroom_config())
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    engine = Engine(cfg.price_table(), clock, tz, since=since, headroom=headroom)
     alerts = _alerts(engine, cfg, tz)
     box = LatestProgress()
     try:
