@@ -17,7 +17,8 @@ from claude_top.engine import Engine
 
 
 def _engine(lines: list[str], now: float) -> Engine:
-    engine = Engine(clock=FixedClock(now), since=END - 8 * 86400 - 60)
+    # As of ``now``: lines after it are not read, as with ``claude-top --now``.
+    engine = Engine(clock=FixedClock(now), since=END - 8 * 86400 - 60, until=now + 1)
     engine.ingest_lines(lines, source="app.log")
     engine.compact()
     return engine

@@ -183,8 +183,8 @@ def test_feature_detail(engine: Engine) -> None:
     fd = feature_detail(engine, "doc_summary", END - 600, END)
     g = engine.query(END - 600, END).groups["doc_summary"]
     assert fd.calls == g.calls == sum(m.calls for m in fd.models)
-    assert fd.users_start == END - 1800  # per-user rows are hourly: 14:00
-    us = engine.users_of_feature("doc_summary", END - 1800, END).groups
+    assert fd.users_start == engine.day_start(END)  # per-user rows are daily
+    us = engine.users_of_feature("doc_summary", engine.day_start(END), END).groups
     assert fd.users and fd.users[0].tokens == max(g.total_tokens for g in us.values())
     assert dict(fd.errors_by_type) == g.errors_by_type
     values = [v for _, v in fd.percentiles]

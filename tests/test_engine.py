@@ -258,3 +258,45 @@ def test_cached_windows_equal_fresh_merges(
                     k: g.calls for k, g in want.groups.items()
                 }
                 assert got.total.latency_sum_ms == want.total.latency_sum_ms
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 7200), st.sampled_from(["a", "b"])), min_size=1, max_size=80),
+    st.lists(st.integers(0, 240), min_size=1, max_size=8),
+    st.sampled_from([300, 600, 3600]),
+)
+def test_rolling_windows_slide_like_fresh_merges(
+    writes: list[tuple[int, str]], steps: list[int], span: int
+) -> None:
+    """A rolling window whose start moves on answers as a fresh merge of the same buckets."""
+    writes = sorted(writes)
+    lines = [
+        (
+            o,
+            line(
+                T0 + o,
+                feature=f,
+                latency_ms=100 + 37 * i,
+                model="claude-sonnet-4-6" if i % 3 else "x-unpriced",
+            ),
+        )
+        for i, (o, f) in enumerate(writes)
+    ]
+    live = Engine(PRICES, FixedClock(T0 + 3 * 3600))
+    fed = 0
+    now = 3600
+    for step in steps:  # refreshes a few minutes apart: the window's start moves on
+        now += step
+        new = [raw for o, raw in lines[fed:] if o < now]
+        live.ingest_lines(new)
+        fed += len(new)
+        fresh = Engine(PRICES, FixedClock(T0 + 3 * 3600))
+        fresh.ingest_lines([raw for _, raw in lines[:fed]])
+        start, end = T0 + now - span, T0 + now + 60
+        a, b = live.query(start, end), fresh.query(start, end)
+        assert _same(a.total, b.total) and a.total.latency_sum_ms == b.total.latency_sum_ms
+        assert a.total.unpriced_models == b.total.unpriced_models
+        assert {k: (g.calls, g.p95_ms) for k, g in a.groups.items() if g.calls} == {
+            k: (g.calls, g.p95_ms) for k, g in b.groups.items() if g.calls
+        }

@@ -118,8 +118,10 @@ def test_lines_come_in_batches_not_one_call_per_line(tmp_path: Path, follow: Mak
     assert all(len(b.lines) <= 10_000 for b in sink.batches)
     firsts = [b.first_lineno for b in sink.batches]
     assert firsts[0] == 1
-    assert all(b.first_lineno + len(b.lines) == n.first_lineno
-               for b, n in zip(sink.batches, sink.batches[1:], strict=False))
+    assert all(
+        b.first_lineno + len(b.lines) == n.first_lineno
+        for b, n in zip(sink.batches, sink.batches[1:], strict=False)
+    )
 
 
 def test_partial_line_waits_for_its_newline(tmp_path: Path, follow: Make) -> None:
@@ -150,8 +152,9 @@ def test_overlong_line_is_skipped_and_reported(tmp_path: Path, follow: Make) -> 
     log = tmp_path / "app.log"
     reports: list[tuple[str, int, int]] = []
     log.write_bytes(b"ok1\n" + b"x" * 150 + b"\nok2\n" + b"y" * 60)
-    f, sink = follow([str(log)], max_line_bytes=100,
-                     on_overlong=lambda s, n, ln: reports.append((s, n, ln)))
+    f, sink = follow(
+        [str(log)], max_line_bytes=100, on_overlong=lambda s, n, ln: reports.append((s, n, ln))
+    )
     assert f.wait_history(5)
     append(log, b"y" * 100)  # the held-back partial grows past the limit: skipped, not buffered
     time.sleep(3 * POLL)
@@ -182,7 +185,8 @@ def test_rename_rotation_keeps_reading_the_old_handle(tmp_path: Path, follow: Ma
     log.write_bytes(b"new1\nnew2\n")
     wait_for(lambda: len(sink.lines) == 6)
     assert sorted(sink.lines) == sorted(
-        [b"old1", b"old2", b"late-in-old-file", b"even-later", b"new1", b"new2"])
+        [b"old1", b"old2", b"late-in-old-file", b"even-later", b"new1", b"new2"]
+    )
     assert (1, b"new1") in sink.numbered() and (3, b"late-in-old-file") in sink.numbered()
     assert any(s.state == "rotated" for s in statuses)
 
@@ -217,8 +221,11 @@ def test_rewritten_in_place_longer_is_caught_by_fingerprint(tmp_path: Path, foll
     assert log.stat().st_ino == inode
     f._wake.set()
     wait_for(lambda: len(sink.lines) == 3)
-    assert sink.numbered() == [(1, b"first-generation"), (1, b"second-generation-a"),
-                               (2, b"second-generation-b")]
+    assert sink.numbered() == [
+        (1, b"first-generation"),
+        (1, b"second-generation-a"),
+        (2, b"second-generation-b"),
+    ]
     assert any("replaced" in s.message for s in statuses)
 
 
@@ -294,8 +301,10 @@ def test_rotated_and_gzip_history_oldest_first_never_followed(tmp_path: Path, fo
     (tmp_path / "app.log").write_bytes(b"l1\n")
     (tmp_path / "zipped-without-suffix").write_bytes(gzip.compress(b"z1\n"))
     progress: list[Progress] = []
-    f, sink = follow([str(tmp_path / "app.log*"), str(tmp_path / "zipped-without-suffix")],
-                     on_progress=progress.append)
+    f, sink = follow(
+        [str(tmp_path / "app.log*"), str(tmp_path / "zipped-without-suffix")],
+        on_progress=progress.append,
+    )
     assert f.wait_history(5)
     assert sink.lines == [b"g1", b"g2", b"r1", b"r2", b"z1", b"l1"]
     assert state(f, tmp_path / "app.log.1").state == "done"
@@ -323,7 +332,9 @@ def test_glob_of_several_live_files(tmp_path: Path, follow: Make) -> None:
 
 def test_since_seeks_with_few_timestamp_calls(tmp_path: Path, follow: Make) -> None:
     log = tmp_path / "app.log"
-    log.write_bytes(b"".join(b'{"ts": %d, "pad": "%s"}\n' % (i, b"x" * (i % 50)) for i in range(20_000)))
+    log.write_bytes(
+        b"".join(b'{"ts": %d, "pad": "%s"}\n' % (i, b"x" * (i % 50)) for i in range(20_000))
+    )
     calls = 0
 
     def ts_of(line: bytes) -> float | None:
@@ -432,8 +443,9 @@ def test_stdin_via_subprocess_pipe(tmp_path: Path) -> None:
         "f = Follower(['-'], lambda b: print(*[l.decode() for l in b.lines], sep='\\n', flush=True))\n"
         "f.start(); f._thread.join(10)\n"
     )
-    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE)
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     assert p.stdin is not None and p.stdout is not None
     p.stdin.write(b"first\n")
     p.stdin.flush()
@@ -448,10 +460,14 @@ def test_stdin_via_subprocess_pipe(tmp_path: Path) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=20),
-       st.lists(st.integers(1, 30), min_size=1, max_size=10), st.booleans())
-def test_stream_any_chunking_gives_the_same_lines(parts: list[bytes], cuts: list[int],
-                                                  trailing: bool) -> None:
+@given(
+    st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=20),
+    st.lists(st.integers(1, 30), min_size=1, max_size=10),
+    st.booleans(),
+)
+def test_stream_any_chunking_gives_the_same_lines(
+    parts: list[bytes], cuts: list[int], trailing: bool
+) -> None:
     data = b"\n".join(parts) + (b"\n" if trailing else b"")
     s = _Stream("x", max_line=8)
     i = k = 0
@@ -462,15 +478,20 @@ def test_stream_any_chunking_gives_the_same_lines(parts: list[bytes], cuts: list
         k += 1
     s.finish()
     items = s.take()
-    got = [(b.first_lineno + j, ln) for b in items if isinstance(b, Batch)
-           for j, ln in enumerate(b.lines)]
+    got = [
+        (b.first_lineno + j, ln)
+        for b in items
+        if isinstance(b, Batch)
+        for j, ln in enumerate(b.lines)
+    ]
     skipped = [it for it in items if not isinstance(it, Batch)]
     lines = data.split(b"\n")
     if data.endswith(b"\n") or not data:
         lines.pop()
     # The limit applies to the raw line (a trailing \r counts); delivered lines lose the \r.
-    assert got == [(n + 1, ln[:-1] if ln.endswith(b"\r") else ln)
-                   for n, ln in enumerate(lines) if len(ln) <= 8]
+    assert got == [
+        (n + 1, ln[:-1] if ln.endswith(b"\r") else ln) for n, ln in enumerate(lines) if len(ln) <= 8
+    ]
     assert skipped == [(n + 1, len(ln)) for n, ln in enumerate(lines) if len(ln) > 8]
     assert s.pos == len(data)
 
@@ -509,5 +530,8 @@ def test_fingerprint_tail_start_and_count(tmp_path: Path) -> None:
 
 def test_rotated_names() -> None:
     assert is_rotated_name("/x/app.log.1") and is_rotated_name("app.log.12.gz")
-    assert not is_rotated_name("app.log") and not is_rotated_name("/x/1") and not is_rotated_name(
-        "app.gz")
+    assert (
+        not is_rotated_name("app.log")
+        and not is_rotated_name("/x/1")
+        and not is_rotated_name("app.gz")
+    )

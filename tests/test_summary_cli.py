@@ -132,7 +132,7 @@ def test_table_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     log = write(
         tmp_path / "a.log",
         [call(T0), call(T0, model="claude-unknown-1", feature="x\x1b[31m")],
-        [b"{\"latency_ms\": 5, oops"],
+        [b'{"latency_ms": 5, oops'],
     )
     assert main(["summary", str(log)]) == 0
     out = capsys.readouterr().out

@@ -62,8 +62,8 @@ def merge_user_row(acc: Row, row: Row) -> None:
     acc[U_COST] = None
 
 
-ARCHIVE = -1
-"""Tier width of a single catch-all bucket (start 0): answers "all" but no dated window."""
+DAY = 0
+"""Tier width of calendar days in the store's time zone (a day is not always 86,400 s)."""
 
 
 class Tier:
@@ -73,7 +73,7 @@ class Tier:
 
     def __init__(self, width: int, keep: float) -> None:
         self.width = width
-        """Seconds; ``ARCHIVE`` for one bucket that holds everything older."""
+        """Seconds, or ``DAY`` for calendar days."""
         self.keep = keep
         self.buckets: dict[int, Bucket] = {}
 
@@ -86,11 +86,13 @@ class TieredStore:
         tiers: list[tuple[int, float]],
         new_row: Callable[[], Row],
         merge_row: Callable[[Row, Row], None],
+        day_start: Callable[[float], int] | None = None,
     ) -> None:
         self.tiers = [Tier(w, k) for w, k in tiers]
         self.fine = self.tiers[0].buckets
         self.new_row = new_row
         self.merge_row = merge_row
+        self.day_start = day_start
         self.version = 0
         """Bumped by compaction, so caches of merged windows know to start over."""
         self.seq = 0
@@ -121,8 +123,9 @@ class TieredStore:
         return min((m for s, m in self._touches if s > seq), default=float("inf"))
 
     def floor(self, tier: Tier, ts: float) -> int:
-        if tier.width == ARCHIVE:
-            return 0
+        if tier.width == DAY:
+            assert self.day_start is not None
+            return self.day_start(ts)
         return int(ts // tier.width) * tier.width
 
     def compact(self, ref: float, slack: float = 3600.0) -> None:

@@ -44,8 +44,6 @@ RECENT_429 = 20
 RECENT_TRANSITIONS = 8
 REPLAY_MIN_S = 600.0
 """For calendar windows (today, all) an old log is "replay" when its newest event is this old."""
-USER_STEP = 3600
-"""The engine's per-user bucket size (``engine.USER_TIERS``)."""
 LATENCY_EDGES = (0, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000)
 
 
@@ -634,16 +632,12 @@ def build_dashboard(
         for r in reversed(engine.events_429(t - 86400, t))
         if low is None or any(low in s.lower() for s in (r.feature, r.user_id, r.model))
     ][:RECENT_429]
-    us = engine.query(midnight, t, by="user", match=needle)
     with engine.lock:
         snap = engine.headroom.snapshot(t)
         bursts = tuple(_burst_row(b) for b in engine.headroom.bursts_between(t - 86400, t))
     head = headroom_view(snap, th.headroom, live=not replay)
 
-    def rank(g: GroupStats) -> tuple[float, str]:
-        return (-(g.cost_usd if users_by == "cost" else g.total_tokens), g.name)
-
-    top = sorted(us.groups.values(), key=rank)[:TOP_USERS]
+    top = engine.top_users(t, TOP_USERS, by=users_by, match=needle)
     users = tuple(
         UserRow(
             g.name,
@@ -742,7 +736,7 @@ class FeatureDetail:
     models: tuple[BreakdownRow, ...]
     users: tuple[BreakdownRow, ...]
     users_start: float | None
-    """Per-user rows are hourly in the engine, so they cover [users_start, end)."""
+    """Per-user rows are daily in the engine, so they cover [users_start, end)."""
     errors_by_type: tuple[tuple[str, int], ...]
     examples: tuple[ErrorExample, ...]
 
@@ -759,7 +753,8 @@ def feature_detail(
     """Per-model and per-user numbers, latency distribution and errors of one feature."""
     ms = engine.models_of_feature(feature, start, end)
     # The engine keeps per-user rows by the hour: widen the start to the hour that holds it.
-    users_start = None if start is None else math.floor(start / USER_STEP) * USER_STEP
+    # The engine keeps per-user rows by calendar day: widen the start to that day's midnight.
+    users_start = None if start is None else engine.day_start(start)
     us = engine.users_of_feature(feature, users_start, end)
     tot = ms.total
     h = tot.latency

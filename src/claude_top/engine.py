@@ -13,6 +13,7 @@ window is asked for, not per line, because a row holds many calls of one model a
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -41,10 +42,11 @@ COARSE = 900
 """15 minutes: every real time zone's midnight falls on a multiple of it."""
 
 GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
-USER_TIERS = [(HOUR, 26 * HOUR), (B.ARCHIVE, float("inf"))]
-"""Users are many (thousands), so their rows are hourly for the last day, then one archive
-bucket: per-user numbers answer "today", "24 h" and "all" (to the hour), not 5-minute windows.
-Per-user numbers for an older day (``summary --by user --day``) filter at ingest instead."""
+USER_TIERS = [(B.DAY, float("inf"))]
+"""Users are many (thousands, each with a few features and models), so their rows are kept per
+calendar day: per-user numbers answer "today", a day, or "all". Today's top users come from
+running totals (``top_users``); arbitrary per-user windows (``summary --by user --since``)
+filter at ingest instead."""
 COMPACT_EVERY = 20_000
 """Records between compactions: keeps the fine tier bounded while history loads."""
 
@@ -110,7 +112,9 @@ class Engine:
         self.lock = threading.RLock()
         self.lines = LineStats()
         self.groups = TieredStore(GROUP_TIERS, B.new_group_row, B.merge_group_row)
-        self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row)
+        self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, self.day_start)
+        self._day_cache: dict[int, int] = {}
+        self._running: _RunningDay | None = None
         self.newest_ts: float | None = None
         self.oldest_ts: float | None = None
         self.out_of_window = 0
@@ -124,6 +128,54 @@ class Engine:
         self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
         self.headroom = headroom or Headroom()
         """Rate-limit headroom over the last minutes (``claude_top.headroom``); fed below."""
+
+    def day_start(self, ts: float) -> int:
+        """Epoch seconds of local midnight (in ``tz``) of the day holding ``ts``."""
+        q = int(ts // COARSE)
+        d = self._day_cache.get(q)
+        if d is None:
+            local = datetime.fromtimestamp(q * COARSE, self.tz)
+            d = int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+            if len(self._day_cache) > 100_000:
+                self._day_cache.clear()
+            self._day_cache[q] = d
+        return d
+
+    def top_users(
+        self, now: float, n: int, by: str = "tokens", match: str | None = None
+    ) -> list[GroupStats]:
+        """The ``n`` heaviest users of the local day holding ``now``, by tokens or cost.
+
+        Kept as running per-user totals of that day, updated by ingest, so a refresh sorts
+        users instead of merging every (user, feature, model) row of the day again.
+        """
+        with self.lock:
+            day = self.day_start(now)
+            run = self._running
+            if run is None or run.start != day:
+                run = self._running = self._build_running(day)
+            if match:
+                # A filter may name a feature or model: per-user running totals do not know
+                # them, so ask the day's (user, feature, model) rows instead.
+                groups = self._summary(_USERS_BY_USER, day, now, match.lower(), None).groups
+                stats = list(groups.values())
+
+                def rank(g: GroupStats) -> tuple[float, str]:
+                    return (-(g.cost_usd if by == "cost" else g.total_tokens), g.name)
+
+                return heapq.nsmallest(n, stats, key=rank)
+            slot = R_COST if by == "cost" else R_TOKENS
+            top = heapq.nsmallest(n, run.users.items(), key=lambda kv: (-kv[1][slot], kv[0]))
+            return [_running_stats(u, r) for u, r in top]
+
+    def _build_running(self, day: int) -> _RunningDay:
+        end = self.day_start(day + 30 * HOUR)
+        run = _RunningDay(day, end, self)
+        for bstart, bucket in self.users.buckets_in(day, end):
+            for (user, _feature, model, variant), row in bucket.items():
+                cost = self._row_cost(model, variant, bstart, row, _USER_SLOTS)
+                run.add_row(user, row, cost, model)
+        return run
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -171,6 +223,7 @@ class Engine:
         now = self.clock.now()
         horizon = now - HORIZON_S - MINUTE
         recent: list[tuple[str, str, str, str, int, int, int, int]] = []
+        run = self._running
         for i, line in enumerate(lines):
             # The fast path: only the shape the article writes, for a successful call with a
             # UTC timestamp. Anything else -- errors included -- goes to reader.parse_line.
@@ -247,16 +300,17 @@ class Engine:
                 bucket = gfine.get(minute)  # type: ignore[assignment]
                 if bucket is None:
                     bucket = gfine[minute] = {}
-                hour = minute - minute % 3600
+                hour = minute - minute % 900
                 if hour != last_h:
                     last_h = hour
-                    if hour < umin:
-                        umin = hour
-                    if hour > umax:
-                        umax = hour
-                    ubucket = ufine.get(hour)  # type: ignore[assignment]
+                    day = self.day_start(hour)
+                    if day < umin:
+                        umin = day
+                    if day > umax:
+                        umax = day
+                    ubucket = ufine.get(day)  # type: ignore[assignment]
                     if ubucket is None:
-                        ubucket = ufine[hour] = {}
+                        ubucket = ufine[day] = {}
             key = (feature, model, variant)
             row = bucket.get(key)
             if row is None:
@@ -292,6 +346,8 @@ class Engine:
             urow[5] += cr
             urow[6] += cw5
             urow[8] = None
+            if run is not None and run.start <= minute < run.end:
+                run.add(user, model, variant, inp, out, cr, cw5, 0, False, None)
         if newest_iso:
             t = parse_timestamp(newest_iso)
             if t is not None and (self.newest_ts is None or t > self.newest_ts):
@@ -339,9 +395,9 @@ class Engine:
             thr = self._tier_thresholds[model] = self.prices.tier_threshold(model)
         variant = (2 if thr is not None and r.prompt_tokens > thr else 0) | (1 if r.batch else 0)
         mstart = int(t // 60) * 60
-        hstart = mstart - mstart % HOUR
+        hstart = mstart - mstart % COARSE
         self.groups.note(mstart)
-        self.users.note(hstart)
+        self.users.note(self.day_start(hstart))
         bucket = self.groups.fine.setdefault(mstart, {})
         key = (r.feature, model, variant)
         row = bucket.get(key)
@@ -387,7 +443,7 @@ class Engine:
         row[B.G_COST] = None
         # Headroom: header limits of any age, the call itself if recent, 429 bursts.
         self.headroom.offer(r, self.clock.now())
-        ubucket = self.users.fine.setdefault(hstart, {})
+        ubucket = self.users.fine.setdefault(self.day_start(hstart), {})
         ukey = (r.user_id, r.feature, model, variant)
         urow = ubucket.get(ukey)
         if urow is None:
@@ -403,6 +459,20 @@ class Engine:
         urow[B.U_CW5] += r.cache_write_5m_tokens
         urow[B.U_CW1] += r.cache_write_1h_tokens
         urow[B.U_COST] = None
+        run = self._running
+        if run is not None and run.start <= t < run.end:
+            run.add(
+                r.user_id,
+                model,
+                variant,
+                r.input_tokens,
+                r.output_tokens,
+                r.cache_read_tokens,
+                r.cache_write_5m_tokens,
+                r.cache_write_1h_tokens,
+                is_error,
+                r.error_status,
+            )
 
     def compact(self) -> None:
         """Age buckets into coarser tiers, relative to the clock (or the newest event in replay)."""
@@ -465,16 +535,27 @@ class Engine:
         match: str | None,
         feature: str | None,
     ) -> Summary:
-        accs, total = self._window(spec, start, end, match.lower() if match else None, feature)
+        cached, tail = self._window(spec, start, end, match.lower() if match else None, feature)
         with_latency = spec.store_name == "groups"
         name = feature if feature is not None else "*"
+        accs, tails = cached.accs, tail.accs
+        groups = {
+            n: _group_stats(n, accs.get(n), tails.get(n), with_latency)
+            for n in accs.keys() | tails.keys()
+        }
         return Summary(
             start,
             end,
             spec.by,
-            _group_stats(name, total, with_latency),
-            {n: _group_stats(n, a, with_latency) for n, a in accs.items()},
+            _group_stats(name, cached.total, tail.total, with_latency),
+            groups,
         )
+
+    def total(self, start: float | None, end: float | None) -> GroupStats:
+        """All traffic over [start, end) (cheaper than ``query``: no per-group objects)."""
+        with self.lock:
+            cached, tail = self._window(_GROUPS_BY_FEATURE, start, end, None, None)
+            return _group_stats("*", cached.total, tail.total, True)
 
     def _window(
         self,
@@ -483,18 +564,31 @@ class Engine:
         end: float | None,
         needle: str | None,
         feature: str | None,
-    ) -> tuple[dict[str, list[Any]], list[Any]]:
-        """Merged accumulators over a window, reusing a cached merge of its settled buckets.
+    ) -> tuple[_Cached, _Cached]:
+        """A window's merged accumulators, as a cached merge of its settled buckets plus a tail.
 
         Buckets older than the newest one being written are "settled": their merge is kept per
         (view, window start) and only extended as the window's end moves, so a 4 Hz refresh
         merges a minute of new data, not a day of old data. A batch that writes into a settled
-        bucket (late lines), or a compaction, makes the cache start over.
+        bucket (late lines), or a compaction, makes the cache start over. The tail (the live
+        bucket) is merged into separate accumulators: nothing cached is copied or changed.
         """
         store: TieredStore = getattr(self, spec.store_name)
         aligned = None if start is None else -(-start // MINUTE) * MINUTE
-        key = (spec.by, spec.store_name, needle, feature, aligned)
+        # A window that ends well inside settled data (yesterday, the same hours of an earlier
+        # day) is cached under its end too, so it does not evict the open window with the same
+        # start. "Well inside": a writer's clock a little ahead of ours must not turn the live
+        # window into a new closed one at every refresh.
+        closed = None
+        if end is not None and end <= store.live_edge - HOUR:
+            # One cache entry per quarter hour of end: within it a growing end (the same hours
+            # of an earlier day, moving with the clock) extends the merge instead of redoing it.
+            closed = -(-end // COARSE) * COARSE
+        span = None if start is None or end is None else round((end - start) / MINUTE)
+        key = (spec.by, spec.store_name, needle, feature, aligned, closed)
         c = self._cache.get(key)
+        if c is None and aligned is not None and closed is None:
+            c = self._slide(spec, store, key, aligned, span)
         if (
             c is None
             or c.version != store.version
@@ -502,7 +596,7 @@ class Engine:
             or store.oldest_touch_since(c.seq) < c.covered
         ):
             lo = float("-inf") if start is None else start
-            c = _Cached({}, _new_acc(), lo, store.seq, store.version)
+            c = _Cached({}, _new_acc(), lo, store.seq, store.version, aligned, span)
             self._cache[key] = c
             if len(self._cache) > CACHED_WINDOWS:
                 self._cache.popitem(last=False)  # least recently used
@@ -511,15 +605,64 @@ class Engine:
         settled = store.live_edge if end is None else min(end, store.live_edge)
         if settled > c.covered:
             for bstart, bucket in store.buckets_in(c.covered, settled):
-                self._fold(spec, bstart, bucket, c.accs, c.total, needle, feature, None)
+                self._fold(spec, bstart, bucket, c.accs, c.total, needle, feature)
             c.covered = settled
         c.seq = store.seq
-        accs = dict(c.accs)
-        total = _copy_acc(c.total)
-        copied: set[str] = set()
-        for bstart, bucket in store.buckets_in(max(c.covered, start or c.covered), end):
-            self._fold(spec, bstart, bucket, accs, total, needle, feature, copied)
-        return accs, total
+        tail = _Cached({}, _new_acc(), c.covered, store.seq, store.version, None, None)
+        for bstart, bucket in store.buckets_in(c.covered, end):
+            self._fold(spec, bstart, bucket, tail.accs, tail.total, needle, feature)
+        return c, tail
+
+    def _slide(
+        self,
+        spec: _Spec,
+        store: TieredStore,
+        key: tuple[Any, ...],
+        aligned: float,
+        span: int | None,
+    ) -> _Cached | None:
+        """A rolling window whose start moved on: take the buckets it left out of the merge.
+
+        "Last 24 h" gets a new start every minute; merging the day again each time would cost
+        more than the rest of a refresh, while taking out the minute that left costs little.
+        """
+        for old_key in reversed(self._cache):
+            if old_key[:4] != key[:4] or old_key[5] is not None:
+                continue
+            c = self._cache[old_key]
+            if (
+                c.span != span  # only the same rolling window, never another one's merge
+                or c.aligned is None
+                or not c.aligned < aligned < c.covered
+                or c.version != store.version
+                or store.oldest_touch_since(c.seq) < c.covered
+            ):
+                continue
+            name_i, model_i = spec.name_i, spec.model_i
+            for bstart, bucket in store.buckets_in(c.aligned, aligned):
+                for bkey, row in bucket.items():
+                    if key[3] is not None and bkey[spec.feature_i] != key[3]:
+                        continue
+                    needle = key[2]
+                    if needle is not None and not any(
+                        needle in k.lower() for k in bkey[: spec.text_keys]
+                    ):
+                        continue
+                    cost = row[spec.cost_slot]
+                    if cost is None:  # pragma: no cover - folded rows always have a cost
+                        continue
+                    acc = c.accs.get(bkey[name_i])
+                    if acc is not None:
+                        spec.unacc(acc, row, cost, bkey[model_i])
+                        spec.unacc(c.total, row, cost, bkey[model_i])
+                        if acc[B.G_CALLS] == 0 and not acc[A_HIST]:
+                            del c.accs[bkey[name_i]]
+                del bstart
+            del self._cache[old_key]
+            c.aligned = aligned
+            self._cache[key] = c
+            return c
+        return None
 
     def _fold(
         self,
@@ -530,7 +673,6 @@ class Engine:
         total: list[Any],
         needle: str | None,
         feature: str | None,
-        copied: set[str] | None,
     ) -> None:
         name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
         cost_slot, slots, acc_fn = spec.cost_slot, spec.slots, spec.acc
@@ -547,11 +689,6 @@ class Engine:
             acc = accs.get(name)
             if acc is None:
                 acc = accs[name] = _new_acc()
-                if copied is not None:
-                    copied.add(name)
-            elif copied is not None and name not in copied:
-                acc = accs[name] = _copy_acc(acc)
-                copied.add(name)
             acc_fn(acc, row, cost, key[model_i])
             acc_fn(total, row, cost, key[model_i])
 
@@ -588,7 +725,7 @@ class Engine:
         return out
 
     def cost_between(self, start: float, end: float) -> float:
-        return self.query(start, end, by="feature").total.cost_usd
+        return self.total(start, end).cost_usd
 
     def events_429(self, start: float | None = None, end: float | None = None) -> list[Record]:
         with self.lock:
@@ -621,6 +758,7 @@ class _Spec:
     cost_slot: int
     slots: tuple[int, ...]
     acc: Any
+    unacc: Any
 
 
 @dataclass(slots=True)
@@ -630,6 +768,119 @@ class _Cached:
     covered: float
     seq: int
     version: int
+    aligned: float | None
+    """The (minute-aligned) window start the merge begins at."""
+    span: int | None
+    """Window length in minutes when first asked: a rolling window keeps it as it slides."""
+
+
+# Running per-user totals: calls, errors, 429s, tokens (all kinds), cost, unpriced calls.
+R_CALLS, R_ERRORS, R_429, R_IN, R_OUT, R_CR, R_CW5, R_CW1, R_TOKENS, R_COST, R_UNPRICED = range(11)
+
+
+class _RunningDay:
+    """Per-user totals of one local day, kept current by ingest (see ``Engine.top_users``)."""
+
+    __slots__ = ("end", "engine", "rates", "start", "unpriced_models", "users")
+
+    def __init__(self, start: int, end: int, engine: Engine) -> None:
+        self.start = start
+        self.end = end
+        self.engine = engine
+        self.users: dict[str, list[Any]] = {}
+        self.rates: dict[tuple[str, int], tuple[float, ...] | None] = {}
+        self.unpriced_models: set[str] = set()
+
+    def _rates(self, model: str, variant: int) -> tuple[float, ...] | None:
+        key = (model, variant)
+        if key not in self.rates:
+            price = self.engine.prices.lookup(model, _utc_date(self.start))
+            if price is None:
+                self.rates[key] = None
+            else:
+                tier, batch = variant >> 1, bool(variant & 1)
+                unit = [0, 0, 0, 0, 0]
+                per = []
+                for i in range(5):
+                    unit[i] = 1
+                    per.append(price.cost(*unit, tier=tier, batch=batch))
+                    unit[i] = 0
+                self.rates[key] = tuple(per)
+        return self.rates[key]
+
+    def add(
+        self,
+        user: str,
+        model: str,
+        variant: int,
+        inp: int,
+        out: int,
+        cr: int,
+        cw5: int,
+        cw1: int,
+        error: bool,
+        status: int | None,
+    ) -> None:
+        u = self.users.get(user)
+        if u is None:
+            u = self.users[user] = [0] * 11
+            u[R_COST] = 0.0
+        u[R_CALLS] += 1
+        if error:
+            u[R_ERRORS] += 1
+            if status == 429:
+                u[R_429] += 1
+        u[R_IN] += inp
+        u[R_OUT] += out
+        u[R_CR] += cr
+        u[R_CW5] += cw5
+        u[R_CW1] += cw1
+        u[R_TOKENS] += inp + out + cr + cw5 + cw1
+        r = self._rates(model, variant)
+        if r is None:
+            u[R_UNPRICED] += 1
+            self.unpriced_models.add(model)
+        else:
+            u[R_COST] += inp * r[0] + cr * r[1] + cw5 * r[2] + cw1 * r[3] + out * r[4]
+
+    def add_row(self, user: str, row: Row, cost: float | None, model: str) -> None:
+        u = self.users.get(user)
+        if u is None:
+            u = self.users[user] = [0] * 11
+            u[R_COST] = 0.0
+        u[R_CALLS] += row[B.U_CALLS]
+        u[R_ERRORS] += row[B.U_ERRORS]
+        u[R_429] += row[B.U_429]
+        for r_i, u_i in (
+            (R_IN, B.U_IN),
+            (R_OUT, B.U_OUT),
+            (R_CR, B.U_CR),
+            (R_CW5, B.U_CW5),
+            (R_CW1, B.U_CW1),
+        ):
+            u[r_i] += row[u_i]
+            u[R_TOKENS] += row[u_i]
+        if cost is None:
+            u[R_UNPRICED] += row[B.U_CALLS]
+            self.unpriced_models.add(model)
+        else:
+            u[R_COST] += cost
+
+
+def _running_stats(user: str, u: list[Any]) -> GroupStats:
+    return GroupStats(
+        name=user,
+        calls=u[R_CALLS],
+        errors=u[R_ERRORS],
+        rate_limited=u[R_429],
+        input_tokens=u[R_IN],
+        output_tokens=u[R_OUT],
+        cache_read_tokens=u[R_CR],
+        cache_write_5m_tokens=u[R_CW5],
+        cache_write_1h_tokens=u[R_CW1],
+        cost_usd=u[R_COST],
+        unpriced_calls=u[R_UNPRICED],
+    )
 
 
 _GET12 = itemgetter(
@@ -657,7 +908,7 @@ A_HIST, A_ERRT, A_COST, A_UNPRICED, A_UNPRICED_MODELS = 13, 14, 15, 16, 17
 
 
 def _new_acc() -> list[Any]:
-    return [0] * B.G_NUMERIC + [{}, {}, 0.0, 0, set()]
+    return [0] * B.G_NUMERIC + [{}, {}, 0.0, 0, {}]
 
 
 def _acc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
@@ -668,7 +919,8 @@ def _acc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
         merge_into(a[A_ERRT], row[B.G_ERRTYPES])
     if cost < 0:
         a[A_UNPRICED] += row[B.G_CALLS]
-        a[A_UNPRICED_MODELS].add(model)
+        um = a[A_UNPRICED_MODELS]
+        um[model] = um.get(model, 0) + row[B.G_CALLS]
     else:
         a[A_COST] += cost
 
@@ -690,45 +942,93 @@ def _acc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
         a[g] += row[u]
     if cost < 0:
         a[A_UNPRICED] += row[B.U_CALLS]
-        a[A_UNPRICED_MODELS].add(model)
+        um = a[A_UNPRICED_MODELS]
+        um[model] = um.get(model, 0) + row[B.U_CALLS]
     else:
         a[A_COST] += cost
 
 
-def _copy_acc(a: list[Any]) -> list[Any]:
-    out = a[:]
-    out[A_HIST] = dict(a[A_HIST])
-    out[A_ERRT] = dict(a[A_ERRT])
-    out[A_UNPRICED_MODELS] = set(a[A_UNPRICED_MODELS])
-    return out
+def _unacc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
+    """Take a row back out of an accumulator (a rolling window's start moved past it)."""
+    for i in range(B.G_NUMERIC):
+        a[i] -= row[i]
+    _subtract(a[A_HIST], row[B.G_HIST])
+    if row[B.G_ERRTYPES]:
+        _subtract(a[A_ERRT], row[B.G_ERRTYPES])
+    if cost < 0:
+        a[A_UNPRICED] -= row[B.G_CALLS]
+        _subtract(a[A_UNPRICED_MODELS], {model: row[B.G_CALLS]})
+    else:
+        a[A_COST] -= cost
+
+
+def _unacc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
+    for u, g in _USER_TO_GROUP:
+        a[g] -= row[u]
+    if cost < 0:
+        a[A_UNPRICED] -= row[B.U_CALLS]
+        _subtract(a[A_UNPRICED_MODELS], {model: row[B.U_CALLS]})
+    else:
+        a[A_COST] -= cost
+
+
+def _subtract(acc: dict[Any, int], other: dict[Any, int]) -> None:
+    for k, v in other.items():
+        n = acc.get(k, 0) - v
+        if n:
+            acc[k] = n
+        else:
+            acc.pop(k, None)
+
+
+def _group_stats(
+    name: str, a: list[Any] | None, b: list[Any] | None, with_latency: bool = True
+) -> GroupStats:
+    """One group's numbers from its cached accumulator, its tail accumulator, or both."""
+    if a is None or b is None:
+        one = a if a is not None else b
+        assert one is not None
+        nums = one[: B.G_NUMERIC]
+        hists = [one[A_HIST]]
+        errt = dict(one[A_ERRT])
+        cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS]
+    else:
+        nums = [x + y for x, y in zip(a[: B.G_NUMERIC], b[: B.G_NUMERIC], strict=True)]
+        hists = [a[A_HIST], b[A_HIST]]
+        errt = dict(a[A_ERRT])
+        merge_into(errt, b[A_ERRT])
+        cost = a[A_COST] + b[A_COST]
+        unpriced = a[A_UNPRICED] + b[A_UNPRICED]
+        models = a[A_UNPRICED_MODELS].keys() | b[A_UNPRICED_MODELS].keys()
+    return GroupStats(
+        name=name,
+        calls=nums[B.G_CALLS],
+        errors=nums[B.G_ERRORS],
+        rate_limited=nums[B.G_429],
+        overloaded=nums[B.G_529],
+        errors_by_type=errt,
+        input_tokens=nums[B.G_IN],
+        output_tokens=nums[B.G_OUT],
+        cache_read_tokens=nums[B.G_CR],
+        cache_write_5m_tokens=nums[B.G_CW5],
+        cache_write_1h_tokens=nums[B.G_CW1],
+        latency_sum_ms=nums[B.G_LATSUM],
+        latency_clamped=nums[B.G_CLAMPED],
+        max_tokens_stops=nums[B.G_MAXTOK],
+        no_user_calls=nums[B.G_NOUSER],
+        cost_usd=cost,
+        unpriced_calls=unpriced,
+        unpriced_models=tuple(sorted(m for m in models if m)),
+        latency=LatencyHistogram(parts=hists) if with_latency else None,
+    )
 
 
 _GROUP_SLOTS = (B.G_IN, B.G_CR, B.G_CW5, B.G_CW1, B.G_OUT)
 _USER_SLOTS = (B.U_IN, B.U_CR, B.U_CW5, B.U_CW1, B.U_OUT)
-_GROUPS_BY_FEATURE = _Spec("feature", "groups", 0, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group)
-_GROUPS_BY_MODEL = _Spec("model", "groups", 1, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group)
-_USERS_BY_USER = _Spec("user", "users", 0, 1, 2, 3, B.U_COST, _USER_SLOTS, _acc_user)
-
-
-def _group_stats(name: str, a: list[Any], with_latency: bool = True) -> GroupStats:
-    return GroupStats(
-        name=name,
-        calls=a[B.G_CALLS],
-        errors=a[B.G_ERRORS],
-        rate_limited=a[B.G_429],
-        overloaded=a[B.G_529],
-        errors_by_type=dict(a[A_ERRT]),
-        input_tokens=a[B.G_IN],
-        output_tokens=a[B.G_OUT],
-        cache_read_tokens=a[B.G_CR],
-        cache_write_5m_tokens=a[B.G_CW5],
-        cache_write_1h_tokens=a[B.G_CW1],
-        latency_sum_ms=a[B.G_LATSUM],
-        latency_clamped=a[B.G_CLAMPED],
-        max_tokens_stops=a[B.G_MAXTOK],
-        no_user_calls=a[B.G_NOUSER],
-        cost_usd=a[A_COST],
-        unpriced_calls=a[A_UNPRICED],
-        unpriced_models=tuple(sorted(a[A_UNPRICED_MODELS])),
-        latency=LatencyHistogram(a[A_HIST]) if with_latency else None,
-    )
+_GROUPS_BY_FEATURE = _Spec(
+    "feature", "groups", 0, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group, _unacc_group
+)
+_GROUPS_BY_MODEL = _Spec(
+    "model", "groups", 1, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group, _unacc_group
+)
+_USERS_BY_USER = _Spec("user", "users", 0, 1, 2, 3, B.U_COST, _USER_SLOTS, _acc_user, _unacc_user)

@@ -327,7 +327,9 @@ class Follower:
             return
         self._live.append(_Live(path))
         if not exists:
-            self._status[path] = SourceStatus(path, "waiting", "waiting for the file to appear", 0, 0)
+            self._status[path] = SourceStatus(
+                path, "waiting", "waiting for the file to appear", 0, 0
+            )
         elif not readable:
             self._status[path] = SourceStatus(path, "error", "permission denied", 0, 0)
         else:
@@ -338,7 +340,9 @@ class Follower:
     def _run(self) -> None:
         try:
             if self._stdin:
-                threading.Thread(target=self._stdin_pump, name="claude-top-stdin", daemon=True).start()
+                threading.Thread(
+                    target=self._stdin_pump, name="claude-top-stdin", daemon=True
+                ).start()
                 self._stdin_stream = _Stream("-", self._max_line)
             self._total = self._open_live_history() + sum(_size(p) for p in self._history)
             for path in self._history:
@@ -586,8 +590,13 @@ class Follower:
                 continue
             self._deliver(lv.stream)
             st = self._status_of(lv.path)
-            self._set(lv.path, st.state, st.message, offset=lv.stream.pos,
-                      size=max(st.size, lv.stream.read_pos))
+            self._set(
+                lv.path,
+                st.state,
+                st.message,
+                offset=lv.stream.pos,
+                size=max(st.size, lv.stream.read_pos),
+            )
             if history:
                 self._progress()
             if not data:
@@ -713,8 +722,11 @@ class Follower:
         if want:
             self._watch_stop = threading.Event()
             self._watch_thread = threading.Thread(
-                target=_watch, args=(list(want), self._watch_stop, self._wake),
-                name="claude-top-watch", daemon=True)
+                target=_watch,
+                args=(list(want), self._watch_stop, self._wake),
+                name="claude-top-watch",
+                daemon=True,
+            )
             self._watch_thread.start()
 
     def _stop_watcher(self) -> None:
@@ -724,12 +736,24 @@ class Follower:
 
     # --- reporting ---------------------------------------------------------------------------
 
-    def _set(self, path: str, state: str, message: str, *, offset: int | None = None,
-             size: int | None = None) -> None:
+    def _set(
+        self,
+        path: str,
+        state: str,
+        message: str,
+        *,
+        offset: int | None = None,
+        size: int | None = None,
+    ) -> None:
         with self._lock:
             old = self._status[path]
-            new = SourceStatus(path, state, message, old.offset if offset is None else offset,
-                               old.size if size is None else size)
+            new = SourceStatus(
+                path,
+                state,
+                message,
+                old.offset if offset is None else offset,
+                old.size if size is None else size,
+            )
             self._status[path] = new
         if self._on_status is not None and (old.state, old.message) != (state, message):
             self._on_status(new)
@@ -740,7 +764,9 @@ class Follower:
         now = time.monotonic()
         done = self._history_done.is_set()
         last_t, last_lines, last_done = self._last_progress
-        if not force and (now - last_t < PROGRESS_EVERY or (last_lines, last_done) == (self._lines, done)):
+        if not force and (
+            now - last_t < PROGRESS_EVERY or (last_lines, last_done) == (self._lines, done)
+        ):
             return
         self._last_progress = (now, self._lines, done)
         self._on_progress(Progress(self._lines, self._bytes, now - self._t0, done, self._total))
@@ -752,8 +778,14 @@ def _watch(dirs: list[str], stop: threading.Event, wake: threading.Event) -> Non
         import watchfiles
 
         for _changes in watchfiles.watch(
-            *dirs, watch_filter=None, debounce=50, step=50, stop_event=stop, recursive=False,
-            raise_interrupt=False, ignore_permission_denied=True,
+            *dirs,
+            watch_filter=None,
+            debounce=50,
+            step=50,
+            stop_event=stop,
+            recursive=False,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
         ):
             wake.set()
     except Exception:

@@ -20,6 +20,7 @@ the burst's first 429 arrives, because that is the moment the minute is still in
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import deque
@@ -273,6 +274,9 @@ class Headroom:
         """The tracker has every fed call from here on (set by the first feed)."""
         self.bursts: deque[Burst] = deque(maxlen=BURSTS_KEPT)
         self._open: dict[str, Burst] = {}
+        self._fed = 0
+        """Counts feeds, so a snapshot asked twice in one refresh is computed once."""
+        self._snap: tuple[tuple[float, float, int, int], HeadroomSnapshot] | None = None
 
     def model_class(self, model: str) -> str:
         c = self._classes.get(model)
@@ -308,6 +312,7 @@ class Headroom:
         now: float,
     ) -> bool:
         """Count one call at ``ts``; False when it is outside what the tracker keeps."""
+        self._fed += 1
         self._cover(now)
         if not now - KEEP_S <= ts <= now + FUTURE_S:
             return False
@@ -340,6 +345,7 @@ class Headroom:
     ) -> None:
         """The engine's fast path: (ISO timestamp, user, feature, model, input, output, cache
         read, cache write) of recent successful calls (they carry no headers and no 429)."""
+        self._fed += 1
         for iso, user, feature, model, inp, out, cr, cw in rows:
             ts = parse_timestamp(iso)
             if ts is not None:
@@ -348,6 +354,7 @@ class Headroom:
     def offer(self, r: Record, now: float) -> None:
         """A record from the engine's general path: its header limits whatever its age; the
         call itself when it is recent; a 429 opens or extends a burst."""
+        self._fed += 1
         self._cover(now)
         self._note_headers(r)
         if r.ts < now - HORIZON_S:
@@ -451,6 +458,14 @@ class Headroom:
         """Rates over [now - span, now), scaled to per minute, per class with their limits;
         top users and features by share of ITPM tokens."""
         span = max(1.0, min(float(span), float(KEEP_S)))
+        key = (now, span, top, self._fed)
+        if self._snap is not None and self._snap[0] == key:
+            return self._snap[1]
+        snap = self._snapshot(now, span, top)
+        self._snap = (key, snap)
+        return snap
+
+    def _snapshot(self, now: float, span: float, top: int) -> HeadroomSnapshot:
         scale = 60.0 / span
         classes: dict[str, list[int]] = {}
         models: dict[str, set[str]] = {}
@@ -514,7 +529,7 @@ def _acc(dst: dict[str, list[int]], name: str, row: list[int]) -> None:
 def _top(table: Mapping[str, list[int]], n: int) -> tuple[Share, ...]:
     """The ``n`` largest by ITPM tokens (then requests), with their share of the whole table."""
     total = sum(r[1] for r in table.values())
-    ranked = sorted(table.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))[:n]
+    ranked = heapq.nsmallest(n, table.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
     return tuple(
         Share(name, r[1], r[1] / total if total else 0.0, r[0])
         for name, r in ranked

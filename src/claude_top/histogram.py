@@ -52,23 +52,48 @@ def merge_into(acc: dict[int, int], other: Mapping[int, int]) -> None:
 
 
 class LatencyHistogram:
-    """Bucket counts over a window; answers percentiles the way HdrHistogram does."""
+    """Bucket counts over a window; answers percentiles the way HdrHistogram does.
 
-    __slots__ = ("_sorted", "counts", "total")
+    It may be built from several count dicts (a cached merge and the live tail of a window):
+    they are merged only when a percentile is first asked for, so a view that never shows a
+    group's latency never pays for merging its histogram.
+    """
 
-    def __init__(self, counts: Mapping[int, int] | None = None) -> None:
-        self.counts: dict[int, int] = dict(counts) if counts else {}
-        self.total = sum(self.counts.values())
+    __slots__ = ("_counts", "_parts", "_sorted", "_total")
+
+    def __init__(
+        self, counts: Mapping[int, int] | None = None, parts: Iterable[Mapping[int, int]] = ()
+    ) -> None:
+        self._parts = [p for p in (counts, *parts) if p]
+        self._counts: dict[int, int] | None = None
+        self._total: int | None = None
         self._sorted: list[tuple[int, int]] | None = None
+
+    @property
+    def counts(self) -> dict[int, int]:
+        if self._counts is None:
+            if len(self._parts) == 1:
+                self._counts = dict(self._parts[0])
+            else:
+                self._counts = {}
+                for part in self._parts:
+                    merge_into(self._counts, part)
+            self._parts = []
+        return self._counts
+
+    @property
+    def total(self) -> int:
+        if self._total is None:
+            self._total = sum(self.counts.values())
+        return self._total
 
     @classmethod
     def of(cls, values: Iterable[int]) -> LatencyHistogram:
-        h = cls()
+        counts: dict[int, int] = {}
         for v in values:
             b = bucket_of(clamp(int(v)))
-            h.counts[b] = h.counts.get(b, 0) + 1
-            h.total += 1
-        return h
+            counts[b] = counts.get(b, 0) + 1
+        return cls(counts)
 
     def _items(self) -> list[tuple[int, int]]:
         if self._sorted is None:

@@ -10,6 +10,7 @@ follower, so every frame is deterministic.
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,29 @@ class LatestProgress:
         return self.value
 
 
+class _Throttled:
+    """The alert rules, evaluated at most once a second of view time.
+
+    Rules look at minute-aligned windows, so evaluating them at every 4 Hz refresh would only
+    repeat the same answer at a cost; everything else passes through to the real object.
+    """
+
+    def __init__(self, alerts: Any, every: float = 1.0) -> None:
+        self._alerts = alerts
+        self._every = every
+        self._at: float | None = None
+        self._last: list[Any] = []
+
+    def evaluate(self, now: float) -> list[Any]:
+        if self._at is None or not 0 <= now - self._at < self._every:
+            self._last = self._alerts.evaluate(now)
+            self._at = now
+        return self._last
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._alerts, name)
+
+
 class ClaudeTopApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "claude-top"
@@ -124,6 +148,7 @@ class ClaudeTopApp(App[None]):
         super().__init__()
         self.engine = engine
         self.alerts = alerts
+        self._rules = _Throttled(alerts) if alerts is not None else None
         self.clock = clock
         self.follower = follower
         self.config = config or Config()
@@ -143,6 +168,7 @@ class ClaudeTopApp(App[None]):
         self.dashboard: Dashboard | None = None
         self.thresholds = Thresholds.from_alerts(alerts)
         self._building = False
+        self._gc_frozen = False
         self._mounted = False
         self._last_key: tuple[Any, ...] | None = None
         self._rate = 0.0
@@ -238,7 +264,7 @@ class ClaudeTopApp(App[None]):
         prog = self.progress_box.get() if self.progress_box is not None else None
         key = (
             self.engine.version,
-            int(now),
+            int(now // 5),  # idle: ages and windows move on every 5 s, not every second
             state,
             tuple((s.path, s.state) for s in statuses),
             None if prog is None else (prog.lines, prog.history_done),
@@ -261,7 +287,7 @@ class ClaudeTopApp(App[None]):
         window, sort, filter_text, users_by, paused = state
         return build_dashboard(
             self.engine,
-            self.alerts,
+            self._rules,
             now=now,
             window_name=window,
             tz=self.engine.tz,
@@ -294,7 +320,19 @@ class ClaudeTopApp(App[None]):
     def _apply(self, d: Dashboard) -> None:
         self._building = False
         self.dashboard = d
+        if self.follower is not None and (d.progress is None or d.progress.done):
+            self._settle_gc()
         self._render()
+
+    def _settle_gc(self) -> None:
+        """Once history is in, move the engine's long-lived rows out of the GC's sight.
+
+        They hold no reference cycles; rescanning hundreds of thousands of them in every full
+        collection would stall refreshes. New objects are still collected as usual.
+        """
+        if not self._gc_frozen:
+            self._gc_frozen = True
+            gc.freeze()
 
     def _render(self) -> None:
         d = self.dashboard

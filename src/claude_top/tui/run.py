@@ -64,7 +64,9 @@ def run_tui(args: argparse.Namespace) -> int:
         headroom = Headroom(cfg.headroom_config())
     except ConfigError as e:
         raise UserError(str(e)) from None
-    engine = Engine(cfg.price_table(), clock, tz, since=since, headroom=headroom)
+    # --now views the log as of that moment: later lines are counted but not aggregated.
+    until = clock.now() + 1 if getattr(args, "now", None) else None
+    engine = Engine(cfg.price_table(), clock, tz, since=since, until=until, headroom=headroom)
     alerts = _alerts(engine, cfg, tz)
     box = LatestProgress()
     try:

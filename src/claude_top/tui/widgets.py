@@ -69,6 +69,7 @@ class FeaturesTable(DataTable[object]):
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._shape: tuple[object, ...] = ()
 
     @property
     def cursor_feature(self) -> str | None:
@@ -83,7 +84,19 @@ class FeaturesTable(DataTable[object]):
     def show(self, d: Dashboard, pal: Palette, columns: Sequence[str], name_width: int) -> None:
         keep = self.cursor_feature
         labels, rows = panels.feature_grid(d, columns, pal, name_width)
-        # Column widths follow the content, so the columns are re-made with every frame.
+        shape = (
+            tuple(columns),
+            tuple(str(x) for x in labels),
+            tuple(r.feature for r in d.features),
+        )
+        if shape == self._shape:
+            # Same columns and rows in the same order: update the cells, keep the table.
+            for row, cells in zip(d.features, rows, strict=True):
+                for c, cell in zip(columns, cells, strict=True):
+                    self.update_cell(row.feature, c, cell, update_width=True)
+            return
+        self._shape = shape
+        # Columns or order changed: re-make the table, keeping the cursor on its feature.
         self.clear(columns=True)
         for c, label in zip(columns, labels, strict=True):
             self.add_column(label, key=c)
