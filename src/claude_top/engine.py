@@ -126,6 +126,7 @@ class Engine:
         self._tier_thresholds: dict[str, int | None] = {}
         self._since_compact = 0
         self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
+        self._tails: dict[tuple[Any, ...], _Cached] = {}
         self.headroom = headroom or Headroom()
         """Rate-limit headroom over the last minutes (``claude_top.headroom``); fed below."""
 
@@ -608,9 +609,17 @@ class Engine:
                 self._fold(spec, bstart, bucket, c.accs, c.total, needle, feature)
             c.covered = settled
         c.seq = store.seq
-        tail = _Cached({}, _new_acc(), c.covered, store.seq, store.version, None, None)
-        for bstart, bucket in store.buckets_in(c.covered, end):
-            self._fold(spec, bstart, bucket, tail.accs, tail.total, needle, feature)
+        # Every open window of one view shares the same tail (the live bucket up to now):
+        # merge it once per batch of data, not once per window.
+        tkey = (spec.by, spec.store_name, needle, feature, c.covered, end, store.seq)
+        tail = self._tails.get(tkey)
+        if tail is None:
+            tail = _Cached({}, _new_acc(), c.covered, store.seq, store.version, None, None)
+            for bstart, bucket in store.buckets_in(c.covered, end):
+                self._fold(spec, bstart, bucket, tail.accs, tail.total, needle, feature)
+            if len(self._tails) > 32:
+                self._tails.clear()
+            self._tails[tkey] = tail
         return c, tail
 
     def _slide(
@@ -984,17 +993,22 @@ def _subtract(acc: dict[Any, int], other: dict[Any, int]) -> None:
 def _group_stats(
     name: str, a: list[Any] | None, b: list[Any] | None, with_latency: bool = True
 ) -> GroupStats:
-    """One group's numbers from its cached accumulator, its tail accumulator, or both."""
+    """One group's numbers from its cached accumulator, its tail accumulator, or both.
+
+    The cached histogram is copied (a C-speed dict copy): the cache keeps changing after this
+    snapshot is taken, possibly on another thread. The tail's is never changed once built, so it
+    is shared, and the two merge only if a percentile is asked for.
+    """
     if a is None or b is None:
         one = a if a is not None else b
         assert one is not None
         nums = one[: B.G_NUMERIC]
-        hists = [one[A_HIST]]
+        hists = [dict(one[A_HIST]) if one is a else one[A_HIST]]
         errt = dict(one[A_ERRT])
         cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS]
     else:
         nums = [x + y for x, y in zip(a[: B.G_NUMERIC], b[: B.G_NUMERIC], strict=True)]
-        hists = [a[A_HIST], b[A_HIST]]
+        hists = [dict(a[A_HIST]), b[A_HIST]]
         errt = dict(a[A_ERRT])
         merge_into(errt, b[A_ERRT])
         cost = a[A_COST] + b[A_COST]

@@ -10,6 +10,7 @@ follower, so every frame is deterministic.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import time
 from datetime import UTC, datetime
@@ -264,12 +265,13 @@ class ClaudeTopApp(App[None]):
         prog = self.progress_box.get() if self.progress_box is not None else None
         key = (
             self.engine.version,
-            int(now // 5),  # idle: ages and windows move on every 5 s, not every second
+            int(now // 15),  # idle: windows move on every 15 s; the header's clock every second
             state,
             tuple((s.path, s.state) for s in statuses),
             None if prog is None else (prog.lines, prog.history_done),
         )
         if key == self._last_key:
+            self._tick_header(now)
             return
         if self.paused and self._last_key is not None and self._last_key[2] == state:
             return
@@ -359,6 +361,17 @@ class ClaudeTopApp(App[None]):
         users.border_title = f"Top users today by {d.users_by} (u)"
         users.show(panels.users(d, pal))
         self.query_one("#lines", Panel).show(panels.line_health(d, pal))
+
+    def _tick_header(self, now: float) -> None:
+        """Keep "newest Ns ago" true between rebuilds: a header redraw, not a new snapshot."""
+        d = self.dashboard
+        if d is None or not self._mounted or d.newest_ts is None or self.paused:
+            return
+        age = now - d.newest_ts
+        if d.newest_age_s is not None and int(age) == int(d.newest_age_s):
+            return
+        self.dashboard = d = dataclasses.replace(d, newest_age_s=age)
+        self.query_one("#header", Static).update(panels.header(d, palette_of(self)))
 
     def refresh_now(self) -> None:
         """Rebuild at the next opportunity (after a key changed the view)."""
