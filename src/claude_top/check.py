@@ -55,7 +55,13 @@ def cmd_check(a: argparse.Namespace) -> int:
         tz = _tz(cfg, a.tz)
         clock = make_clock(a.now, tz)
         rules = rules_from_config(cfg.alerts)
-        engine = Engine(cfg.price_table(), clock, tz, headroom=Headroom(cfg.headroom_config()))
+        engine = Engine(
+            cfg.price_table(),
+            clock,
+            tz,
+            headroom=Headroom(cfg.headroom_config()),
+            track_users=False,
+        )
         read_all(engine, a.logs)
     except (UserError, ConfigError) as e:
         sys.stderr.write(f"claude-top check: {e}\n")

@@ -160,7 +160,9 @@ def cmd_summary(a: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if since is not None and until is not None and until <= since:
         raise UserError("--until must be after --since")
-    engine = Engine(cfg.price_table(), clock, tz, since=since, until=until)
+    engine = Engine(
+        cfg.price_table(), clock, tz, since=since, until=until, track_users=a.by == "user"
+    )
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
 
     def emit() -> None:

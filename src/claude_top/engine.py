@@ -102,10 +102,13 @@ class Engine:
         since: float | None = None,
         until: float | None = None,
         headroom: Headroom | None = None,
+        track_users: bool = True,
     ) -> None:
         self.prices = prices or PriceTable.builtin()
         self.clock = clock or SystemClock()
         self.tz = tz
+        self.track_users = track_users
+        """Keep per-user rows; a one-shot command that shows no user can skip their cost."""
         self.since = since
         """Records before this time are counted as lines but not aggregated (``--since``)."""
         self.until = until
@@ -225,6 +228,7 @@ class Engine:
         horizon = now - HORIZON_S - MINUTE
         recent: list[tuple[str, str, str, str, int, int, int, int]] = []
         run = self._running
+        track_users = self.track_users
         for i, line in enumerate(lines):
             # The fast path: only the shape the article writes, for a successful call with a
             # UTC timestamp. Anything else -- errors included -- goes to reader.parse_line.
@@ -337,6 +341,8 @@ class Engine:
             h = row[13]
             h[lat] = h.get(lat, 0) + 1
             row[15] = None
+            if not track_users:
+                continue
             ukey = (user, feature, model, variant)
             urow = ubucket.get(ukey)
             if urow is None:
@@ -444,6 +450,8 @@ class Engine:
         row[B.G_COST] = None
         # Headroom: header limits of any age, the call itself if recent, 429 bursts.
         self.headroom.offer(r, self.clock.now())
+        if not self.track_users:
+            return
         ubucket = self.users.fine.setdefault(self.day_start(hstart), {})
         ukey = (r.user_id, r.feature, model, variant)
         urow = ubucket.get(ukey)
