@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -32,17 +31,23 @@ def bare_parse(path: str) -> float:
     return time.perf_counter() - t
 
 
-def summary(path: str) -> tuple[float, float, int]:
-    t = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "claude_top", "summary", path, "--format", "json"],
-        check=True,
-        capture_output=True,
-    )
-    wall = time.perf_counter() - t
-    rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    calls = orjson.loads(out.stdout)["total"]["calls"]
-    return wall, rss_mib, calls
+# Each summary runs under its own small parent, so its peak RSS is its own (RUSAGE_CHILDREN of
+# one process accumulates the maximum over all the children it ever waited for).
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+out = subprocess.run(sys.argv[1:], check=True, capture_output=True).stdout
+wall = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"wall": wall, "rss": rss, "calls": json.loads(out)["total"]["calls"]}))
+"""
+
+
+def summary(path: str, *extra: str) -> tuple[float, float, int]:
+    cmd = [sys.executable, "-m", "claude_top", "summary", path, "--format", "json", *extra]
+    out = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], check=True, capture_output=True)
+    doc = orjson.loads(out.stdout)
+    return doc["wall"], doc["rss"], doc["calls"]
 
 
 def main() -> None:
@@ -75,11 +80,13 @@ def main() -> None:
     bare_parse(a.log)  # warm the page cache so both runs read from memory
     base = bare_parse(a.log)
     wall, rss, calls = summary(a.log)
+    uwall, urss, _ = summary(a.log, "--by", "user")
     print(f"log: {a.log} ({size / 1e6:.0f} MB, {calls} calls)")
     print(f"bare orjson.loads loop: {base:.2f} s")
-    print(f"claude-top summary --format json: {wall:.2f} s")
+    print(f"claude-top summary --format json: {wall:.2f} s, peak RSS {rss:.0f} MiB")
     print(f"ratio summary / bare parse: {wall / base:.2f}")
-    print(f"summary peak RSS: {rss:.0f} MiB")
+    print(f"claude-top summary --by user --format json: {uwall:.2f} s, peak RSS {urss:.0f} MiB")
+    print(f"ratio summary --by user / bare parse: {uwall / base:.2f}")
 
 
 if __name__ == "__main__":

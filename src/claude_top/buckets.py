@@ -64,6 +64,8 @@ def merge_user_row(acc: Row, row: Row) -> None:
 
 DAY = 0
 """Tier width of calendar days in the store's time zone (a day is not always 86,400 s)."""
+ARCHIVE = -1
+"""Tier width of a single catch-all bucket (start 0): answers "all", no dated window."""
 
 
 class Tier:
@@ -73,7 +75,7 @@ class Tier:
 
     def __init__(self, width: int, keep: float) -> None:
         self.width = width
-        """Seconds, or ``DAY`` for calendar days."""
+        """Seconds, ``DAY`` for calendar days, or ``ARCHIVE``."""
         self.keep = keep
         self.buckets: dict[int, Bucket] = {}
 
@@ -126,6 +128,8 @@ class TieredStore:
         if tier.width == DAY:
             assert self.day_start is not None
             return self.day_start(ts)
+        if tier.width == ARCHIVE:
+            return 0
         return int(ts // tier.width) * tier.width
 
     def compact(self, ref: float, slack: float = 3600.0) -> None:
@@ -136,9 +140,10 @@ class TieredStore:
         """
         for lower, upper in zip(self.tiers, self.tiers[1:], strict=False):
             limit = ref - lower.keep
-            if not lower.buckets or min(lower.buckets) + max(lower.width, 1) > limit - slack:
+            span = lower.width if lower.width > 0 else 25 * 3600  # a day is at most 25 h
+            if not lower.buckets or min(lower.buckets) + span > limit - slack:
                 continue
-            old = [b for b in lower.buckets if b + max(lower.width, 1) <= limit]
+            old = [b for b in lower.buckets if b + span <= limit]
             if not old:
                 continue
             self.version += 1

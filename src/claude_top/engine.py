@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from operator import itemgetter
+from sys import intern
 from typing import Any
 
 import orjson
@@ -42,11 +43,11 @@ COARSE = 900
 """15 minutes: every real time zone's midnight falls on a multiple of it."""
 
 GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
-USER_TIERS = [(B.DAY, float("inf"))]
+USER_TIERS = [(B.DAY, 2 * DAY), (B.ARCHIVE, float("inf"))]
 """Users are many (thousands, each with a few features and models), so their rows are kept per
-calendar day: per-user numbers answer "today", a day, or "all". Today's top users come from
-running totals (``top_users``); arbitrary per-user windows (``summary --by user --since``)
-filter at ingest instead."""
+calendar day for the last two days, then in one archive bucket: per-user numbers answer
+"today", "yesterday" or "all". Today's top users come from running totals (``top_users``);
+other per-user windows (``summary --by user --day/--since``) filter at ingest instead."""
 COMPACT_EVERY = 20_000
 """Records between compactions: keeps the fine tier bounded while history loads."""
 
@@ -319,6 +320,9 @@ class Engine:
             key = (feature, model, variant)
             row = bucket.get(key)
             if row is None:
+                # Interned: every line brings its own copies of these strings, and a key
+                # kept for days should not pin one of them per bucket.
+                key = (intern(feature), intern(model), variant)
                 row = bucket[key] = new_group_row()
             row[0] += 1
             row[4] += inp
@@ -346,6 +350,7 @@ class Engine:
             ukey = (user, feature, model, variant)
             urow = ubucket.get(ukey)
             if urow is None:
+                ukey = (intern(user), intern(feature), intern(model), variant)
                 urow = ubucket[ukey] = new_user_row()
             urow[0] += 1
             urow[3] += inp
