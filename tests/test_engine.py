@@ -300,3 +300,35 @@ def test_rolling_windows_slide_like_fresh_merges(
         assert {k: (g.calls, g.p95_ms) for k, g in a.groups.items() if g.calls} == {
             k: (g.calls, g.p95_ms) for k, g in b.groups.items() if g.calls
         }
+
+
+def test_overlong_lines_are_counted_as_rejected() -> None:
+    e = load([])
+    e.count_overlong("app.log", 7, 5_000_000)
+    assert e.lines.rejected == 1 and e.lines.by_reason == {"line too long": 1}
+    assert e.lines.examples[-1][:3] == ("app.log", 7, "line too long")
+
+
+def test_top_users_running_totals_match_the_day_rows() -> None:
+    """Today's top users (running totals, kept by ingest) agree with the stored rows."""
+    calls = random_calls(2000, seed=9, start=T0, span=86400 - 60)
+    e = Engine(PRICES, FixedClock(T0 + 86400 - 1))
+    e.ingest_lines([orjson.dumps(d) for d in calls[:1000]])
+    e.top_users(T0 + 3600, 5)  # starts the running totals halfway through the day
+    e.ingest_lines([orjson.dumps(d) for d in calls[1000:]])
+    for by in ("tokens", "cost"):
+        top = e.top_users(T0 + 86400 - 1, 50, by=by)
+        rows = e.query(T0, T0 + 86400, by="user").groups
+        assert len(top) == min(50, len(rows))
+        for g in top:
+            want = rows[g.name]
+            assert (g.calls, g.errors, g.rate_limited, g.total_tokens) == (
+                want.calls,
+                want.errors,
+                want.rate_limited,
+                want.total_tokens,
+            )
+            assert g.cost_usd == pytest.approx(want.cost_usd)
+            assert g.unpriced_calls == want.unpriced_calls
+        metric = [x.cost_usd if by == "cost" else x.total_tokens for x in top]
+        assert metric == sorted(metric, reverse=True)

@@ -47,7 +47,7 @@ REPLAY_MIN_S = 600.0
 LATENCY_EDGES = (0, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000)
 
 
-# -- what the view needs of claude_top.alerts (kept structural: the module is optional) ---------
+# -- what the view needs of claude_top.alerts (structural, so the TUI can wrap it) -------------
 
 
 class AlertsLike(Protocol):

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+from claude_top.alerts import Alerts, rules_from_config
 from claude_top.cli import UserError, load_config, make_clock
 from claude_top.config import Config, ConfigError
 from claude_top.engine import Engine
@@ -20,16 +21,12 @@ from claude_top.headroom import Headroom
 from claude_top.windows import WINDOW_CYCLE, TimeArgError, parse_time, window
 
 
-def _alerts(engine: Engine, cfg: Config, tz: Any) -> Any:
+def _alerts(engine: Engine, cfg: Config, tz: Any) -> Alerts:
     try:
-        from claude_top import alerts as alerts_mod
-    except ImportError:
-        return None
-    try:
-        rules = alerts_mod.rules_from_config(cfg.alerts)
+        rules = rules_from_config(cfg.alerts)
     except (ValueError, ConfigError) as e:
         raise UserError(f"{cfg.path or 'config'}: {e}") from None
-    return alerts_mod.Alerts(engine, rules, tz=tz)
+    return Alerts(engine, rules, tz=tz)
 
 
 def _check_window(name: str) -> str:
