@@ -633,7 +633,7 @@ def build_dashboard(
         if low is None or any(low in s.lower() for s in (r.feature, r.user_id, r.model))
     ][:RECENT_429]
     with engine.lock:
-        snap = engine.headroom.snapshot(t)
+        snap = engine.headroom.snapshot(t, max_age=1.0)
         bursts = tuple(_burst_row(b) for b in engine.headroom.bursts_between(t - 86400, t))
     head = headroom_view(snap, th.headroom, live=not replay)
 
