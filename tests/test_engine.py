@@ -332,3 +332,29 @@ def test_top_users_running_totals_match_the_day_rows() -> None:
             assert g.unpriced_calls == want.unpriced_calls
         metric = [x.cost_usd if by == "cost" else x.total_tokens for x in top]
         assert metric == sorted(metric, reverse=True)
+
+
+def test_instrument_shaped_lines_take_the_fast_path_and_agree() -> None:
+    """Lines as the instrument wrapper writes them (1h writes, request ids, rate-limit headers)
+    count exactly as the general path counts them, headers included."""
+    calls = random_calls(1500, seed=13)
+    for i, d in enumerate(calls):
+        if i % 2:
+            d["api_request_id"] = f"req_{i}"
+            d["cache_creation_1h_tokens"] = (i * 7) % 900
+            d["ratelimit_requests_limit"] = 4000
+            d["ratelimit_input_tokens_limit"] = 2_000_000 + i
+            d["ratelimit_input_tokens_remaining"] = 1_000_000
+        if i % 5 == 0:
+            d["batch"] = False  # not a fast-path field: the general path takes it
+    fast = load(calls)
+    slow = Engine(PRICES, FixedClock(T0 + 10 * 86400))
+    for d in calls:
+        r = parse_line(orjson.dumps(d))
+        assert isinstance(r, Record)
+        slow.add(r)
+    a, b = fast.query().total, slow.query().total
+    assert _same(a, b) and a.cache_write_1h_tokens == b.cache_write_1h_tokens > 0
+    assert a.cost_usd == pytest.approx(b.cost_usd)
+    assert fast.headroom.limit("sonnet-4", "itpm") == slow.headroom.limit("sonnet-4", "itpm")
+    assert fast.headroom.limit("sonnet-4", "itpm")[1] == "headers"

@@ -228,6 +228,7 @@ class Engine:
         now = self.clock.now()
         horizon = now - HORIZON_S - MINUTE
         recent: list[tuple[str, str, str, str, int, int, int, int]] = []
+        headers: dict[Any, int] = {}
         run = self._running
         track_users = self.track_users
         for i, line in enumerate(lines):
@@ -237,12 +238,24 @@ class Engine:
                 d = loads(line)
                 n = len(d)
                 if n == 12:
-                    cw5 = 0
+                    cw5 = cw1 = 0
                 elif n == 13:
                     cw5 = d["cache_creation_tokens"]
+                    cw1 = 0
                 else:
-                    slow.append(i)
-                    continue
+                    # More fields: what the instrument wrapper writes (1h cache writes, the
+                    # API's request id, rate-limit headers). Spellings the fast path does not
+                    # read (aliases, batch, a docker envelope) go the general way.
+                    if not FAST_EXTRA.issuperset(d.keys() - ARTICLE_KEYS):
+                        slow.append(i)
+                        continue
+                    cw5 = d.get("cache_creation_tokens", 0)
+                    cw1 = d.get("cache_creation_1h_tokens", 0)
+                    if type(cw1) is not int or cw1 < 0:
+                        slow.append(i)
+                        continue
+                    if "ratelimit_requests_limit" in d or "ratelimit_input_tokens_limit" in d:
+                        headers[d["model"]] = i  # the newest of each model, for headroom
                 ts, rid, user, feature, model, inp, out, cr, lat, stop, err, status = get12(d)
                 if (
                     err is not None
@@ -288,7 +301,7 @@ class Engine:
                     skipped += 1
                     continue
             if minute >= horizon:
-                recent.append((ts, user, feature, model, inp, out, cr, cw5))
+                recent.append((ts, user, feature, model, inp, out, cr, cw5 + cw1))
             if ts > newest_iso:
                 newest_iso = ts
             if ts < oldest_iso:
@@ -296,7 +309,7 @@ class Engine:
             thr = thresholds.get(model, -1)
             if thr == -1:
                 thr = thresholds[model] = self.prices.tier_threshold(model)
-            variant = 2 if thr is not None and inp + cr + cw5 > thr else 0
+            variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
             if minute != last_m:
                 last_m = minute
                 if minute < gmin:
@@ -329,6 +342,7 @@ class Engine:
             row[5] += out
             row[6] += cr
             row[7] += cw5
+            row[8] += cw1
             row[9] += lat
             if stop == "max_tokens":
                 row[10] += 1
@@ -357,9 +371,10 @@ class Engine:
             urow[4] += out
             urow[5] += cr
             urow[6] += cw5
+            urow[7] += cw1
             urow[8] = None
             if run is not None and run.start <= minute < run.end:
-                run.add(user, model, variant, inp, out, cr, cw5, 0, False, None)
+                run.add(user, model, variant, inp, out, cr, cw5, cw1, False, None)
         if newest_iso:
             t = parse_timestamp(newest_iso)
             if t is not None and (self.newest_ts is None or t > self.newest_ts):
@@ -372,6 +387,10 @@ class Engine:
             self.groups.note(gmax)
             self.users.note(umin)
             self.users.note(umax)
+        for i in headers.values():
+            r = parse_line(lines[i])
+            if isinstance(r, Record):
+                self.headroom.note_headers(r)
         if recent:
             self.headroom.add_fast(recent, now)
         self.lines.records += fast
@@ -904,6 +923,39 @@ def _running_stats(user: str, u: list[Any]) -> GroupStats:
         unpriced_calls=u[R_UNPRICED],
     )
 
+
+ARTICLE_KEYS = frozenset(
+    (
+        "timestamp",
+        "request_id",
+        "user_id",
+        "feature",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cached_tokens",
+        "latency_ms",
+        "stop_reason",
+        "error",
+        "error_status",
+    )
+)
+FAST_EXTRA = frozenset(
+    (
+        "cache_creation_tokens",
+        "cache_creation_1h_tokens",
+        "api_request_id",
+        "ratelimit_requests_limit",
+        "ratelimit_requests_remaining",
+        "ratelimit_input_tokens_limit",
+        "ratelimit_input_tokens_remaining",
+        "ratelimit_output_tokens_limit",
+        "ratelimit_output_tokens_remaining",
+        "ratelimit_tokens_remaining",
+    )
+)
+"""Fields besides the article's twelve that the fast path accepts: none changes how a
+successful call is counted except the cache writes, which it adds."""
 
 _GET12 = itemgetter(
     "timestamp",

@@ -375,6 +375,11 @@ class Headroom:
         if r.error_status == 429:
             self._burst(r, tracked)
 
+    def note_headers(self, r: Record) -> None:
+        """Take the rate-limit limits and remaining values a logged response carried."""
+        self._fed += 1
+        self._note_headers(r)
+
     def _note_headers(self, r: Record) -> None:
         pairs = (
             ("rpm", r.ratelimit_requests_limit, r.ratelimit_requests_remaining),
