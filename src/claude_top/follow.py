@@ -569,8 +569,9 @@ class Follower:
     def _pump(self, lv: _Live, history: bool = False) -> bool:
         """Read everything new in the current handle; verify it is the same file; hand it over.
 
-        Returns False if reading failed (the status then says why)."""
-        budget = READ_BUDGET
+        Returns False if reading failed (the status then says why). History is read to its
+        end in one go, so "history done" means what it says; later passes share the budget."""
+        budget: float = float("inf") if history else READ_BUDGET
         while lv.fh is not None and lv.stream is not None and not self._stop.is_set():
             try:
                 data = lv.fh.read(CHUNK) if budget > 0 else b""

@@ -86,6 +86,10 @@ class LatestProgress:
         return self.value
 
 
+LOADING_REFRESH_S = 1.0
+"""Refresh interval while history loads (every rebuild then starts from cold caches)."""
+
+
 class _Throttled:
     """The alert rules, evaluated at most once a second of view time.
 
@@ -170,6 +174,7 @@ class ClaudeTopApp(App[None]):
         self.thresholds = Thresholds.from_alerts(alerts)
         self._building = False
         self._gc_frozen = False
+        self._loading_built = 0.0
         self._mounted = False
         self._last_key: tuple[Any, ...] | None = None
         self._rate = 0.0
@@ -212,8 +217,14 @@ class ClaudeTopApp(App[None]):
         self._apply_layout(self.size.width, self.size.height)
         self.query_one(FeaturesTable).focus()
         self.theme_changed_signal.subscribe(self, lambda _t: self._render())
+        if self.follower is not None:
+            gc.disable()  # while history loads; see _settle_gc
         self.set_interval(REFRESH_S, self._tick)
         self._tick()
+
+    def on_unmount(self) -> None:
+        if self.follower is not None and not self._gc_frozen:
+            gc.enable()  # quit before the history was in
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -263,6 +274,9 @@ class ClaudeTopApp(App[None]):
         state = self._view_state()
         statuses = list(self.follower.statuses) if self.follower is not None else []
         prog = self.progress_box.get() if self.progress_box is not None else None
+        loading = prog is not None and not prog.history_done
+        if loading and time.monotonic() - self._loading_built < LOADING_REFRESH_S:
+            return  # while history loads, a snapshot a second is enough and leaves it the CPU
         key = (
             self.engine.version,
             int(now // 15),  # idle: windows move on every 15 s; the header's clock every second
@@ -277,6 +291,8 @@ class ClaudeTopApp(App[None]):
             return
         self._last_key = key
         self._building = True
+        if loading:
+            self._loading_built = time.monotonic()
         args = (now, state, statuses, prog, self._rate)
         if self.threaded:
             self._build_in_thread(*args)
@@ -329,12 +345,15 @@ class ClaudeTopApp(App[None]):
     def _settle_gc(self) -> None:
         """Once history is in, move the engine's long-lived rows out of the GC's sight.
 
-        They hold no reference cycles; rescanning hundreds of thousands of them in every full
-        collection would stall refreshes. New objects are still collected as usual.
+        They hold no reference cycles: rescanning hundreds of thousands of them while history
+        loads costs a third of the load time, and in every later full collection would stall a
+        refresh. So the cyclic GC is off during the load, then the heap is frozen and the GC
+        back on for what the session allocates from then on.
         """
         if not self._gc_frozen:
             self._gc_frozen = True
             gc.freeze()
+            gc.enable()
 
     def _render(self) -> None:
         d = self.dashboard
@@ -363,14 +382,19 @@ class ClaudeTopApp(App[None]):
         self.query_one("#lines", Panel).show(panels.line_health(d, pal))
 
     def _tick_header(self, now: float) -> None:
-        """Keep "newest Ns ago" true between rebuilds: a header redraw, not a new snapshot."""
+        """Keep "newest N s ago" and the ingest rate true between rebuilds: a header redraw,
+        not a new snapshot."""
         d = self.dashboard
         if d is None or not self._mounted or d.newest_ts is None or self.paused:
             return
         age = now - d.newest_ts
-        if d.newest_age_s is not None and int(age) == int(d.newest_age_s):
+        if (
+            d.newest_age_s is not None
+            and int(age) == int(d.newest_age_s)
+            and round(self._rate) == round(d.ingest_rate)
+        ):
             return
-        self.dashboard = d = dataclasses.replace(d, newest_age_s=age)
+        self.dashboard = d = dataclasses.replace(d, newest_age_s=age, ingest_rate=self._rate)
         self.query_one("#header", Static).update(panels.header(d, palette_of(self)))
 
     def refresh_now(self) -> None:
