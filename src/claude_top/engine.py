@@ -1033,7 +1033,7 @@ def _unacc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
         a[A_UNPRICED] -= row[B.G_CALLS]
         _subtract(a[A_UNPRICED_MODELS], {model: row[B.G_CALLS]})
     else:
-        a[A_COST] -= cost
+        a[A_COST] = _less(a[A_COST], cost)
 
 
 def _unacc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
@@ -1043,7 +1043,13 @@ def _unacc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
         a[A_UNPRICED] -= row[B.U_CALLS]
         _subtract(a[A_UNPRICED_MODELS], {model: row[B.U_CALLS]})
     else:
-        a[A_COST] -= cost
+        a[A_COST] = _less(a[A_COST], cost)
+
+
+def _less(total: float, cost: float) -> float:
+    """``total - cost``, where a float residue of taking out everything reads as zero."""
+    rest = total - cost
+    return 0.0 if abs(rest) < 1e-9 * max(1.0, abs(total)) else rest
 
 
 def _subtract(acc: dict[Any, int], other: dict[Any, int]) -> None:
