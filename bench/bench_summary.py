@@ -80,12 +80,15 @@ def main() -> None:
     bare_parse(a.log)  # warm the page cache so both runs read from memory
     base = bare_parse(a.log)
     wall, rss, calls = summary(a.log)
-    uwall, urss, _ = summary(a.log, "--by", "user")
+    swall, srss, _ = summary(a.log, "--jobs", "1")
+    uwall, urss, _ = summary(a.log, "--by", "user", "--jobs", "1")
     print(f"log: {a.log} ({size / 1e6:.0f} MB, {calls} calls)")
     print(f"bare orjson.loads loop: {base:.2f} s")
-    print(f"claude-top summary --format json: {wall:.2f} s, peak RSS {rss:.0f} MiB")
+    print(f"claude-top summary --format json: {wall:.2f} s, peak RSS {rss:.0f} MiB per process")
     print(f"ratio summary / bare parse: {wall / base:.2f}")
-    print(f"claude-top summary --by user --format json: {uwall:.2f} s, peak RSS {urss:.0f} MiB")
+    print(f"claude-top summary --jobs 1 --format json: {swall:.2f} s, peak RSS {srss:.0f} MiB")
+    print(f"ratio summary --jobs 1 / bare parse: {swall / base:.2f}")
+    print(f"claude-top summary --by user --jobs 1: {uwall:.2f} s, peak RSS {urss:.0f} MiB")
     print(f"ratio summary --by user / bare parse: {uwall / base:.2f}")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from claude_top import __version__
+from claude_top import __version__, parallel
 from claude_top.clock import Clock, FixedClock, SystemClock
 from claude_top.config import Config, ConfigError, load
 from claude_top.engine import Engine
@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--until", metavar="TIME", help="end, exclusive")
     s.add_argument("--by", choices=("feature", "model", "user"), default="feature")
     s.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    s.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="processes for a big plain file: 2 reads it on two cores (faster, about 1.7x the "
+        "memory in all), 1 in this process only (default 2)",
+    )
     s.add_argument("--follow", action="store_true", help="keep reading; print every --interval")
     s.add_argument("--interval", type=float, default=2.0, metavar="SECONDS")
     _common(s)
@@ -119,8 +127,12 @@ def load_config(path: str | None) -> Config:
         raise UserError(str(e)) from None
 
 
-def read_all(engine: Engine, specs: list[str]) -> None:
-    """Feed every named input to the engine, oldest rotated file first."""
+def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
+    """Feed every named input to the engine, oldest rotated file first.
+
+    With ``split`` a big plain file is read on two cores (``parallel``); only for views that
+    need no per-call state besides the counts (``summary``: not the headroom tracker).
+    """
     try:
         paths = expand(specs)
     except InputError as e:
@@ -132,6 +144,9 @@ def read_all(engine: Engine, specs: list[str]) -> None:
     try:
         for path in paths:
             try:
+                if split and parallel.can_split(path):
+                    parallel.read_split(engine, path)
+                    continue
                 for batch in read_batches(path):
                     engine.ingest(batch)
             except InputError as e:
@@ -182,7 +197,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
             return follow_summary(engine, a.logs, a.interval, emit, table=a.format == "table")
         except InputError as e:
             raise UserError(str(e)) from None
-    read_all(engine, a.logs)
+    read_all(engine, a.logs, split=a.jobs > 1)
     emit()
     return 0
 

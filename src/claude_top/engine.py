@@ -507,6 +507,60 @@ class Engine:
                 r.error_status,
             )
 
+    def export_state(self) -> dict[str, Any]:
+        """Everything a merge needs, picklable (for ``parallel``: a worker's half of a file)."""
+        with self.lock:
+            return {
+                "groups": [t.buckets for t in self.groups.tiers],
+                "users": [t.buckets for t in self.users.tiers],
+                "lines": self.lines,
+                "newest": self.newest_ts,
+                "oldest": self.oldest_ts,
+                "out_of_window": self.out_of_window,
+                "rate_limit_events": list(self.rate_limit_events),
+                "recent_errors": {k: list(v) for k, v in self.recent_errors.items()},
+            }
+
+    def absorb_state(self, state: dict[str, Any], lineno_offset: int = 0) -> None:
+        """Add another engine's exported counts to this one (same prices, zone and tiers)."""
+        with self.lock:
+            for store, tiers in ((self.groups, state["groups"]), (self.users, state["users"])):
+                for tier, buckets in zip(store.tiers, tiers, strict=True):
+                    for bstart, bucket in buckets.items():
+                        mine = tier.buckets.get(bstart)
+                        if mine is None:
+                            tier.buckets[bstart] = bucket
+                        else:
+                            for key, row in bucket.items():
+                                acc = mine.get(key)
+                                if acc is None:
+                                    mine[key] = row
+                                else:
+                                    store.merge_row(acc, row)
+                        store.note(bstart)
+                store.flush()
+                store.version += 1
+            other: LineStats = state["lines"]
+            self.lines.records += other.records
+            self.lines.foreign += other.foreign
+            self.lines.rejected += other.rejected
+            for reason, n in other.by_reason.items():
+                self.lines.by_reason[reason] = self.lines.by_reason.get(reason, 0) + n
+            for source, lineno, reason, text in other.examples:
+                self.lines.examples.append((source, lineno + lineno_offset, reason, text))
+            for t in (state["newest"], state["oldest"]):
+                if t is not None:
+                    self.newest_ts = t if self.newest_ts is None else max(self.newest_ts, t)
+                    self.oldest_ts = t if self.oldest_ts is None else min(self.oldest_ts, t)
+            self.out_of_window += state["out_of_window"]
+            self.rate_limit_events.extend(state["rate_limit_events"])
+            for feature, records in state["recent_errors"].items():
+                q = self.recent_errors.get(feature)
+                if q is None:
+                    q = self.recent_errors[feature] = deque(maxlen=ERRORS_KEPT_PER_FEATURE)
+                q.extend(records)
+            self.version += 1
+
     def compact(self) -> None:
         """Age buckets into coarser tiers, relative to the clock (or the newest event in replay)."""
         with self.lock:
