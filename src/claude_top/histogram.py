@@ -11,7 +11,9 @@ Relative error of any percentile: below 1/128 (0.8 %).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
 
 LOWEST_MS = 1
 HIGHEST_MS = 3_600_000
@@ -67,7 +69,7 @@ class LatencyHistogram:
         self._parts = [p for p in (counts, *parts) if p]
         self._counts: dict[int, int] | None = None
         self._total: int | None = None
-        self._sorted: list[tuple[int, int]] | None = None
+        self._sorted: tuple[list[int], list[int]] | None = None
 
     @property
     def counts(self) -> dict[int, int]:
@@ -95,32 +97,36 @@ class LatencyHistogram:
             counts[b] = counts.get(b, 0) + 1
         return cls(counts)
 
-    def _items(self) -> list[tuple[int, int]]:
+    def _cumulative(self) -> tuple[list[int], list[int]]:
+        """Sorted bucket values and running counts, built once (sort, accumulate: C loops)."""
         if self._sorted is None:
-            self._sorted = sorted(self.counts.items())
+            counts = self.counts
+            keys = sorted(counts)
+            self._sorted = (keys, list(accumulate(map(counts.__getitem__, keys))))
         return self._sorted
+
+    def _items(self) -> list[tuple[int, int]]:
+        counts = self.counts
+        return [(k, counts[k]) for k in self._cumulative()[0]]
 
     def percentile(self, p: float) -> int | None:
         """Nearest-rank percentile (0 < p <= 100): the smallest value with at least p% of calls
         at or below it, reported as the top of its bucket, as HdrHistogram reports values."""
         if self.total == 0:
             return None
+        keys, cum = self._cumulative()
         want = max(1, math.ceil(p / 100.0 * self.total - 1e-9))
-        running = 0
-        for low, n in self._items():
-            running += n
-            if running >= want:
-                return highest_equivalent(low)
-        return highest_equivalent(self._items()[-1][0])
+        i = bisect_left(cum, want)
+        return highest_equivalent(keys[min(i, len(keys) - 1)])
 
     def percentiles(self, ps: Iterable[float]) -> dict[float, int | None]:
         return {p: self.percentile(p) for p in ps}
 
     def max(self) -> int | None:
-        return highest_equivalent(self._items()[-1][0]) if self.total else None
+        return highest_equivalent(self._cumulative()[0][-1]) if self.total else None
 
     def min(self) -> int | None:
-        return self._items()[0][0] if self.total else None
+        return self._cumulative()[0][0] if self.total else None
 
     def distribution(self, edges: list[int]) -> list[int]:
         """Counts between consecutive ``edges`` (the last bin is open-ended), for bar charts."""
