@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +87,8 @@ class LatestProgress:
         return self.value
 
 
+ALERTS_S = 1.0
+"""How often the alert rules are evaluated (on a worker thread)."""
 LOADING_REFRESH_S = 1.0
 """Refresh interval while history loads (every rebuild then starts from cold caches)."""
 
@@ -94,7 +97,9 @@ class _Throttled:
     """The alert rules, evaluated at most once a second of view time.
 
     Rules look at minute-aligned windows, so evaluating them at every 4 Hz refresh would only
-    repeat the same answer at a cost; everything else passes through to the real object.
+    repeat the same answer at a cost. In ``background`` mode a timer of the app evaluates them
+    on a worker thread and a refresh only reads the latest answer, so no frame waits for them.
+    Everything else passes through to the real object.
     """
 
     def __init__(self, alerts: Any, every: float = 1.0) -> None:
@@ -102,12 +107,20 @@ class _Throttled:
         self._every = every
         self._at: float | None = None
         self._last: list[Any] = []
+        self._lock = threading.Lock()
+        self.background = False
 
     def evaluate(self, now: float) -> list[Any]:
-        if self._at is None or not 0 <= now - self._at < self._every:
-            self._last = self._alerts.evaluate(now)
-            self._at = now
-        return self._last
+        if self.background and self._at is not None:
+            return self._last
+        return self.refresh(now)
+
+    def refresh(self, now: float) -> list[Any]:
+        with self._lock:
+            if self._at is None or not 0 <= now - self._at < self._every:
+                self._last = self._alerts.evaluate(now)
+                self._at = now
+            return self._last
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._alerts, name)
@@ -220,6 +233,9 @@ class ClaudeTopApp(App[None]):
         if self.follower is not None:
             gc.disable()  # while history loads; see _settle_gc
         self.set_interval(REFRESH_S, self._tick)
+        if self.threaded and self._rules is not None:
+            self._rules.background = True
+            self.set_interval(ALERTS_S, self._alerts_tick)
         self._tick()
 
     def on_unmount(self) -> None:
@@ -318,6 +334,17 @@ class ClaudeTopApp(App[None]):
             ingest_rate=rate,
             thresholds=self.thresholds,
         )
+
+    def _alerts_tick(self) -> None:
+        d = self.dashboard
+        if d is None or self._rules is None or (d.progress is not None and not d.progress.done):
+            return
+        self._alerts_in_thread(d.now + (self.clock.now() - d.clock_now))
+
+    @work(thread=True, group="alerts", exclusive=True, exit_on_error=False)
+    def _alerts_in_thread(self, now: float) -> None:
+        assert self._rules is not None
+        self._rules.refresh(now)
 
     @work(thread=True, group="build", exit_on_error=False)
     def _build_in_thread(
