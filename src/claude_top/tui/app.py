@@ -87,6 +87,8 @@ class LatestProgress:
         return self.value
 
 
+IDLE_S = 15.0
+"""On an idle log, how often the snapshot and the alerts are redone (windows still move)."""
 ALERTS_S = 1.0
 """How often the alert rules are evaluated (on a worker thread)."""
 LOADING_REFRESH_S = 1.0
@@ -188,6 +190,8 @@ class ClaudeTopApp(App[None]):
         self._building = False
         self._gc_frozen = False
         self._loading_built = 0.0
+        self._alerts_version = -1
+        self._alerts_at = 0.0
         self._mounted = False
         self._last_key: tuple[Any, ...] | None = None
         self._rate = 0.0
@@ -295,7 +299,7 @@ class ClaudeTopApp(App[None]):
             return  # while history loads, a snapshot a second is enough and leaves it the CPU
         key = (
             self.engine.version,
-            int(now // 15),  # idle: windows move on every 15 s; the header's clock every second
+            int(now // IDLE_S),  # idle: windows move on every 15 s; the header's clock each second
             state,
             tuple((s.path, s.state) for s in statuses),
             None if prog is None else (prog.lines, prog.history_done),
@@ -339,7 +343,12 @@ class ClaudeTopApp(App[None]):
         d = self.dashboard
         if d is None or self._rules is None or (d.progress is not None and not d.progress.done):
             return
-        self._alerts_in_thread(d.now + (self.clock.now() - d.clock_now))
+        now = self.clock.now()
+        # On an idle log the answers only move with the windows: every 15 s is enough.
+        if self.engine.version == self._alerts_version and now - self._alerts_at < IDLE_S:
+            return
+        self._alerts_version, self._alerts_at = self.engine.version, now
+        self._alerts_in_thread(d.now + (now - d.clock_now))
 
     @work(thread=True, group="alerts", exclusive=True, exit_on_error=False)
     def _alerts_in_thread(self, now: float) -> None:
