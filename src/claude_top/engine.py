@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from operator import itemgetter
 from sys import intern
 from typing import Any
@@ -26,15 +26,25 @@ from typing import Any
 import orjson
 
 from claude_top import buckets as B
+from claude_top.accumulators import (
+    A_HIST,
+    acc_group,
+    acc_user,
+    group_stats,
+    new_acc,
+    unacc_group,
+    unacc_user,
+)
 from claude_top.buckets import Row, TieredStore
 from claude_top.clock import Clock, SystemClock
 from claude_top.headroom import HORIZON_S, Headroom
 from claude_top.histogram import HIGHEST_MS, LOWEST_MS, LatencyHistogram, merge_into
-from claude_top.prices import PriceTable
+from claude_top.prices import PriceTable, utc_date
 from claude_top.reader import R_TOO_LONG, Rejected, parse_line, parse_timestamp
 from claude_top.record import Record
 from claude_top.snapshot import GroupStats, Summary
 from claude_top.sources import Batch
+from claude_top.usertotals import R_COST, R_TOKENS, RunningDay, running_stats
 
 MINUTE = 60
 HOUR = 3600
@@ -118,7 +128,7 @@ class Engine:
         self.groups = TieredStore(GROUP_TIERS, B.new_group_row, B.merge_group_row)
         self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, self.day_start)
         self._day_cache: dict[int, int] = {}
-        self._running: _RunningDay | None = None
+        self._running: RunningDay | None = None
         self.newest_ts: float | None = None
         self.oldest_ts: float | None = None
         self.out_of_window = 0
@@ -171,11 +181,11 @@ class Engine:
                 return heapq.nsmallest(n, stats, key=rank)
             slot = R_COST if by == "cost" else R_TOKENS
             top = heapq.nsmallest(n, run.users.items(), key=lambda kv: (-kv[1][slot], kv[0]))
-            return [_running_stats(u, r) for u, r in top]
+            return [running_stats(u, r) for u, r in top]
 
-    def _build_running(self, day: int) -> _RunningDay:
+    def _build_running(self, day: int) -> RunningDay:
         end = self.day_start(day + 30 * HOUR)
-        run = _RunningDay(day, end, self)
+        run = RunningDay(day, end, self.prices)
         for bstart, bucket in self.users.buckets_in(day, end):
             for (user, _feature, model, variant), row in bucket.items():
                 cost = self._row_cost(model, variant, bstart, row, _USER_SLOTS)
@@ -577,7 +587,7 @@ class Engine:
         self, model: str, variant: int, bstart: int, row: Row, slots: tuple[int, ...]
     ) -> float | None:
         """A row's cost at the prices in force on its bucket's (UTC) date; None if unpriced."""
-        price = self.prices.lookup(model, _utc_date(bstart))
+        price = self.prices.lookup(model, utc_date(bstart))
         if price is None:
             return None
         i, cr, cw5, cw1, o = slots
@@ -627,14 +637,14 @@ class Engine:
         name = feature if feature is not None else "*"
         accs, tails = cached.accs, tail.accs
         groups = {
-            n: _group_stats(n, accs.get(n), tails.get(n), with_latency)
+            n: group_stats(n, accs.get(n), tails.get(n), with_latency)
             for n in accs.keys() | tails.keys()
         }
         return Summary(
             start,
             end,
             spec.by,
-            _group_stats(name, cached.total, tail.total, with_latency),
+            group_stats(name, cached.total, tail.total, with_latency),
             groups,
         )
 
@@ -642,7 +652,7 @@ class Engine:
         """All traffic over [start, end) (cheaper than ``query``: no per-group objects)."""
         with self.lock:
             cached, tail = self._window(_GROUPS_BY_FEATURE, start, end, None, None)
-            return _group_stats("*", cached.total, tail.total, True)
+            return group_stats("*", cached.total, tail.total, True)
 
     def _window(
         self,
@@ -683,7 +693,7 @@ class Engine:
             or store.oldest_touch_since(c.seq) < c.covered
         ):
             lo = float("-inf") if start is None else start
-            c = _Cached({}, _new_acc(), lo, store.seq, store.version, aligned, span)
+            c = _Cached({}, new_acc(), lo, store.seq, store.version, aligned, span)
             self._cache[key] = c
             if len(self._cache) > CACHED_WINDOWS:
                 self._cache.popitem(last=False)  # least recently used
@@ -700,7 +710,7 @@ class Engine:
         tkey = (spec.by, spec.store_name, needle, feature, c.covered, end, store.seq)
         tail = self._tails.get(tkey)
         if tail is None:
-            tail = _Cached({}, _new_acc(), c.covered, store.seq, store.version, None, None)
+            tail = _Cached({}, new_acc(), c.covered, store.seq, store.version, None, None)
             for bstart, bucket in store.buckets_in(c.covered, end):
                 self._fold(spec, bstart, bucket, tail.accs, tail.total, needle, feature)
             if len(self._tails) > 32:
@@ -783,7 +793,7 @@ class Engine:
             name = key[name_i]
             acc = accs.get(name)
             if acc is None:
-                acc = accs[name] = _new_acc()
+                acc = accs[name] = new_acc()
             acc_fn(acc, row, cost, key[model_i])
             acc_fn(total, row, cost, key[model_i])
 
@@ -869,115 +879,6 @@ class _Cached:
     """Window length in minutes when first asked: a rolling window keeps it as it slides."""
 
 
-# Running per-user totals: calls, errors, 429s, tokens (all kinds), cost, unpriced calls.
-R_CALLS, R_ERRORS, R_429, R_IN, R_OUT, R_CR, R_CW5, R_CW1, R_TOKENS, R_COST, R_UNPRICED = range(11)
-
-
-class _RunningDay:
-    """Per-user totals of one local day, kept current by ingest (see ``Engine.top_users``)."""
-
-    __slots__ = ("end", "engine", "rates", "start", "unpriced_models", "users")
-
-    def __init__(self, start: int, end: int, engine: Engine) -> None:
-        self.start = start
-        self.end = end
-        self.engine = engine
-        self.users: dict[str, list[Any]] = {}
-        self.rates: dict[tuple[str, int], tuple[float, ...] | None] = {}
-        self.unpriced_models: set[str] = set()
-
-    def _rates(self, model: str, variant: int) -> tuple[float, ...] | None:
-        key = (model, variant)
-        if key not in self.rates:
-            price = self.engine.prices.lookup(model, _utc_date(self.start))
-            if price is None:
-                self.rates[key] = None
-            else:
-                tier, batch = variant >> 1, bool(variant & 1)
-                unit = [0, 0, 0, 0, 0]
-                per = []
-                for i in range(5):
-                    unit[i] = 1
-                    per.append(price.cost(*unit, tier=tier, batch=batch))
-                    unit[i] = 0
-                self.rates[key] = tuple(per)
-        return self.rates[key]
-
-    def add(
-        self,
-        user: str,
-        model: str,
-        variant: int,
-        inp: int,
-        out: int,
-        cr: int,
-        cw5: int,
-        cw1: int,
-        error: bool,
-        status: int | None,
-    ) -> None:
-        u = self.users.get(user)
-        if u is None:
-            u = self.users[user] = [0] * 11
-            u[R_COST] = 0.0
-        u[R_CALLS] += 1
-        if error:
-            u[R_ERRORS] += 1
-            if status == 429:
-                u[R_429] += 1
-        u[R_IN] += inp
-        u[R_OUT] += out
-        u[R_CR] += cr
-        u[R_CW5] += cw5
-        u[R_CW1] += cw1
-        u[R_TOKENS] += inp + out + cr + cw5 + cw1
-        r = self._rates(model, variant)
-        if r is None:
-            u[R_UNPRICED] += 1
-            self.unpriced_models.add(model)
-        else:
-            u[R_COST] += inp * r[0] + cr * r[1] + cw5 * r[2] + cw1 * r[3] + out * r[4]
-
-    def add_row(self, user: str, row: Row, cost: float | None, model: str) -> None:
-        u = self.users.get(user)
-        if u is None:
-            u = self.users[user] = [0] * 11
-            u[R_COST] = 0.0
-        u[R_CALLS] += row[B.U_CALLS]
-        u[R_ERRORS] += row[B.U_ERRORS]
-        u[R_429] += row[B.U_429]
-        for r_i, u_i in (
-            (R_IN, B.U_IN),
-            (R_OUT, B.U_OUT),
-            (R_CR, B.U_CR),
-            (R_CW5, B.U_CW5),
-            (R_CW1, B.U_CW1),
-        ):
-            u[r_i] += row[u_i]
-            u[R_TOKENS] += row[u_i]
-        if cost is None:
-            u[R_UNPRICED] += row[B.U_CALLS]
-            self.unpriced_models.add(model)
-        else:
-            u[R_COST] += cost
-
-
-def _running_stats(user: str, u: list[Any]) -> GroupStats:
-    return GroupStats(
-        name=user,
-        calls=u[R_CALLS],
-        errors=u[R_ERRORS],
-        rate_limited=u[R_429],
-        input_tokens=u[R_IN],
-        output_tokens=u[R_OUT],
-        cache_read_tokens=u[R_CR],
-        cache_write_5m_tokens=u[R_CW5],
-        cache_write_1h_tokens=u[R_CW1],
-        cost_usd=u[R_COST],
-        unpriced_calls=u[R_UNPRICED],
-    )
-
-
 ARTICLE_FIELDS = (
     "timestamp",
     "request_id",
@@ -1014,147 +915,12 @@ successful call is counted except the cache writes, which it adds."""
 _GET12 = itemgetter(*ARTICLE_FIELDS)
 
 
-def _utc_date(ts: float) -> date:
-    return (datetime(1970, 1, 1) + timedelta(seconds=ts)).date()
-
-
-# An accumulator: the numeric slots of a group row, then hist, error types, cost, unpriced.
-A_HIST, A_ERRT, A_COST, A_UNPRICED, A_UNPRICED_MODELS = 13, 14, 15, 16, 17
-
-
-def _new_acc() -> list[Any]:
-    return [0] * B.G_NUMERIC + [{}, {}, 0.0, 0, {}]
-
-
-def _acc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
-    for i in range(B.G_NUMERIC):
-        a[i] += row[i]
-    merge_into(a[A_HIST], row[B.G_HIST])
-    if row[B.G_ERRTYPES]:
-        merge_into(a[A_ERRT], row[B.G_ERRTYPES])
-    if cost < 0:
-        a[A_UNPRICED] += row[B.G_CALLS]
-        um = a[A_UNPRICED_MODELS]
-        um[model] = um.get(model, 0) + row[B.G_CALLS]
-    else:
-        a[A_COST] += cost
-
-
-_USER_TO_GROUP = (
-    (B.U_CALLS, B.G_CALLS),
-    (B.U_ERRORS, B.G_ERRORS),
-    (B.U_429, B.G_429),
-    (B.U_IN, B.G_IN),
-    (B.U_OUT, B.G_OUT),
-    (B.U_CR, B.G_CR),
-    (B.U_CW5, B.G_CW5),
-    (B.U_CW1, B.G_CW1),
-)
-
-
-def _acc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
-    for u, g in _USER_TO_GROUP:
-        a[g] += row[u]
-    if cost < 0:
-        a[A_UNPRICED] += row[B.U_CALLS]
-        um = a[A_UNPRICED_MODELS]
-        um[model] = um.get(model, 0) + row[B.U_CALLS]
-    else:
-        a[A_COST] += cost
-
-
-def _unacc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
-    """Take a row back out of an accumulator (a rolling window's start moved past it)."""
-    for i in range(B.G_NUMERIC):
-        a[i] -= row[i]
-    _subtract(a[A_HIST], row[B.G_HIST])
-    if row[B.G_ERRTYPES]:
-        _subtract(a[A_ERRT], row[B.G_ERRTYPES])
-    if cost < 0:
-        a[A_UNPRICED] -= row[B.G_CALLS]
-        _subtract(a[A_UNPRICED_MODELS], {model: row[B.G_CALLS]})
-    else:
-        a[A_COST] = _less(a[A_COST], cost)
-
-
-def _unacc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
-    for u, g in _USER_TO_GROUP:
-        a[g] -= row[u]
-    if cost < 0:
-        a[A_UNPRICED] -= row[B.U_CALLS]
-        _subtract(a[A_UNPRICED_MODELS], {model: row[B.U_CALLS]})
-    else:
-        a[A_COST] = _less(a[A_COST], cost)
-
-
-def _less(total: float, cost: float) -> float:
-    """``total - cost``, where a float residue of taking out everything reads as zero."""
-    rest = total - cost
-    return 0.0 if abs(rest) < 1e-9 * max(1.0, abs(total)) else rest
-
-
-def _subtract(acc: dict[Any, int], other: dict[Any, int]) -> None:
-    for k, v in other.items():
-        n = acc.get(k, 0) - v
-        if n:
-            acc[k] = n
-        else:
-            acc.pop(k, None)
-
-
-def _group_stats(
-    name: str, a: list[Any] | None, b: list[Any] | None, with_latency: bool = True
-) -> GroupStats:
-    """One group's numbers from its cached accumulator, its tail accumulator, or both.
-
-    The cached histogram is copied (a C-speed dict copy): the cache keeps changing after this
-    snapshot is taken, possibly on another thread. The tail's is never changed once built, so it
-    is shared, and the two merge only if a percentile is asked for.
-    """
-    if a is None or b is None:
-        one = a if a is not None else b
-        assert one is not None
-        nums = one[: B.G_NUMERIC]
-        hists = [dict(one[A_HIST]) if one is a else one[A_HIST]]
-        errt = dict(one[A_ERRT])
-        cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS]
-    else:
-        nums = [x + y for x, y in zip(a[: B.G_NUMERIC], b[: B.G_NUMERIC], strict=True)]
-        hists = [dict(a[A_HIST]), b[A_HIST]]
-        errt = dict(a[A_ERRT])
-        merge_into(errt, b[A_ERRT])
-        cost = a[A_COST] + b[A_COST]
-        unpriced = a[A_UNPRICED] + b[A_UNPRICED]
-        models = a[A_UNPRICED_MODELS].keys() | b[A_UNPRICED_MODELS].keys()
-    return GroupStats(
-        name=name,
-        calls=nums[B.G_CALLS],
-        errors=nums[B.G_ERRORS],
-        rate_limited=nums[B.G_429],
-        overloaded=nums[B.G_529],
-        errors_by_type=errt,
-        input_tokens=nums[B.G_IN],
-        output_tokens=nums[B.G_OUT],
-        cache_read_tokens=nums[B.G_CR],
-        cache_write_5m_tokens=nums[B.G_CW5],
-        cache_write_1h_tokens=nums[B.G_CW1],
-        latency_sum_ms=nums[B.G_LATSUM],
-        latency_clamped=nums[B.G_CLAMPED],
-        max_tokens_stops=nums[B.G_MAXTOK],
-        no_user_calls=nums[B.G_NOUSER],
-        cost_usd=cost,
-        unpriced_calls=unpriced,
-        unpriced_models=tuple(sorted(m for m in models if m)),
-        latency=LatencyHistogram(parts=hists) if with_latency else None,
-    )
-
-
 _GROUP_SLOTS = (B.G_IN, B.G_CR, B.G_CW5, B.G_CW1, B.G_OUT)
 _USER_SLOTS = (B.U_IN, B.U_CR, B.U_CW5, B.U_CW1, B.U_OUT)
 _GROUPS_BY_FEATURE = _Spec(
-    "feature", "groups", 0, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group, _unacc_group
+    "feature", "groups", 0, 0, 1, 2, B.G_COST, _GROUP_SLOTS, acc_group, unacc_group
 )
 _GROUPS_BY_MODEL = _Spec(
-    "model", "groups", 1, 0, 1, 2, B.G_COST, _GROUP_SLOTS, _acc_group, _unacc_group
+    "model", "groups", 1, 0, 1, 2, B.G_COST, _GROUP_SLOTS, acc_group, unacc_group
 )
-_USERS_BY_USER = _Spec("user", "users", 0, 1, 2, 3, B.U_COST, _USER_SLOTS, _acc_user, _unacc_user)
+_USERS_BY_USER = _Spec("user", "users", 0, 1, 2, 3, B.U_COST, _USER_SLOTS, acc_user, unacc_user)

@@ -501,3 +501,8 @@ def _fmt(x: float) -> str:
     s = f"{x:.4f}".rstrip("0")
     whole, _, frac = s.partition(".")
     return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def utc_date(ts: float) -> datetime.date:
+    """The UTC calendar date of an epoch time: the day whose prices a call is billed at."""
+    return (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=ts)).date()
