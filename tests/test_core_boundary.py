@@ -21,6 +21,9 @@ CORE = [
     "claude_top.sources",
     "claude_top.text",
     "claude_top.cli",
+    "claude_top.accumulators",
+    "claude_top.usertotals",
+    "claude_top.parallel",
 ]
 OPTIONAL = [
     "claude_top.alerts",
