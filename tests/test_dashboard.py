@@ -271,3 +271,21 @@ def test_hostile_strings_render_literally(make_engine: Callable[..., Engine]) ->
     assert "[red]Boom^[[31m" in out
     assert "\x1b" not in out and "\x07" not in out
     assert "a" * 23 + "…" in out  # long names cut with an ellipsis
+
+
+def test_calls_without_user_are_a_visible_warning() -> None:
+    from claude_top.clock import FixedClock
+    from loggen import call
+
+    e = Engine(clock=FixedClock(END))
+    e.ingest_lines(
+        [
+            orjson.dumps(call(END - 60, user_id=None)),
+            orjson.dumps(call(END - 30, user_id="")),
+            orjson.dumps(call(END - 10)),
+        ]
+    )
+    d = build_dashboard(e, None, now=END, window_name="10m", tz=e.tz)
+    assert d.lines.no_user_calls == 2
+    text = _render(panels.line_health(d))
+    assert "calls without user_id" in text and "▲" in text

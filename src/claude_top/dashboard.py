@@ -298,6 +298,8 @@ class LineHealth:
     """(source, line number, reason, start of the line), newest last."""
     rejected_pct: float
     level: Level
+    no_user_calls: int = 0
+    """Calls logged without a user_id (everything read): a warning, user_id is mandatory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -659,6 +661,7 @@ def build_dashboard(
         tuple(lines.examples),
         rej_pct,
         th.rejected_lines.level(rej_pct) if lines.rejected else "ok",
+        engine.total(None, None).no_user_calls,
     )
     sources = tuple(
         SourceRow(str(s.path), str(s.state), str(s.message), int(s.offset), int(s.size))

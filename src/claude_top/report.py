@@ -200,6 +200,11 @@ def to_table(doc: dict[str, Any], by: str) -> str:
         + (f" ({rej})" if rej else "")
     )
     t = doc["total"]
+    if t["no_user_calls"]:
+        out.append(
+            f"! {t['no_user_calls']} calls were logged without a user_id: per-user numbers miss"
+            " them (log a user_id with every call)."
+        )
     if t["unpriced_calls"]:
         out.append(
             f"* {t['unpriced_calls']} calls have no price (models: {', '.join(t['unpriced_models'])});"

@@ -571,6 +571,11 @@ def line_health(d: Dashboard, pal: Palette = DEFAULT) -> RenderableType:
     )
     for reason, n in h.by_reason[:4]:
         t.add_row(_t("  " + reason, 30, pal.muted), Text(f"{n:,}", style=pal.muted))
+    if h.no_user_calls:
+        t.add_row(
+            leveled("calls without user_id", "warning", pal, "left"),
+            leveled(f"{h.no_user_calls:,}", "warning", pal),
+        )
     if h.rejected:
         t.add_row(Text("press r for examples", style=pal.muted), Text(""))
     return t
