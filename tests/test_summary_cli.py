@@ -175,3 +175,14 @@ def test_bad_config_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[
     cfg.write_text('[prices.my-model]\ninput = "cheap"\noutput = 1\n')
     assert main(["summary", str(log), "--config", str(cfg)]) != 0
     assert "prices.my-model.input" in capsys.readouterr().err
+
+
+def test_table_warns_about_calls_without_user(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = write(tmp_path / "a.log", [call(T0), call(T0 + 1)])
+    assert main(["summary", str(log)]) == 0
+    assert "without a user_id" not in capsys.readouterr().out
+    log = write(tmp_path / "b.log", [call(T0), call(T0, user_id=None)])
+    assert main(["summary", str(log)]) == 0
+    assert "1 calls were logged without a user_id" in capsys.readouterr().out
