@@ -358,3 +358,31 @@ def test_instrument_shaped_lines_take_the_fast_path_and_agree() -> None:
     assert a.cost_usd == pytest.approx(b.cost_usd)
     assert fast.headroom.limit("sonnet-4", "itpm") == slow.headroom.limit("sonnet-4", "itpm")
     assert fast.headroom.limit("sonnet-4", "itpm")[1] == "headers"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 7200), st.sampled_from(["a", "b"])), min_size=1, max_size=60),
+    st.lists(st.integers(0, 600), min_size=1, max_size=6),
+)
+def test_cached_series_equal_fresh_series(writes: list[tuple[int, str]], steps: list[int]) -> None:
+    """Sparkline counts, cached for settled buckets, equal a fresh engine's (late lines too)."""
+    writes = sorted(writes)
+    lines = [(o, line(T0 + o, feature=f, error="E" if o % 7 == 0 else None)) for o, f in writes]
+    live = Engine(PRICES, FixedClock(T0 + 3 * 3600))
+    late: list[bytes] = []
+    fed = 0
+    now = 1800
+    for step in steps:
+        now += step
+        new = [raw for o, raw in lines[fed:] if o < now]
+        live.ingest_lines(new)
+        fed += len(new)
+        late.append(line(T0 + max(0, now - 900), feature="late"))  # into a settled bucket
+        live.ingest_lines(late[-1:])
+        fresh = Engine(PRICES, FixedClock(T0 + 3 * 3600))
+        fresh.ingest_lines([raw for _, raw in lines[:fed]] + late)
+        for metric in ("calls", "errors"):
+            a = live.series(T0, T0 + now + 60, 300, metric=metric)
+            b = fresh.series(T0, T0 + now + 60, 300, metric=metric)
+            assert a == b

@@ -141,6 +141,7 @@ class Engine:
         self._since_compact = 0
         self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
         self._tails: dict[tuple[Any, ...], _Cached] = {}
+        self._series: dict[tuple[Any, ...], _Cached] = {}
         self.headroom = headroom or Headroom()
         """Rate-limit headroom over the last minutes (``claude_top.headroom``); fed below."""
 
@@ -803,6 +804,9 @@ class Engine:
         """Per-group values in ``step``-second slots over [start, end), for sparklines."""
         n = max(1, int((end - start + step - 1) // step))
         idx = 0 if by == "feature" else 1
+        if metric in ("calls", "errors"):
+            with self.lock:
+                return self._summed_series(start, end, step, n, idx, metric)
         out: dict[str, list[float]] = {}
         hists: dict[str, list[dict[int, int]]] = {}
         with self.lock:
@@ -827,6 +831,53 @@ class Engine:
         if metric == "p95":
             for name, hs in hists.items():
                 out[name] = [float(LatencyHistogram(h).percentile(95) or 0) for h in hs]
+        return out
+
+    def _summed_series(
+        self, start: float, end: float, step: int, n: int, idx: int, metric: str
+    ) -> dict[str, list[float]]:
+        """Counts per slot, with the settled buckets' part cached like a window's merge."""
+        store = self.groups
+        slot_of = B.G_CALLS if metric == "calls" else B.G_ERRORS
+        key = ("series", start, step, idx, slot_of)
+        c = self._series.get(key)
+        if (
+            c is None
+            or c.version != store.version
+            or end < c.covered
+            or store.oldest_touch_since(c.seq) < c.covered
+        ):
+            c = _Cached({}, [], start, store.seq, store.version, None, None)
+            if len(self._series) > 16:
+                self._series.clear()
+            self._series[key] = c
+
+        def fold(into: dict[str, Any], lo: float, hi: float) -> None:
+            for bstart, bucket in store.buckets_in(lo, hi):
+                slot = int((bstart - start) // step)
+                for k, row in bucket.items():
+                    per = into.get(k[idx])
+                    if per is None:
+                        per = into[k[idx]] = {}
+                    per[slot] = per.get(slot, 0) + row[slot_of]
+
+        settled = min(end, store.live_edge)
+        if settled > c.covered:
+            fold(c.accs, c.covered, settled)
+            c.covered = settled
+        c.seq = store.seq
+        tail: dict[str, Any] = {}
+        fold(tail, c.covered, end)
+        cached: dict[str, Any] = c.accs
+        out: dict[str, list[float]] = {}
+        for name in cached.keys() | tail.keys():
+            vals = [0.0] * n
+            for part in (cached.get(name), tail.get(name)):
+                if part:
+                    for slot, v in part.items():
+                        if 0 <= slot < n:
+                            vals[slot] += v
+            out[name] = vals
         return out
 
     def cost_between(self, start: float, end: float) -> float:
