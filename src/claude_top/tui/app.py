@@ -87,7 +87,7 @@ class LatestProgress:
         return self.value
 
 
-IDLE_S = 15.0
+IDLE_S = 30.0
 """On an idle log, how often the snapshot and the alerts are redone (windows still move)."""
 ALERTS_S = 1.0
 """How often the alert rules are evaluated (on a worker thread)."""
@@ -299,7 +299,7 @@ class ClaudeTopApp(App[None]):
             return  # while history loads, a snapshot a second is enough and leaves it the CPU
         key = (
             self.engine.version,
-            int(now // IDLE_S),  # idle: windows move on every 15 s; the header's clock each second
+            int(now // IDLE_S),  # idle: windows move on every 30 s; the header clock each second
             state,
             tuple((s.path, s.state) for s in statuses),
             None if prog is None else (prog.lines, prog.history_done),
