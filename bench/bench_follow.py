@@ -50,7 +50,7 @@ def latency(d: Path, use_watcher: bool) -> list[float]:
     rng = random.Random(1)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     for _ in range(LINES):
-        os.write(fd, b"%r {\"pad\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n" % time.monotonic())
+        os.write(fd, b'%r {"pad": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}\n' % time.monotonic())
         time.sleep(rng.uniform(0, 2 * SPACING_S))
     os.close(fd)
     deadline = time.monotonic() + 3
