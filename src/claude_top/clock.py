@@ -35,6 +35,3 @@ class FixedClock:
 
     def set(self, t: float) -> None:
         self._t = float(t)
-
-    def advance(self, seconds: float) -> None:
-        self._t += seconds
