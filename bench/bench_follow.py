@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from claude_top.follow import Follower
-from claude_top.sources import Batch
+from claude_top.sources.follow import Follower
+from claude_top.sources.paths import Batch
 
 LINES = 500
 SPACING_S = 0.01

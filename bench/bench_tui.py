@@ -48,15 +48,15 @@ from typing import Any
 
 import orjson
 
-from claude_top.clock import SystemClock
-from claude_top.config import Config
-from claude_top.engine import Engine
-from claude_top.follow import Follower
-from claude_top.reader import timestamp_of
-from claude_top.tui import app as app_module
-from claude_top.tui.app import ClaudeTopApp, LatestProgress
-from claude_top.tui.run import _alerts
-from claude_top.tui.widgets import FeaturesTable
+from claude_top.commands.live import _alerts
+from claude_top.config.load import Config
+from claude_top.core.clock import SystemClock
+from claude_top.engine.engine import Engine
+from claude_top.ingest.reader import timestamp_of
+from claude_top.sources.follow import Follower
+from claude_top.views.tui import app as app_module
+from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
+from claude_top.views.tui.widgets import FeaturesTable
 
 FEATURES = [f"feature_{i:02d}" for i in range(50)]
 USERS = [f"u_{i:05d}" for i in range(10_000)]

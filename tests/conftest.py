@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from make_fixture import END, fixture_lines, hostile_lines
 
-from claude_top.clock import FixedClock
-from claude_top.engine import Engine
+from claude_top.core.clock import FixedClock
+from claude_top.engine.engine import Engine
 
 
 def _engine(lines: list[str], now: float) -> Engine:

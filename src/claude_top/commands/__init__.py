@@ -1,0 +1,1 @@
+"""Commands: argument parsing and wiring. Nothing imports this layer."""

@@ -1,0 +1,94 @@
+"""``claude-top check`` and ``claude-top config``: the alert rules once, for cron and monitors.
+
+The exit status follows the monitoring-plugin convention (0 OK, 1 warning, 2 critical, 3 could
+not check) so the command drops into cron, systemd timers, Nagios or Icinga unchanged. "Could not
+check" must never look like "critical": a missing log is a broken check, not a broken app, so
+every user mistake is caught here and mapped to 3 instead of the CLI's usual status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from claude_top.config.load import ConfigError
+from claude_top.rules.alerts import Alert, Alerts, rules_from_config
+
+EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def exit_status(alerts: list[Alert]) -> int:
+    if any(a.severity == "critical" for a in alerts):
+        return EXIT_CRITICAL
+    if alerts:
+        return EXIT_WARNING
+    return EXIT_OK
+
+
+def alert_dict(a: Alert) -> dict[str, Any]:
+    from claude_top.views.summary import iso
+
+    return {
+        "rule": a.rule,
+        "scope": a.scope,
+        "severity": a.severity,
+        "value": round(a.value, 6),
+        "threshold": a.threshold,
+        "window": a.window,
+        "since": iso(a.since),
+        "message": a.message,
+    }
+
+
+def cmd_check(a: argparse.Namespace) -> int:
+    """Read every log, evaluate every rule at now, print the firing alerts; exit 0/1/2/3."""
+    from claude_top.commands.main import UserError, _tz, load_config, make_clock, read_all
+    from claude_top.engine.engine import Engine
+    from claude_top.engine.headroom import Headroom
+    from claude_top.views.summary import iso, lines_dict
+
+    try:
+        cfg = load_config(a.config)
+        tz = _tz(cfg, a.tz)
+        clock = make_clock(a.now, tz)
+        rules = rules_from_config(cfg.alerts)
+        engine = Engine(
+            cfg.price_table(),
+            clock,
+            tz,
+            headroom=Headroom(cfg.headroom_config()),
+            track_users=False,
+        )
+        read_all(engine, a.logs)
+    except (UserError, ConfigError) as e:
+        sys.stderr.write(f"claude-top check: {e}\n")
+        return EXIT_UNKNOWN
+    now = clock.now()
+    firing = Alerts(engine, rules, tz).evaluate(now)
+    if a.format == "json":
+        doc = {
+            "status": ("ok", "warning", "critical")[exit_status(firing)],
+            "alerts": [alert_dict(x) for x in firing],
+            "checked_at": iso(now),
+            "lines": lines_dict(engine.lines),
+        }
+        sys.stdout.write(orjson.dumps(doc).decode() + "\n")
+    elif firing:
+        for x in firing:
+            sys.stdout.write(f"{x.severity.upper()} {x.rule} {x.message}\n")
+    else:
+        sys.stdout.write(f"OK: no alerts ({engine.lines.records} records, checked at {iso(now)})\n")
+    sys.stdout.flush()
+    return exit_status(firing)
+
+
+def cmd_config(a: argparse.Namespace) -> int:
+    """Print the effective configuration as TOML (a bad file ends with one line naming the key)."""
+    from claude_top.commands.main import load_config
+
+    cfg = load_config(a.config)
+    sys.stdout.write(cfg.to_toml())
+    return 0

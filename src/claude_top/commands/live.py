@@ -1,0 +1,142 @@
+"""Wiring for ``claude-top LOG...`` and ``claude-top demo``: config, clock, engine, alerts,
+follower, then the app. Kept apart from ``app`` so the app itself stays constructible in tests
+from ready-made parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+from claude_top.commands.main import UserError, load_config, make_clock
+from claude_top.config.load import Config, ConfigError
+from claude_top.core.windows import WINDOW_CYCLE, TimeArgError, parse_time, window
+from claude_top.engine.engine import Engine
+from claude_top.engine.headroom import Headroom
+from claude_top.rules.alerts import Alerts, rules_from_config
+
+
+def _alerts(engine: Engine, cfg: Config, tz: Any) -> Alerts:
+    try:
+        rules = rules_from_config(cfg.alerts)
+    except (ValueError, ConfigError) as e:
+        raise UserError(f"{cfg.path or 'config'}: {e}") from None
+    return Alerts(engine, rules, tz=tz)
+
+
+def _check_window(name: str) -> str:
+    if name in WINDOW_CYCLE:
+        return name
+    try:
+        window(name, 0.0)
+    except TimeArgError as e:
+        raise UserError(f"--window: {e} (or one of {', '.join(WINDOW_CYCLE)})") from None
+    return name
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from claude_top.ingest.reader import timestamp_of
+    from claude_top.sources.follow import Follower
+    from claude_top.sources.paths import InputError
+    from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
+    from claude_top.views.tui.themes import ThemeError
+
+    cfg = load_config(getattr(args, "config", None))
+    try:
+        tz = cfg.timezone(getattr(args, "tz", None))
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    clock = make_clock(getattr(args, "now", None), tz)
+    try:
+        since = parse_time(args.since, clock.now(), tz) if args.since else None
+    except TimeArgError as e:
+        raise UserError(f"--since: {e}") from None
+    win = _check_window(args.window or str(cfg.ui.get("window", "10m")))
+    try:
+        headroom = Headroom(cfg.headroom_config())
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    # --now views the log as of that moment: later lines are counted but not aggregated.
+    until = clock.now() + 1 if getattr(args, "now", None) else None
+    engine = Engine(cfg.price_table(), clock, tz, since=since, until=until, headroom=headroom)
+    alerts = _alerts(engine, cfg, tz)
+    box = LatestProgress()
+    try:
+        follower = Follower(
+            list(args.logs),
+            engine.ingest,
+            since=since,
+            ts_of=timestamp_of,
+            poll_interval=float(getattr(args, "poll", 1.0) or 1.0),
+            on_overlong=engine.count_overlong,
+            on_progress=box.set,
+        )
+    except InputError as e:
+        raise UserError(str(e)) from None
+    try:
+        app = ClaudeTopApp(
+            engine, alerts, clock, follower, cfg, window=win, theme=args.theme, progress=box
+        )
+    except ThemeError as e:
+        raise UserError(str(e)) from None
+    if args.theme and app.theme != args.theme and f"claude-{args.theme}" != app.theme:
+        names = ", ".join(app.theme_names)
+        raise UserError(f"--theme: unknown theme {args.theme!r} (shipped: {names})")
+    follower.start()
+    try:
+        app.run()
+    finally:
+        follower.stop()
+    if follower.error is not None:
+        sys.stderr.write(f"claude-top: reading stopped: {follower.error}\n")
+        return 1
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from claude_top.demo import DemoConfig, run_live, write_history
+
+    config = DemoConfig(seed=args.seed, rate=args.rate)
+    if args.out:
+        path = args.out
+    else:
+        fd, path = tempfile.mkstemp(prefix="claude-top-demo-", suffix=".log")
+        os.close(fd)
+    n = write_history(path, time.time(), config)
+    stop = threading.Event()
+    live = threading.Thread(
+        target=run_live, args=(path, config, stop), name="claude-top-demo", daemon=True
+    )
+    live.start()
+    try:
+        if args.no_tui:
+            sys.stderr.write(
+                f"claude-top demo: wrote {n:,} lines of history to {path}; "
+                "appending live calls (Ctrl-C to stop)\n"
+            )
+            while live.is_alive():
+                live.join(0.5)
+            return 0
+        tui_args = argparse.Namespace(
+            logs=[path],
+            since="8d",
+            window="10m",
+            theme=args.theme,
+            poll=1.0,
+            config=None,
+            tz=None,
+            now=None,
+        )
+        return run_tui(tui_args)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop.set()
+        live.join(2.0)
+        if not args.out:
+            sys.stderr.write(f"claude-top demo: the log is kept at {path}\n")

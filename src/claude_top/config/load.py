@@ -1,0 +1,271 @@
+"""The user's TOML configuration: price overrides, alert rules, limits, theme, time zone.
+
+Defaults live in code; a file (``--config``, else ``$XDG_CONFIG_HOME/claude-top/config.toml``)
+overrides them section by section. Every mistake in the file is reported as one line naming the
+key, so a typo never turns into a traceback or a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from claude_top.engine.pricing import PriceConfigError, PriceTable
+
+if TYPE_CHECKING:
+    from claude_top.engine.headroom import HeadroomConfig
+from claude_top.core.text import safe_text
+
+SECTIONS = ("prices", "alerts", "limits", "ui")
+UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
+"""``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
+UI_STRINGS = ("theme", "theme_file", "tz", "window")
+
+
+class ConfigError(ValueError):
+    """A problem in the configuration file; the message names the file and the key."""
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "claude-top" / "config.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration: defaults merged with the user's file."""
+
+    path: str | None = None
+    prices: dict[str, Any] = field(default_factory=dict)
+    """The raw ``[prices]`` table: per-model overrides (see ``PriceTable.with_overrides``)."""
+    alerts: dict[str, Any] = field(default_factory=dict)
+    """The raw ``[alerts]`` table, validated by ``alerts.rules_from_config``."""
+    limits: dict[str, Any] = field(default_factory=dict)
+    """The raw ``[limits]`` table, validated by ``headroom.HeadroomConfig.from_raw``."""
+    ui: dict[str, Any] = field(default_factory=dict)
+    """``theme``, ``theme_file``, ``tz``, ``window``."""
+
+    def price_table(self) -> PriceTable:
+        try:
+            return PriceTable.builtin().with_overrides(self.prices)
+        except PriceConfigError as e:
+            raise ConfigError(f"{self.path or 'config'}: {e}") from None
+
+    def headroom_config(self) -> HeadroomConfig:
+        """Rate limits per model class and the ITPM counting rule, for the headroom tracker."""
+        from claude_top.engine.headroom import HeadroomConfig, HeadroomConfigError
+
+        try:
+            return HeadroomConfig.from_raw(self.limits)
+        except HeadroomConfigError as e:
+            raise ConfigError(f"{self.path or 'config'}: {e}") from None
+
+    def timezone(self, override: str | None = None) -> ZoneInfo:
+        name = override or self.ui.get("tz") or "UTC"
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            where = "--tz" if override else f"{self.path}: ui.tz"
+            raise ConfigError(f"{where}: unknown time zone {name!r}") from None
+
+    def to_toml(self) -> str:
+        """The effective configuration as TOML that ``load`` reads back to the same settings.
+
+        Every alert rule is written out with all its values, so the output doubles as the
+        reference of what can be set; prices are the user's overrides only (the built-in table
+        is data, shown by ``claude-top prices``).
+        """
+        from claude_top.rules.alerts import UNITS, rules_from_config
+
+        rules = rules_from_config(self.alerts)
+        out = [
+            "# claude-top configuration (effective: defaults merged with "
+            + safe_text(self.path or "no config file")
+            + ")",
+            "# Save as $XDG_CONFIG_HOME/claude-top/config.toml, or pass with --config.",
+            "",
+            "[ui]",
+        ]
+        ui = {**UI_DEFAULTS, **self.ui}
+        out += _body(ui, "ui")
+        out += [
+            "",
+            "# Alert rules. threshold is in the rule's unit (below); window is a duration",
+            '# ("10m", "1h") or "today"; severity "warning" or "critical"; min_calls is the',
+            "# smallest number of calls (lines for rejected_lines) the rule trusts.",
+        ]
+        for r in rules:
+            out += ["", f"# {r.id}: threshold in {UNITS.get(r.id, 'the rule unit')}"]
+            out.append(f"[alerts.{r.id}]")
+            table = {
+                "threshold": r.threshold,
+                "window": r.window,
+                "severity": r.severity,
+                "min_calls": r.min_calls,
+                "enabled": r.enabled,
+            }
+            out += _body(table, f"alerts.{r.id}")
+        out += [
+            "",
+            "# Price overrides, USD per million tokens (the built-in table: claude-top prices).",
+            "# [prices.claude-sonnet-4-6]",
+            "# input = 3.0",
+            "# output = 15.0",
+        ]
+        out += _tables(self.prices, "prices")
+        out += [
+            "",
+            "# Rate limits per model class (the headroom panel and alert). Without them, the",
+            "# newest anthropic-ratelimit-* header values in the log are used (the config wins).",
+            "# A class is the model family and major version: sonnet-4, opus-4, haiku-4 ...",
+            "# [limits]",
+            "# itpm_counts_cache_reads = false   # true for older models that count cache reads",
+            "# [limits.classes]                  # model-id prefix = class, to override the rule",
+            '# "claude-3-5-haiku" = "haiku-3.5"',
+            "# [limits.sonnet-4]",
+            "# rpm = 50",
+            "# itpm = 30000",
+            "# otpm = 8000",
+        ]
+        out += _tables(self.limits, "limits")
+        return "\n".join(out) + "\n"
+
+
+def load(path: str | None = None) -> Config:
+    """Read the config file; a missing default file means defaults, a missing named one is an error."""
+    if path is None:
+        p = default_path()
+        if not p.exists():
+            return Config()
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"{p}: config file not found")
+    try:
+        with open(p, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{p}: unknown section {unknown[0]!r} (known: {', '.join(SECTIONS)})")
+    for name in SECTIONS:
+        if name in data and not isinstance(data[name], dict):
+            raise ConfigError(f"{p}: {name} must be a table ([{name}])")
+    cfg = Config(
+        path=str(p),
+        prices=dict(data.get("prices", {})),
+        alerts=dict(data.get("alerts", {})),
+        limits=dict(data.get("limits", {})),
+        ui=dict(data.get("ui", {})),
+    )
+    cfg.price_table()  # validate now, so errors surface before any log is read
+    cfg.headroom_config()
+    _validate_ui(cfg.ui, str(p))
+    from claude_top.rules.alerts import rules_from_config
+
+    try:
+        rules_from_config(cfg.alerts)
+    except ConfigError as e:
+        raise ConfigError(f"{p}: {e}") from None
+    return cfg
+
+
+def _validate_ui(ui: Mapping[str, Any], where: str) -> None:
+    """Type-check the ``ui`` keys we know; other keys are left to the views that read them."""
+    from claude_top.core.windows import TimeArgError, window
+
+    for key in UI_STRINGS:
+        if key in ui and not isinstance(ui[key], str):
+            raise ConfigError(f"{where}: ui.{key}: must be a string")
+    if "window" in ui:
+        try:
+            window(ui["window"], 0.0)
+        except TimeArgError:
+            raise ConfigError(
+                f'{where}: ui.window: not a window (examples: "5m", "1h", "today", "all")'
+            ) from None
+
+
+# -- a small TOML writer: enough for the values a config holds -----------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else toml_string(key)
+
+
+def toml_string(s: str) -> str:
+    out = ['"']
+    for c in s:
+        o = ord(c)
+        if c == '"':
+            out.append('\\"')
+        elif c == "\\":
+            out.append("\\\\")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_value(v: Any) -> str:
+    """One value inline; tables inside arrays become inline tables."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return toml_string(v)
+    if isinstance(v, dt.datetime | dt.date | dt.time):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        inner = ", ".join(f"{toml_key(str(k))} = {toml_value(x)}" for k, x in v.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise TypeError(f"cannot write {type(v).__name__} as TOML")
+
+
+def _body(table: Mapping[str, Any], path: str) -> list[str]:
+    """The ``key = value`` lines of one table, then its sub-tables as ``[path.key]``."""
+    lines = [
+        f"{toml_key(str(k))} = {toml_value(v)}"
+        for k, v in table.items()
+        if not isinstance(v, Mapping)
+    ]
+    for k, v in table.items():
+        if isinstance(v, Mapping):
+            sub = f"{path}.{toml_key(str(k))}"
+            lines += ["", f"[{sub}]", *_body(v, sub)]
+    return lines
+
+
+def _tables(table: Mapping[str, Any], path: str) -> list[str]:
+    """A section written as sub-tables; a section with plain values gets its own header."""
+    if not table:
+        return []
+    return ["", f"[{path}]", *_body(table, path)]

@@ -1,0 +1,111 @@
+"""Immutable answers the engine gives: the numbers of one group over one window.
+
+Views (TUI panels, ``summary``, ``check``) only ever see these objects, never the engine's
+buckets, so a panel is a pure function of a snapshot and every view shows the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from claude_top.core.histogram import LatencyHistogram
+
+
+def pct(part: int | float, whole: int | float) -> float:
+    return part / whole * 100.0 if whole else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    """Counters of one feature / model / user (or everything) over one window."""
+
+    name: str
+    calls: int = 0
+    errors: int = 0
+    rate_limited: int = 0
+    """Calls that failed with HTTP 429."""
+    overloaded: int = 0
+    """Calls that failed with HTTP 529."""
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+    """Error type and status, e.g. ``"RateLimitError 429"`` -> count."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    latency_sum_ms: int = 0
+    latency_clamped: int = 0
+    max_tokens_stops: int = 0
+    no_user_calls: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+    unpriced_models: tuple[str, ...] = ()
+    latency: LatencyHistogram | None = None
+    """None where latency is not kept (per-user groups)."""
+
+    @property
+    def error_rate_pct(self) -> float:
+        return pct(self.errors, self.calls)
+
+    @property
+    def successes(self) -> int:
+        return self.calls - self.errors
+
+    @property
+    def avg_latency_ms(self) -> float:
+        return self.latency_sum_ms / self.calls if self.calls else 0.0
+
+    def latency_pct(self, p: float) -> int | None:
+        return self.latency.percentile(p) if self.latency is not None else None
+
+    @property
+    def p50_ms(self) -> int | None:
+        return self.latency_pct(50)
+
+    @property
+    def p95_ms(self) -> int | None:
+        return self.latency_pct(95)
+
+    @property
+    def p99_ms(self) -> int | None:
+        return self.latency_pct(99)
+
+    @property
+    def cache_write_tokens(self) -> int:
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.output_tokens
+
+    @property
+    def cache_hit_rate_pct(self) -> float:
+        """Cache reads over every input token; the API's input_tokens excludes cached ones."""
+        return pct(self.cache_read_tokens, self.prompt_tokens)
+
+    @property
+    def uses_cache(self) -> bool:
+        return self.cache_read_tokens > 0 or self.cache_write_tokens > 0
+
+    @property
+    def max_tokens_rate_pct(self) -> float:
+        return pct(self.max_tokens_stops, self.calls)
+
+    @property
+    def cost_per_call(self) -> float:
+        return self.cost_usd / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Every group of one dimension over one window, plus the total."""
+
+    start: float | None
+    end: float | None
+    by: str
+    total: GroupStats
+    groups: dict[str, GroupStats]

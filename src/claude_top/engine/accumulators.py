@@ -1,0 +1,146 @@
+"""Accumulators: the sums a window's query folds bucket rows into, and their results.
+
+An accumulator is a list: the numeric slots of a group row (``buckets.G_*``), then the latency
+histogram counts, error types, cost and unpriced calls per model. Rows are added when a window
+grows and taken out again when a rolling window's start moves past them, so every operation
+here has its inverse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claude_top.core.histogram import LatencyHistogram, merge_into
+from claude_top.core.stats import GroupStats
+from claude_top.engine import store as B
+from claude_top.engine.store import Row
+
+A_HIST, A_ERRT, A_COST, A_UNPRICED, A_UNPRICED_MODELS = 13, 14, 15, 16, 17
+"""Slots after the numeric ones: histogram, error types, cost, unpriced calls per model."""
+
+
+def new_acc() -> list[Any]:
+    return [0] * B.G_NUMERIC + [{}, {}, 0.0, 0, {}]
+
+
+def acc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
+    for i in range(B.G_NUMERIC):
+        a[i] += row[i]
+    merge_into(a[A_HIST], row[B.G_HIST])
+    if row[B.G_ERRTYPES]:
+        merge_into(a[A_ERRT], row[B.G_ERRTYPES])
+    if cost < 0:
+        a[A_UNPRICED] += row[B.G_CALLS]
+        um = a[A_UNPRICED_MODELS]
+        um[model] = um.get(model, 0) + row[B.G_CALLS]
+    else:
+        a[A_COST] += cost
+
+
+USER_TO_GROUP = (
+    (B.U_CALLS, B.G_CALLS),
+    (B.U_ERRORS, B.G_ERRORS),
+    (B.U_429, B.G_429),
+    (B.U_IN, B.G_IN),
+    (B.U_OUT, B.G_OUT),
+    (B.U_CR, B.G_CR),
+    (B.U_CW5, B.G_CW5),
+    (B.U_CW1, B.G_CW1),
+)
+
+
+def acc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
+    for u, g in USER_TO_GROUP:
+        a[g] += row[u]
+    if cost < 0:
+        a[A_UNPRICED] += row[B.U_CALLS]
+        um = a[A_UNPRICED_MODELS]
+        um[model] = um.get(model, 0) + row[B.U_CALLS]
+    else:
+        a[A_COST] += cost
+
+
+def unacc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
+    """Take a row back out of an accumulator (a rolling window's start moved past it)."""
+    for i in range(B.G_NUMERIC):
+        a[i] -= row[i]
+    subtract(a[A_HIST], row[B.G_HIST])
+    if row[B.G_ERRTYPES]:
+        subtract(a[A_ERRT], row[B.G_ERRTYPES])
+    if cost < 0:
+        a[A_UNPRICED] -= row[B.G_CALLS]
+        subtract(a[A_UNPRICED_MODELS], {model: row[B.G_CALLS]})
+    else:
+        a[A_COST] = less(a[A_COST], cost)
+
+
+def unacc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
+    for u, g in USER_TO_GROUP:
+        a[g] -= row[u]
+    if cost < 0:
+        a[A_UNPRICED] -= row[B.U_CALLS]
+        subtract(a[A_UNPRICED_MODELS], {model: row[B.U_CALLS]})
+    else:
+        a[A_COST] = less(a[A_COST], cost)
+
+
+def less(total: float, cost: float) -> float:
+    """``total - cost``, where a float residue of taking out everything reads as zero."""
+    rest = total - cost
+    return 0.0 if abs(rest) < 1e-9 * max(1.0, abs(total)) else rest
+
+
+def subtract(acc: dict[Any, int], other: dict[Any, int]) -> None:
+    for k, v in other.items():
+        n = acc.get(k, 0) - v
+        if n:
+            acc[k] = n
+        else:
+            acc.pop(k, None)
+
+
+def group_stats(
+    name: str, a: list[Any] | None, b: list[Any] | None, with_latency: bool = True
+) -> GroupStats:
+    """One group's numbers from its cached accumulator, its tail accumulator, or both.
+
+    The cached histogram is copied (a C-speed dict copy): the cache keeps changing after this
+    snapshot is taken, possibly on another thread. The tail's is never changed once built, so it
+    is shared, and the two merge only if a percentile is asked for.
+    """
+    if a is None or b is None:
+        one = a if a is not None else b
+        assert one is not None
+        nums = one[: B.G_NUMERIC]
+        hists = [dict(one[A_HIST]) if one is a else one[A_HIST]]
+        errt = dict(one[A_ERRT])
+        cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS]
+    else:
+        nums = [x + y for x, y in zip(a[: B.G_NUMERIC], b[: B.G_NUMERIC], strict=True)]
+        hists = [dict(a[A_HIST]), b[A_HIST]]
+        errt = dict(a[A_ERRT])
+        merge_into(errt, b[A_ERRT])
+        cost = a[A_COST] + b[A_COST]
+        unpriced = a[A_UNPRICED] + b[A_UNPRICED]
+        models = a[A_UNPRICED_MODELS].keys() | b[A_UNPRICED_MODELS].keys()
+    return GroupStats(
+        name=name,
+        calls=nums[B.G_CALLS],
+        errors=nums[B.G_ERRORS],
+        rate_limited=nums[B.G_429],
+        overloaded=nums[B.G_529],
+        errors_by_type=errt,
+        input_tokens=nums[B.G_IN],
+        output_tokens=nums[B.G_OUT],
+        cache_read_tokens=nums[B.G_CR],
+        cache_write_5m_tokens=nums[B.G_CW5],
+        cache_write_1h_tokens=nums[B.G_CW1],
+        latency_sum_ms=nums[B.G_LATSUM],
+        latency_clamped=nums[B.G_CLAMPED],
+        max_tokens_stops=nums[B.G_MAXTOK],
+        no_user_calls=nums[B.G_NOUSER],
+        cost_usd=cost,
+        unpriced_calls=unpriced,
+        unpriced_models=tuple(sorted(m for m in models if m)),
+        latency=LatencyHistogram(parts=hists) if with_latency else None,
+    )

@@ -1,0 +1,176 @@
+"""Counters held in time buckets, so any window is answered from memory.
+
+Recent data sits in one-minute buckets (windows of 5 or 10 minutes need them); older data is
+merged into coarser buckets as it ages, so memory grows with the time span and the number of
+distinct keys, not with the number of lines. Each record lives in exactly one bucket of one tier,
+so summing the buckets a window covers counts every call once.
+
+Rows are plain lists with fixed slots: the ingest hot path increments them in place, and plain
+lists are the cheapest mutable thing CPython has.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from claude_top.core.histogram import merge_into
+
+Row = list[Any]
+Key = tuple[Any, ...]
+Bucket = dict[Key, Row]
+
+# Group rows: key (feature, model, variant).
+G_CALLS, G_ERRORS, G_429, G_529 = 0, 1, 2, 3
+G_IN, G_OUT, G_CR, G_CW5, G_CW1 = 4, 5, 6, 7, 8
+G_LATSUM, G_MAXTOK, G_CLAMPED, G_NOUSER = 9, 10, 11, 12
+G_HIST, G_ERRTYPES, G_COST = 13, 14, 15
+G_NUMERIC = 13
+"""Slots 0..12 are summed when rows merge; the histogram and error types are merged as dicts."""
+
+
+def new_group_row() -> Row:
+    return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, {}, None, None]
+
+
+# User rows: key (user, feature, model, variant).
+U_CALLS, U_ERRORS, U_429 = 0, 1, 2
+U_IN, U_OUT, U_CR, U_CW5, U_CW1 = 3, 4, 5, 6, 7
+U_COST = 8
+U_NUMERIC = 8
+
+
+def new_user_row() -> Row:
+    return [0, 0, 0, 0, 0, 0, 0, 0, None]
+
+
+def merge_group_row(acc: Row, row: Row) -> None:
+    for i in range(G_NUMERIC):
+        acc[i] += row[i]
+    merge_into(acc[G_HIST], row[G_HIST])
+    if row[G_ERRTYPES]:
+        if acc[G_ERRTYPES] is None:
+            acc[G_ERRTYPES] = {}
+        merge_into(acc[G_ERRTYPES], row[G_ERRTYPES])
+    acc[G_COST] = None
+
+
+def merge_user_row(acc: Row, row: Row) -> None:
+    for i in range(U_NUMERIC):
+        acc[i] += row[i]
+    acc[U_COST] = None
+
+
+DAY = 0
+"""Tier width of calendar days in the store's time zone (a day is not always 86,400 s)."""
+ARCHIVE = -1
+"""Tier width of a single catch-all bucket (start 0): answers "all", no dated window."""
+
+
+class Tier:
+    """Buckets of one width; ``keep`` is how long a bucket stays before it moves up a tier."""
+
+    __slots__ = ("buckets", "keep", "width")
+
+    def __init__(self, width: int, keep: float) -> None:
+        self.width = width
+        """Seconds, ``DAY`` for calendar days, or ``ARCHIVE``."""
+        self.keep = keep
+        self.buckets: dict[int, Bucket] = {}
+
+
+class TieredStore:
+    """A stack of tiers from fine to coarse, with rows of one layout."""
+
+    def __init__(
+        self,
+        tiers: list[tuple[int, float]],
+        new_row: Callable[[], Row],
+        merge_row: Callable[[Row, Row], None],
+        day_start: Callable[[float], int] | None = None,
+    ) -> None:
+        self.tiers = [Tier(w, k) for w, k in tiers]
+        self.fine = self.tiers[0].buckets
+        self.new_row = new_row
+        self.merge_row = merge_row
+        self.day_start = day_start
+        self.version = 0
+        """Bumped by compaction, so caches of merged windows know to start over."""
+        self.seq = 0
+        """Counts flushed ingest batches; window caches remember the seq they were built at."""
+        self.live_edge = float("-inf")
+        """Start of the newest fine bucket ever written: older buckets count as settled."""
+        self._pending_min = float("inf")
+        self._touches: deque[tuple[int, float]] = deque(maxlen=4096)
+
+    def note(self, bucket_start: float) -> None:
+        """Record that a fine bucket was written (called per bucket change, not per line)."""
+        if bucket_start < self._pending_min:
+            self._pending_min = bucket_start
+        if bucket_start > self.live_edge:
+            self.live_edge = bucket_start
+
+    def flush(self) -> None:
+        """Close an ingest batch: remember the oldest bucket it touched."""
+        if self._pending_min != float("inf"):
+            self.seq += 1
+            self._touches.append((self.seq, self._pending_min))
+            self._pending_min = float("inf")
+
+    def oldest_touch_since(self, seq: int) -> float:
+        """The oldest bucket start written after ``seq``; -inf when that is no longer known."""
+        if self._touches and self._touches[0][0] > seq + 1:
+            return float("-inf")
+        return min((m for s, m in self._touches if s > seq), default=float("inf"))
+
+    def floor(self, tier: Tier, ts: float) -> int:
+        if tier.width == DAY:
+            assert self.day_start is not None
+            return self.day_start(ts)
+        if tier.width == ARCHIVE:
+            return 0
+        return int(ts // tier.width) * tier.width
+
+    def compact(self, ref: float, slack: float = 3600.0) -> None:
+        """Move buckets that have aged past their tier's ``keep`` (relative to ``ref``) up a tier.
+
+        Nothing moves until the oldest bucket is ``slack`` past its time, so a live session
+        compacts about once an hour instead of every minute (each compaction resets caches).
+        """
+        for lower, upper in zip(self.tiers, self.tiers[1:], strict=False):
+            limit = ref - lower.keep
+            span = lower.width if lower.width > 0 else 25 * 3600  # a day is at most 25 h
+            if not lower.buckets or min(lower.buckets) + span > limit - slack:
+                continue
+            old = [b for b in lower.buckets if b + span <= limit]
+            if not old:
+                continue
+            self.version += 1
+            for start in old:
+                bucket = lower.buckets.pop(start)
+                dest_start = self.floor(upper, start)
+                dest = upper.buckets.get(dest_start)
+                if dest is None:
+                    upper.buckets[dest_start] = bucket  # reuse: no copy needed
+                    continue
+                for key, row in bucket.items():
+                    acc = dest.get(key)
+                    if acc is None:
+                        dest[key] = row
+                    else:
+                        self.merge_row(acc, row)
+
+    def buckets_in(self, start: float | None, end: float | None) -> Iterator[tuple[int, Bucket]]:
+        """Every bucket whose start lies in [start, end)."""
+        for tier in self.tiers:
+            for b, bucket in tier.buckets.items():
+                if (start is None or b >= start) and (end is None or b < end):
+                    yield b, bucket
+
+    def span(self) -> tuple[int, int] | None:
+        starts = [b for t in self.tiers for b in t.buckets]
+        return (min(starts), max(starts)) if starts else None
+
+    def row_count(self) -> int:
+        return sum(len(bucket) for t in self.tiers for bucket in t.buckets.values())

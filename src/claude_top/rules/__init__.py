@@ -1,0 +1,1 @@
+"""Rules: the alerts, evaluated over the engine, the same for the TUI, check and any later view."""

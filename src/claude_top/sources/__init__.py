@@ -1,0 +1,1 @@
+"""Sources: naming, opening and following the inputs a user names, and framing their bytes into lines."""

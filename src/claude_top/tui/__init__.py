@@ -1,1 +1,0 @@
-"""The live terminal UI (Textual). Everything it shows comes from ``claude_top.dashboard``."""

@@ -1,0 +1,213 @@
+"""The ``summary`` command's output: one engine ``Summary`` as JSON, CSV or a table for people.
+
+The JSON keys are a public schema (documented in the README) that scripts and cron jobs depend
+on. Six of them -- calls, error_rate_pct, avg_latency_ms, max_tokens_rate_pct,
+total_input_tokens, total_output_tokens -- keep the meaning and rounding of the daily summary in
+the article this tool grew from, so numbers can be checked against it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+from claude_top.core.stats import GroupStats, Summary
+from claude_top.core.text import safe_text
+from claude_top.engine.engine import LineStats
+
+PLURAL = {"feature": "features", "model": "models", "user": "users"}
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def group_dict(g: GroupStats) -> dict[str, Any]:
+    return {
+        "calls": g.calls,
+        "errors": g.errors,
+        "error_rate_pct": round(g.error_rate_pct, 1),
+        "rate_limited": g.rate_limited,
+        "overloaded": g.overloaded,
+        "errors_by_type": dict(sorted(g.errors_by_type.items())),
+        "avg_latency_ms": round(g.avg_latency_ms),
+        "p50_latency_ms": g.p50_ms,
+        "p95_latency_ms": g.p95_ms,
+        "p99_latency_ms": g.p99_ms,
+        "latency_clamped": g.latency_clamped,
+        "max_tokens_stops": g.max_tokens_stops,
+        "max_tokens_rate_pct": round(g.max_tokens_rate_pct, 1),
+        "total_input_tokens": g.input_tokens,
+        "total_output_tokens": g.output_tokens,
+        "total_cached_tokens": g.cache_read_tokens,
+        "total_cache_write_tokens": g.cache_write_tokens,
+        "total_cache_write_1h_tokens": g.cache_write_1h_tokens,
+        "cache_hit_rate_pct": round(g.cache_hit_rate_pct, 1),
+        "cost_usd": round(g.cost_usd, 6),
+        "cost_per_call_usd": round(g.cost_per_call, 6),
+        "unpriced_calls": g.unpriced_calls,
+        "unpriced_models": list(g.unpriced_models),
+        "no_user_calls": g.no_user_calls,
+    }
+
+
+def lines_dict(lines: LineStats) -> dict[str, Any]:
+    return {
+        "records": lines.records,
+        "foreign": lines.foreign,
+        "rejected": lines.rejected,
+        "rejected_by_reason": dict(sorted(lines.by_reason.items())),
+    }
+
+
+def summary_dict(s: Summary, lines: LineStats, window: dict[str, Any]) -> dict[str, Any]:
+    groups = sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0]))
+    return {
+        "window": window,
+        "lines": lines_dict(lines),
+        "total": group_dict(s.total),
+        PLURAL[s.by]: {name: group_dict(g) for name, g in groups},
+    }
+
+
+CSV_COLUMNS = (
+    "calls",
+    "errors",
+    "error_rate_pct",
+    "rate_limited",
+    "overloaded",
+    "avg_latency_ms",
+    "p50_latency_ms",
+    "p95_latency_ms",
+    "p99_latency_ms",
+    "max_tokens_stops",
+    "max_tokens_rate_pct",
+    "total_input_tokens",
+    "total_output_tokens",
+    "total_cached_tokens",
+    "total_cache_write_tokens",
+    "cache_hit_rate_pct",
+    "cost_usd",
+    "unpriced_calls",
+)
+
+
+def to_csv(doc: dict[str, Any], by: str) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([by, *CSV_COLUMNS])
+    for name, g in doc[PLURAL[by]].items():
+        w.writerow([name, *(g[c] for c in CSV_COLUMNS)])
+    w.writerow(["*", *(doc["total"][c] for c in CSV_COLUMNS)])
+    return out.getvalue()
+
+
+def fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    if ms >= 10_000:
+        return f"{ms / 1000:.0f}s"
+    if ms >= 1000:
+        return f"{ms / 1000:.1f}s"
+    return f"{ms:.0f}ms"
+
+
+def fmt_usd(x: float) -> str:
+    if x >= 1000:
+        return f"${x:,.0f}"
+    if x >= 10:
+        return f"${x:.2f}"
+    return f"${x:.4f}" if x < 1 else f"${x:.3f}"
+
+
+def fmt_count(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size * 10:
+            return f"{n / size:.0f}{unit}" if n >= size * 100 else f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def to_table(doc: dict[str, Any], by: str) -> str:
+    """Aligned columns with units; unpriced and rejected counts are always visible."""
+    header = (
+        by,
+        "calls",
+        "err%",
+        "429",
+        "p50",
+        "p95",
+        "p99",
+        "max_tok%",
+        "cache%",
+        "in tok",
+        "out tok",
+        "cost",
+        "$/call",
+    )
+    rows: list[tuple[str, ...]] = []
+
+    def row(name: str, g: dict[str, Any]) -> tuple[str, ...]:
+        cost = fmt_usd(g["cost_usd"]) + ("*" if g["unpriced_calls"] else "")
+        return (
+            name,
+            str(g["calls"]),
+            f"{g['error_rate_pct']:.1f}",
+            str(g["rate_limited"]),
+            fmt_ms(g["p50_latency_ms"]),
+            fmt_ms(g["p95_latency_ms"]),
+            fmt_ms(g["p99_latency_ms"]),
+            f"{g['max_tokens_rate_pct']:.1f}",
+            f"{g['cache_hit_rate_pct']:.1f}",
+            fmt_count(g["total_input_tokens"]),
+            fmt_count(g["total_output_tokens"]),
+            cost,
+            fmt_usd(g["cost_per_call_usd"]),
+        )
+
+    for name, g in doc[PLURAL[by]].items():
+        rows.append(row(safe_text(name), g))
+    rows.append(row("TOTAL", doc["total"]))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    widths[0] = min(widths[0], 40)
+
+    def line(r: tuple[str, ...]) -> str:
+        first = r[0] if len(r[0]) <= widths[0] else r[0][: widths[0] - 1] + "…"
+        cells = [first.ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        return "  ".join(cells).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows[:-1]]
+    out.append("  ".join("-" * w for w in widths))
+    out.append(line(rows[-1]))
+    win = doc["window"]
+    span = (
+        "whole input"
+        if win["start"] is None and win["end"] is None
+        else (f"{win['start'] or '…'} .. {win['end'] or '…'}")
+    )
+    ln = doc["lines"]
+    out.append("")
+    out.append(f"window: {span} ({win['tz']})")
+    rej = ", ".join(f"{k}: {v}" for k, v in ln["rejected_by_reason"].items())
+    out.append(
+        f"lines: {ln['records']} records, {ln['foreign']} foreign, {ln['rejected']} rejected"
+        + (f" ({rej})" if rej else "")
+    )
+    t = doc["total"]
+    if t["no_user_calls"]:
+        out.append(
+            f"! {t['no_user_calls']} calls were logged without a user_id: per-user numbers miss"
+            " them (log a user_id with every call)."
+        )
+    if t["unpriced_calls"]:
+        out.append(
+            f"* {t['unpriced_calls']} calls have no price (models: {', '.join(t['unpriced_models'])});"
+            " their cost is not included. Add them under [prices] in the config."
+        )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,1 @@
+"""The live terminal UI (Textual). Everything it shows comes from ``claude_top.views.live.dashboard``."""

@@ -1,0 +1,67 @@
+"""Screens over the main view: help, one feature in detail, examples of rejected lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.console import RenderableType
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+from claude_top.views.tui import panels
+from claude_top.views.tui.panels import Palette
+
+
+class _Page(Screen[None]):
+    """A scrollable page showing one renderable; escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.pop_screen", "Back", show=False),
+    ]
+
+    def __init__(self, title: str, body: RenderableType) -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="page"):
+            yield Static(self._body, classes="page-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).border_title = self._title
+
+
+class DetailScreen(_Page):
+    """Per-model and per-user breakdowns, latency distribution and errors of one feature."""
+
+
+class RejectedScreen(_Page):
+    """Why lines were rejected, with the most recent examples."""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Close"),
+        Binding("question_mark", "app.pop_screen", "Close", show=False),
+        Binding("q", "app.pop_screen", "Close", show=False),
+    ]
+
+    def __init__(self, keys: Sequence[tuple[str, str]], pal: Palette) -> None:
+        super().__init__()
+        self._keys = keys
+        self._pal = pal
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(panels.help_table(self._keys, self._pal))
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "claude-top keys"
+        self.query_one("#help").border_subtitle = "escape to close"

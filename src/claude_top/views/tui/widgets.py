@@ -1,0 +1,109 @@
+"""Thin widgets: each shows a renderable from ``panels`` and owns no numbers of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import RenderableType
+from textual.app import App
+from textual.color import Color
+from textual.widgets import DataTable, Static
+
+from claude_top.views.live.dashboard import Dashboard
+from claude_top.views.tui import panels
+from claude_top.views.tui.panels import Palette
+
+
+def palette_of(app: App[Any]) -> Palette:
+    """The active theme's colours as plain hex strings Rich understands."""
+    v = app.get_css_variables()
+
+    def solid(name: str, fallback: str) -> str:
+        try:
+            c = Color.parse(v.get(name, fallback))
+        except Exception:
+            c = Color.parse(fallback)
+        if c.a < 1:
+            c = Color.parse(v.get("background", "#000000")).blend(c, c.a).with_alpha(1.0)
+        return c.hex6
+
+    bg = Color.parse(v.get("background", "#000000"))
+    fg = Color.parse(v.get("foreground", "#ffffff"))
+    return Palette(
+        warning=solid("warning", "#ffff00"),
+        error=solid("error", "#ff0000"),
+        success=solid("success", "#00ff00"),
+        muted=bg.blend(fg, 0.6).hex6,
+        accent=solid("accent", "#00ffff"),
+        primary=solid("primary", "#0000ff"),
+    )
+
+
+class Panel(Static):
+    """A bordered box around one panel renderable."""
+
+    DEFAULT_CSS = """
+    Panel {
+        border: round $border-blurred;
+        border-title-color: $text-accent;
+        padding: 0 1;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(id=id)
+        self.border_title = title
+
+    def show(self, renderable: RenderableType) -> None:
+        self.update(renderable)
+
+
+class FeaturesTable(DataTable[object]):
+    """The features DataTable; rows are keyed by the raw feature name, the cursor survives updates."""
+
+    DEFAULT_CSS = """
+    FeaturesTable { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._shape: tuple[object, ...] = ()
+
+    @property
+    def cursor_feature(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return None if key.value is None else str(key.value)
+
+    def show(self, d: Dashboard, pal: Palette, columns: Sequence[str], name_width: int) -> None:
+        keep = self.cursor_feature
+        labels, rows = panels.feature_grid(d, columns, pal, name_width)
+        shape = (
+            tuple(columns),
+            tuple(str(x) for x in labels),
+            tuple(r.feature for r in d.features),
+        )
+        if shape == self._shape:
+            # Same columns and rows in the same order: update the cells, keep the table.
+            for row, cells in zip(d.features, rows, strict=True):
+                for c, cell in zip(columns, cells, strict=True):
+                    self.update_cell(row.feature, c, cell, update_width=True)
+            return
+        self._shape = shape
+        # Columns or order changed: re-make the table, keeping the cursor on its feature.
+        self.clear(columns=True)
+        for c, label in zip(columns, labels, strict=True):
+            self.add_column(label, key=c)
+        target = 0
+        for i, (row, cells) in enumerate(zip(d.features, rows, strict=True)):
+            self.add_row(*cells, key=row.feature)
+            if row.feature == keep:
+                target = i
+        if self.row_count:
+            self.move_cursor(row=target, animate=False, scroll=False)
