@@ -16,6 +16,19 @@ from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
 
 
+@pytest.fixture(autouse=True)
+def _isolated_xdg(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the developer's own config, state or cache."""
+    home = tmp_path_factory.mktemp("xdg")
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        (home / var).mkdir()
+        monkeypatch.setenv(var, str(home / var))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 def _engine(lines: list[str], now: float) -> Engine:
     # As of ``now``: lines after it are not read, as with ``claude-top --now``.
     engine = Engine(clock=FixedClock(now), since=END - 8 * 86400 - 60, until=now + 1)

@@ -28,6 +28,7 @@ import orjson
 from claude_top.core.clock import Clock, SystemClock
 from claude_top.core.histogram import HIGHEST_MS, LOWEST_MS, LatencyHistogram, merge_into
 from claude_top.core.record import Record
+from claude_top.core.schema import ARTICLE_FIELDS
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.engine import store as B
 from claude_top.engine.accumulators import (
@@ -930,21 +931,6 @@ class _Cached:
     """Window length in minutes when first asked: a rolling window keeps it as it slides."""
 
 
-ARTICLE_FIELDS = (
-    "timestamp",
-    "request_id",
-    "user_id",
-    "feature",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cached_tokens",
-    "latency_ms",
-    "stop_reason",
-    "error",
-    "error_status",
-)
-"""The twelve fields the article logs, in the order the fast path unpacks them."""
 ARTICLE_KEYS = frozenset(ARTICLE_FIELDS)
 FAST_EXTRA = frozenset(
     (

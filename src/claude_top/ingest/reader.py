@@ -19,23 +19,10 @@ from typing import Any
 import orjson
 
 from claude_top.core.record import Record
+from claude_top.core.schema import MARKER_KEYS, RATELIMIT_HEADER_KEYS
 
 BOM = b"\xef\xbb\xbf"
 
-MARKER_KEYS = ("latency_ms", "input_tokens", "output_tokens", "stop_reason", "cached_tokens")
-"""A JSON object with any of these keys is a call record (valid or not); others are foreign."""
-
-REQUIRED = ("timestamp", "feature", "model", "input_tokens", "output_tokens", "latency_ms")
-
-RATELIMIT_KEYS = (
-    "ratelimit_requests_limit",
-    "ratelimit_input_tokens_limit",
-    "ratelimit_input_tokens_remaining",
-    "ratelimit_output_tokens_limit",
-    "ratelimit_output_tokens_remaining",
-)
-"""Optional header values, in ``Record`` order after ``retry_after_s``: the headroom tracker
-reads the limits from them (``instrument`` writes them on every response that had them)."""
 
 # Rejection reasons, stable strings: they are keys of the JSON summary's `rejected_by_reason`.
 R_JSON = "invalid JSON"
@@ -198,7 +185,7 @@ def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
     if type(rl_tok) is str:
         return Rejected(rl_tok)
     limits: list[int | None] = []
-    for key in RATELIMIT_KEYS:
+    for key in RATELIMIT_HEADER_KEYS:
         v = _opt_int(d, key)
         if type(v) is str:
             return Rejected(v)

@@ -1,0 +1,152 @@
+"""The log format, spelled once: every field a call line may carry, its type and its aliases.
+
+The article's app writes one JSON object per Claude call. Everything that reads such a line (the
+reference reader, the fast decoder) or writes one (the instrument wrapper, the demo, the tests'
+builders) takes the names from here, so a field renamed or added here is renamed or added
+everywhere, and a writer that misspells a key fails type checking (``CallLine`` is a TypedDict).
+
+``FIELDS`` says, per key, what kind of value it holds, whether a record needs it, which other
+spellings mean the same, and which ``Record`` slot it fills. An import-time check keeps it and
+``CallLine`` in step.
+"""
+
+from enum import StrEnum
+from typing import NamedTuple, NotRequired, TypedDict
+
+
+class Kind(StrEnum):
+    """How a value is read: each kind has one validation rule in the reader."""
+
+    TIMESTAMP = "timestamp"
+    """ISO 8601 (offset or Z; naive means UTC), or epoch seconds or milliseconds."""
+    TEXT = "text"
+    """A string, or null."""
+    COUNT = "count"
+    """A token count: a non-negative integer (an integral float is accepted)."""
+    INT = "int"
+    """An integer, or a string of digits (header values are sometimes logged as text)."""
+    NUMBER = "number"
+    """A finite number, or a string holding one."""
+    DURATION_MS = "duration_ms"
+    """A finite, non-negative number of milliseconds (floats are truncated)."""
+    FLAG = "flag"
+    """A JSON boolean."""
+    IGNORED = "ignored"
+    """Known and written by our own writers, but not aggregated (``api_request_id``)."""
+
+
+class Field(NamedTuple):
+    key: str
+    kind: Kind
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    slot: str | None = None
+    """The ``Record`` attribute the value lands in (None for ignored keys)."""
+
+
+class CallLine(TypedDict):
+    """One call line as written: the article's twelve keys, then the optional ones."""
+
+    timestamp: str | float
+    request_id: str | None
+    user_id: str | None
+    feature: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    latency_ms: int
+    stop_reason: str | None
+    error: str | None
+    error_status: int | None
+    cache_creation_tokens: NotRequired[int]
+    cache_creation_1h_tokens: NotRequired[int]
+    api_request_id: NotRequired[str | None]
+    batch: NotRequired[bool]
+    retry_after_s: NotRequired[float]
+    ratelimit_requests_remaining: NotRequired[int]
+    ratelimit_tokens_remaining: NotRequired[int]
+    ratelimit_requests_limit: NotRequired[int]
+    ratelimit_input_tokens_limit: NotRequired[int]
+    ratelimit_input_tokens_remaining: NotRequired[int]
+    ratelimit_output_tokens_limit: NotRequired[int]
+    ratelimit_output_tokens_remaining: NotRequired[int]
+
+
+K = Kind
+FIELDS: tuple[Field, ...] = (
+    Field("timestamp", K.TIMESTAMP, True, (), "ts"),
+    Field("request_id", K.TEXT, False, (), "request_id"),
+    Field("user_id", K.TEXT, False, (), "user_id"),
+    Field("feature", K.TEXT, True, (), "feature"),
+    Field("model", K.TEXT, True, (), "model"),
+    Field("input_tokens", K.COUNT, True, (), "input_tokens"),
+    Field("output_tokens", K.COUNT, True, (), "output_tokens"),
+    Field("cached_tokens", K.COUNT, False, ("cache_read_input_tokens",), "cache_read_tokens"),
+    Field("latency_ms", K.DURATION_MS, True, (), "latency_ms"),
+    Field("stop_reason", K.TEXT, False, (), "stop_reason"),
+    Field("error", K.TEXT, False, (), "error"),
+    Field("error_status", K.INT, False, (), "error_status"),
+    Field(
+        "cache_creation_tokens",
+        K.COUNT,
+        False,
+        ("cache_creation_input_tokens",),
+        "cache_write_5m_tokens",
+    ),
+    Field("cache_creation_1h_tokens", K.COUNT, False, (), "cache_write_1h_tokens"),
+    Field("api_request_id", K.IGNORED),
+    Field("batch", K.FLAG, False, (), "batch"),
+    Field("retry_after_s", K.NUMBER, False, (), "retry_after_s"),
+    Field("ratelimit_requests_remaining", K.INT, False, (), "ratelimit_requests_remaining"),
+    Field("ratelimit_tokens_remaining", K.INT, False, (), "ratelimit_tokens_remaining"),
+    Field("ratelimit_requests_limit", K.INT, False, (), "ratelimit_requests_limit"),
+    Field("ratelimit_input_tokens_limit", K.INT, False, (), "ratelimit_input_tokens_limit"),
+    Field("ratelimit_input_tokens_remaining", K.INT, False, (), "ratelimit_input_tokens_remaining"),
+    Field("ratelimit_output_tokens_limit", K.INT, False, (), "ratelimit_output_tokens_limit"),
+    Field(
+        "ratelimit_output_tokens_remaining", K.INT, False, (), "ratelimit_output_tokens_remaining"
+    ),
+)
+del K
+
+BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+KEYS: frozenset[str] = frozenset(BY_KEY)
+ALIASES: dict[str, str] = {a: f.key for f in FIELDS for a in f.aliases}
+"""Other spellings (the API's own names) -> our key."""
+
+ARTICLE_FIELDS: tuple[str, ...] = tuple(f.key for f in FIELDS[:12])
+"""The twelve keys the article's app logs on every call, in the order it writes them."""
+
+REQUIRED: tuple[str, ...] = tuple(f.key for f in FIELDS if f.required)
+
+MARKER_KEYS: tuple[str, ...] = (
+    "latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "stop_reason",
+    "cached_tokens",
+)
+"""A JSON object with any of these keys claims to be a call record (valid or not); an object
+with none of them is another logger's line (foreign)."""
+
+RATELIMIT_HEADER_KEYS: tuple[str, ...] = (
+    "ratelimit_requests_limit",
+    "ratelimit_input_tokens_limit",
+    "ratelimit_input_tokens_remaining",
+    "ratelimit_output_tokens_limit",
+    "ratelimit_output_tokens_remaining",
+)
+"""Header values the headroom tracker reads limits from, in ``Record`` order after
+``retry_after_s`` (``instrument`` writes them on every response that had them)."""
+
+
+def _check() -> None:
+    declared = set(CallLine.__annotations__)
+    if declared != KEYS:  # pragma: no cover - a developer's mistake, caught at import
+        raise AssertionError(f"CallLine and FIELDS disagree: {sorted(declared ^ KEYS)}")
+    if set(CallLine.__required_keys__) != set(ARTICLE_FIELDS):  # pragma: no cover
+        raise AssertionError("CallLine's required keys must be the article's twelve")
+
+
+_check()
