@@ -15,7 +15,8 @@ from typing import Any
 
 from claude_top.commands.main import UserError, load_config, make_clock
 from claude_top.config.load import Config, ConfigError
-from claude_top.core.windows import WINDOW_CYCLE, TimeArgError, parse_time, window
+from claude_top.core.timeutil import TimeArgError, parse_time
+from claude_top.core.windows import WINDOW_CYCLE, window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
 from claude_top.rules.alerts import Alerts, rules_from_config

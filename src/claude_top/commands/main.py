@@ -18,17 +18,14 @@ import orjson
 from claude_top import __version__
 from claude_top.config.load import Config, ConfigError, load
 from claude_top.core.clock import Clock, FixedClock, SystemClock
-from claude_top.core.windows import TimeArgError, day_bounds, parse_date, parse_time
+from claude_top.core.errors import UserError
+from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
 from claude_top.engine import merge as parallel
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import InputError, expand, read_batches
 
 COMMANDS = ("summary", "check", "prices", "config", "demo")
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A mistake on the command line or in the environment; printed as one line."""
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from claude_top.core.errors import ConfigError
 from claude_top.engine.pricing import PriceConfigError, PriceTable
 
 if TYPE_CHECKING:
@@ -28,10 +29,6 @@ SECTIONS = ("prices", "alerts", "limits", "ui")
 UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
 """``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
 UI_STRINGS = ("theme", "theme_file", "tz", "window")
-
-
-class ConfigError(ValueError):
-    """A problem in the configuration file; the message names the file and the key."""
 
 
 def default_path() -> Path:
@@ -183,7 +180,8 @@ def load(path: str | None = None) -> Config:
 
 def _validate_ui(ui: Mapping[str, Any], where: str) -> None:
     """Type-check the ``ui`` keys we know; other keys are left to the views that read them."""
-    from claude_top.core.windows import TimeArgError, window
+    from claude_top.core.errors import TimeArgError
+    from claude_top.core.windows import window
 
     for key in UI_STRINGS:
         if key in ui and not isinstance(ui[key], str):

@@ -11,75 +11,15 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from claude_top.ingest.reader import parse_timestamp
+from claude_top.core.timeutil import (
+    day_bounds,
+    local_midnight,
+    parse_date,
+    parse_duration,
+)
 
 WINDOW_CYCLE = ("5m", "10m", "1h", "24h", "today", "all")
 """The order the TUI's ``w`` key steps through."""
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-class TimeArgError(ValueError):
-    """A time or window argument the user typed that we cannot read."""
-
-
-def parse_duration(text: str) -> float:
-    """``90s``, ``10m``, ``1h``, ``8d``, ``1w`` -> seconds."""
-    m = _DURATION.match(text)
-    if not m:
-        raise TimeArgError(f"{text!r} is not a duration (examples: 30s, 10m, 1h, 8d)")
-    return float(m.group(1)) * _UNIT[m.group(2)]
-
-
-def parse_time(text: str, now: float, tz: tzinfo = UTC) -> float:
-    """An absolute time (ISO 8601, a date, epoch seconds) or a duration ago (``2h`` = now - 2h).
-
-    A time without an offset is read in ``tz``.
-    """
-    text = text.strip()
-    if _DURATION.match(text):
-        return now - parse_duration(text)
-    if text == "now":
-        return now
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
-    if number is not None:
-        t = parse_timestamp(number)
-        if t is None:
-            raise TimeArgError(f"{text!r} is not a time")
-        return t
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise TimeArgError(
-            f"{text!r} is not a time (examples: 2026-11-27T14:00, 2026-11-27, 1764252000, 2h)"
-        ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return dt.timestamp()
-
-
-def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise TimeArgError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
-
-
-def local_midnight(ts: float, tz: tzinfo) -> float:
-    d = datetime.fromtimestamp(ts, tz)
-    return d.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-def day_bounds(d: date, tz: tzinfo) -> tuple[float, float]:
-    start = datetime(d.year, d.month, d.day, tzinfo=tz)
-    nxt = start + timedelta(days=1)
-    # Through zoneinfo a day can be 23 or 25 hours; recompute the wall-clock midnight.
-    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
-    return start.timestamp(), end.timestamp()
 
 
 @dataclass(frozen=True, slots=True)

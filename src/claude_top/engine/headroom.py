@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from claude_top.core.errors import HeadroomConfigError
 from claude_top.core.record import Record
 from claude_top.ingest.reader import parse_timestamp
 
@@ -52,10 +53,6 @@ _FAMILY = re.compile(
 )
 """``claude-sonnet-4-5-20250929`` (new names), ``claude-3-5-haiku-20241022`` (old names), also
 inside Bedrock / Vertex ids (``anthropic.claude-sonnet-4-5-20250929-v1:0``)."""
-
-
-class HeadroomConfigError(ValueError):
-    """A mistake in ``[limits]``; the message names the key."""
 
 
 def default_model_class(model: str) -> str:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
+from claude_top.core.errors import PriceConfigError
+
 __all__ = ["ModelPrice", "PriceConfigError", "PriceTable", "Rates", "normalize_model"]
 
 MTOK: Final = 1_000_000.0
@@ -34,10 +36,6 @@ WRITE_1H_FACTOR: Final = 2.0
 READ_FACTOR: Final = 0.1
 
 _CACHE_MAX: Final = 16_384  # bounds the per-model caches against a log full of odd model ids
-
-
-class PriceConfigError(ValueError):
-    """A price table or ``[prices]`` override is invalid; the message names the offending key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,8 +499,3 @@ def _fmt(x: float) -> str:
     s = f"{x:.4f}".rstrip("0")
     whole, _, frac = s.partition(".")
     return f"{whole}.{frac.ljust(2, '0')}"
-
-
-def utc_date(ts: float) -> datetime.date:
-    """The UTC calendar date of an epoch time: the day whose prices a call is billed at."""
-    return (datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=ts)).date()

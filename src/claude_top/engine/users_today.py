@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from claude_top.core.stats import GroupStats
+from claude_top.core.timeutil import utc_date
 from claude_top.engine import store as B
-from claude_top.engine.pricing import PriceTable, utc_date
+from claude_top.engine.pricing import PriceTable
 from claude_top.engine.store import Row
 
 R_CALLS, R_ERRORS, R_429, R_IN, R_OUT, R_CR, R_CW5, R_CW1, R_TOKENS, R_COST, R_UNPRICED = range(11)

@@ -13,13 +13,13 @@ a test checks that both agree.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from claude_top.core.record import Record
 from claude_top.core.schema import MARKER_KEYS, RATELIMIT_HEADER_KEYS
+from claude_top.core.timeutil import parse_timestamp
 
 BOM = b"\xef\xbb\xbf"
 
@@ -60,26 +60,6 @@ class Rejected:
 
 FOREIGN = None
 """``parse_line`` returns None for a foreign line."""
-
-_EPOCH_MS_THRESHOLD = 1e11  # 1e11 s is year 5138; 1e11 ms is 1973: numbers above are ms
-
-
-def parse_timestamp(v: object) -> float | None:
-    """ISO 8601 (offset or Z; naive means UTC) or epoch seconds / milliseconds -> epoch seconds."""
-    if type(v) is str:
-        try:
-            dt = datetime.fromisoformat(v)
-        except ValueError:
-            return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        return dt.timestamp()
-    if type(v) is int or type(v) is float:
-        f = float(v)
-        if not math.isfinite(f) or f < 0:
-            return None
-        return f / 1000.0 if f > _EPOCH_MS_THRESHOLD else f
-    return None
 
 
 def _count(d: dict[str, Any], key: str, *aliases: str, required: bool = False) -> int | str:

@@ -26,7 +26,8 @@ from typing import Any
 from claude_top.config.load import ConfigError
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import safe_text
-from claude_top.core.windows import TimeArgError, parse_duration, previous_days, window
+from claude_top.core.timeutil import TimeArgError, parse_duration
+from claude_top.core.windows import previous_days, window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import DIM_LABELS
 

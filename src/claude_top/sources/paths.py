@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from claude_top.core.errors import InputError
+
 GZIP_MAGIC = b"\x1f\x8b"
 BATCH_BYTES = 1 << 20
-
-
-class InputError(Exception):
-    """A named input cannot be read; the message is meant for the user as it is."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ import pytest
 from make_fixture import END
 from rich.console import Console
 
-from claude_top.core.windows import local_midnight, previous_days
+from claude_top.core.timeutil import local_midnight
+from claude_top.core.windows import previous_days
 from claude_top.engine.engine import Engine
 from claude_top.rules.alerts import Alerts, Rule
 from claude_top.views.live.dashboard import (

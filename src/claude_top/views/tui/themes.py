@@ -15,6 +15,7 @@ from typing import Any
 from textual.theme import Theme
 
 import claude_top
+from claude_top.core.errors import ThemeError
 
 DEFAULT_THEME = "claude-dark"
 SHIPPED = ("claude-dark", "claude-light", "claude-high-contrast")
@@ -31,10 +32,6 @@ _FIELDS = (
     "panel",
     "boost",
 )
-
-
-class ThemeError(ValueError):
-    """A theme file that cannot be used; the message names the file."""
 
 
 def themes_dir() -> Path:
