@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from claude_top.config.load import ConfigError
+from claude_top.core.errors import ConfigError
 from claude_top.rules.alerts import Alert, Alerts, rules_from_config
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -45,7 +45,8 @@ def alert_dict(a: Alert) -> dict[str, Any]:
 
 def cmd_check(a: argparse.Namespace) -> int:
     """Read every log, evaluate every rule at now, print the firing alerts; exit 0/1/2/3."""
-    from claude_top.commands.main import UserError, _tz, load_config, make_clock, read_all
+    from claude_top.commands.main import _tz, load_config, make_clock, read_all
+    from claude_top.core.errors import UserError
     from claude_top.engine.engine import Engine
     from claude_top.engine.headroom import Headroom
     from claude_top.views.summary import iso, lines_dict

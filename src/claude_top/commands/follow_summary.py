@@ -11,10 +11,10 @@ import sys
 import time
 from collections.abc import Callable
 
+from claude_top.core.errors import InputError
 from claude_top.engine.engine import Engine
 from claude_top.ingest.reader import timestamp_of
 from claude_top.sources.follow import Follower
-from claude_top.sources.paths import InputError
 
 CLEAR = "\x1b[H\x1b[2J"
 

@@ -13,8 +13,9 @@ import threading
 import time
 from typing import Any
 
-from claude_top.commands.main import UserError, load_config, make_clock
-from claude_top.config.load import Config, ConfigError
+from claude_top.commands.main import load_config, make_clock
+from claude_top.config.load import Config
+from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.core.windows import WINDOW_CYCLE, window
 from claude_top.engine.engine import Engine
@@ -41,11 +42,10 @@ def _check_window(name: str) -> str:
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    from claude_top.core.errors import InputError, ThemeError
     from claude_top.ingest.reader import timestamp_of
     from claude_top.sources.follow import Follower
-    from claude_top.sources.paths import InputError
     from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
-    from claude_top.views.tui.themes import ThemeError
 
     cfg = load_config(getattr(args, "config", None))
     try:

@@ -16,13 +16,13 @@ from typing import Any
 import orjson
 
 from claude_top import __version__
-from claude_top.config.load import Config, ConfigError, load
+from claude_top.config.load import Config, load
 from claude_top.core.clock import Clock, FixedClock, SystemClock
-from claude_top.core.errors import UserError
+from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
 from claude_top.engine import merge as parallel
 from claude_top.engine.engine import Engine
-from claude_top.sources.paths import InputError, expand, read_batches
+from claude_top.sources.paths import expand, read_batches
 
 COMMANDS = ("summary", "check", "prices", "config", "demo")
 EXIT_USAGE = 2

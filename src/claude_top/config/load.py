@@ -58,7 +58,8 @@ class Config:
 
     def headroom_config(self) -> HeadroomConfig:
         """Rate limits per model class and the ITPM counting rule, for the headroom tracker."""
-        from claude_top.engine.headroom import HeadroomConfig, HeadroomConfigError
+        from claude_top.core.errors import HeadroomConfigError
+        from claude_top.engine.headroom import HeadroomConfig
 
         try:
             return HeadroomConfig.from_raw(self.limits)

@@ -30,7 +30,7 @@ from claude_top.core.histogram import HIGHEST_MS, LOWEST_MS, LatencyHistogram, m
 from claude_top.core.record import Record
 from claude_top.core.schema import ARTICLE_FIELDS
 from claude_top.core.stats import GroupStats, Summary
-from claude_top.core.timeutil import utc_date
+from claude_top.core.timeutil import parse_timestamp, utc_date
 from claude_top.engine import store as B
 from claude_top.engine.accumulators import (
     A_HIST,
@@ -45,7 +45,7 @@ from claude_top.engine.headroom import HORIZON_S, Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.store import Row, TieredStore
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
-from claude_top.ingest.reader import R_TOO_LONG, Rejected, parse_line, parse_timestamp
+from claude_top.ingest.reader import R_TOO_LONG, Rejected, parse_line
 from claude_top.sources.paths import Batch
 
 MINUTE = 60

@@ -30,7 +30,7 @@ from typing import Any
 
 from claude_top.core.errors import HeadroomConfigError
 from claude_top.core.record import Record
-from claude_top.ingest.reader import parse_timestamp
+from claude_top.core.timeutil import parse_timestamp
 
 HORIZON_S = 180.0
 """Records older than this (relative to the clock) are not tracked: the engine skips them."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from claude_top.config.load import ConfigError
+from claude_top.core.errors import ConfigError
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import safe_text
 from claude_top.core.timeutil import TimeArgError, parse_duration

@@ -29,8 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from claude_top.core.errors import InputError
 from claude_top.sources.fingerprint import Fingerprint, TsOf, count_newlines, seek_since, tail_start
-from claude_top.sources.paths import Batch, InputError, _rotation_order, is_gzip, open_bytes
+from claude_top.sources.paths import Batch, _rotation_order, is_gzip, open_bytes
 
 CHUNK = 256 << 10
 BATCH_BYTES = 1 << 20
