@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from claude_top.core.schema import CallLine
+
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC).timestamp()
 
 
@@ -15,8 +17,9 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
 
-def call(ts: float, **over: Any) -> dict[str, Any]:
-    d: dict[str, Any] = {
+def base_call(ts: float) -> CallLine:
+    """A plain successful call at ``ts``, every key checked against the schema."""
+    return {
         "timestamp": iso(ts),
         "request_id": f"req-{int(ts * 1000)}",
         "user_id": "u1",
@@ -30,8 +33,11 @@ def call(ts: float, **over: Any) -> dict[str, Any]:
         "error": None,
         "error_status": None,
     }
-    d.update(over)
-    return d
+
+
+def call(ts: float, **over: Any) -> dict[str, Any]:
+    """``base_call(ts)`` with keys replaced or added: any key, any value (tests build bad lines)."""
+    return {**base_call(ts), **over}
 
 
 def line(ts: float, **over: Any) -> bytes:
@@ -40,31 +46,29 @@ def line(ts: float, **over: Any) -> bytes:
 
 def random_calls(
     n: int, seed: int = 1, start: float = T0, span: float = 3 * 86400
-) -> list[dict[str, Any]]:
+) -> list[CallLine]:
     rnd = random.Random(seed)
     feats = ["chat", "doc_summary", "email_draft", "search"]
     models = ["claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-5-20251101", "mystery-model"]
-    out = []
+    out: list[CallLine] = []
     for i in range(n):
         ts = start + span * i / n
         err = rnd.random() < 0.05
         status = rnd.choice([429, 529, 500, None]) if err else None
-        d = call(
-            ts,
-            request_id=f"r{i}",
-            user_id=f"u{int(rnd.paretovariate(1.5)) % 50}",
-            feature=rnd.choice(feats),
-            model=rnd.choice(models),
-            input_tokens=rnd.randint(0, 5000),
-            output_tokens=0 if err else rnd.randint(1, 2000),
-            cached_tokens=rnd.choice([0, 0, 1024, 4096]),
-            latency_ms=int(rnd.lognormvariate(7.3, 0.8)),
-            stop_reason="error"
-            if err
-            else rnd.choice(["end_turn"] * 20 + ["max_tokens", "tool_use"]),
-            error=("RateLimitError" if status == 429 else "APIError") if err else None,
-            error_status=status,
+        d = base_call(ts)
+        d["request_id"] = f"r{i}"
+        d["user_id"] = f"u{int(rnd.paretovariate(1.5)) % 50}"
+        d["feature"] = rnd.choice(feats)
+        d["model"] = rnd.choice(models)
+        d["input_tokens"] = rnd.randint(0, 5000)
+        d["output_tokens"] = 0 if err else rnd.randint(1, 2000)
+        d["cached_tokens"] = rnd.choice([0, 0, 1024, 4096])
+        d["latency_ms"] = int(rnd.lognormvariate(7.3, 0.8))
+        d["stop_reason"] = (
+            "error" if err else rnd.choice(["end_turn"] * 20 + ["max_tokens", "tool_use"])
         )
+        d["error"] = ("RateLimitError" if status == 429 else "APIError") if err else None
+        d["error_status"] = status
         if rnd.random() < 0.2:
             d["cache_creation_tokens"] = rnd.randint(0, 3000)
         out.append(d)
