@@ -23,15 +23,18 @@ null) and ``error_status`` (HTTP status or null). When the response (success or 
 the headers: ``ratelimit_{requests,input_tokens,output_tokens}_{limit,remaining}``,
 ``ratelimit_tokens_remaining`` and ``retry_after_s``; a key is left out when its header is absent.
 
-Writing never raises into the app: a failure is counted (``client.log_failures``, and
-``total_log_failures()`` for the process). A file is written with one ``os.write`` per line on an
-``O_APPEND`` descriptor, so threads, tasks and processes sharing one file never interleave lines.
+Writing never raises into the app: a line that cannot be written is counted
+(``client.log_failures``, and ``total_log_failures()`` for the process). A file is written with
+one ``os.write`` per line on an ``O_APPEND`` descriptor, so threads, tasks and processes sharing
+one file never interleave lines; it is reopened after rotation or removal, never left with a
+line glued onto a partial one, and never blocks on a FIFO (``logfile`` says how).
 
 Only ``messages.create`` and ``messages.stream`` are instrumented; everything else (``beta``,
 ``messages.with_raw_response``, ``count_tokens``, batches ...) passes through untouched.
 This package imports ``anthropic``; the rest of ``claude_top`` never imports it. Its modules:
-``sink`` (writing), ``call`` (one call's observation -> one line), ``streams`` (the stream
-wrappers around one observer core), ``client`` (the proxy and ``instrument()``).
+``sink`` (writing, counting losses), ``logfile`` (the file itself), ``call`` (one call's
+observation -> one line), ``streams`` (the stream wrappers around one observer core) and
+``client`` (the proxy and ``instrument()``).
 """
 
 from .client import InstrumentedClient, instrument

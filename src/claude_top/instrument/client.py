@@ -198,8 +198,9 @@ def instrument(
 ) -> InstrumentedClient:
     """Wrap ``client`` so that each ``messages.create`` / ``messages.stream`` call logs one line.
 
-    ``log`` is a file path (appended to, created if missing) or a ``logging.Logger`` (each line
-    goes to ``logger.info``). ``feature`` is the default for calls that do not pass ``feature=``.
+    ``log`` is a file path (appended to, created if missing, reopened after rotation) or a
+    ``logging.Logger`` (each line goes to ``logger.info``). ``feature`` is the default for calls
+    that do not pass ``feature=``.
     """
     sink = log if isinstance(log, LogSink) else LogSink(log)
     return InstrumentedClient(client, sink, feature)

@@ -2,7 +2,11 @@
 
 Writing is the one part of the wrapper that touches the app's environment (its disk, its logging
 setup), so it lives apart from the observing of calls: ``LogSink`` takes a finished line and
-either writes it or counts it as lost, and never raises into the app.
+either writes it or counts it as lost (``failures``, and ``total_log_failures()`` for the
+process), and never raises into the app.
+
+A path is written through ``LogFile`` (rotation, removal, short writes and FIFOs are handled
+there; its docstring says how). A ``logging.Logger`` gets each line from ``logger.info``.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import contextlib
 import logging
 import os
 import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
+
+from .logfile import LogFile
 
 __all__ = ["LogSink", "LogTarget", "total_log_failures"]
 
@@ -31,32 +36,25 @@ def total_log_failures() -> int:
 
 
 class LogSink:
-    """Where log lines go: a file (``O_APPEND``, one ``os.write`` per line) or a ``Logger``."""
+    """Where log lines go: a file (``LogFile``, one line per ``os.write``) or a ``Logger``."""
 
     def __init__(self, target: LogTarget) -> None:
         self.failures = 0
         self._lock = threading.Lock()
         self._logger: logging.Logger | logging.LoggerAdapter[Any] | None = None
-        self._path: str | None = None
-        self._fd: int | None = None
+        self._file: LogFile | None = None
         if isinstance(target, logging.Logger | logging.LoggerAdapter):
             self._logger = target
         else:
-            self._path = os.fspath(target)
-            with contextlib.suppress(OSError):  # retried (and counted) on the first write
-                self._fd_or_open()
+            self._file = LogFile(os.fspath(target))
+            # Early, so a bad path shows at once; retried (and counted) on each write.
+            with contextlib.suppress(OSError):
+                self._file.open()
 
-    def _fd_or_open(self) -> int:
-        fd = self._fd
-        if fd is not None:
-            return fd
-        assert self._path is not None
-        with self._lock:
-            if self._fd is None:
-                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-                self._fd = os.open(self._path, flags, 0o644)
-                weakref.finalize(self, _close_quietly, self._fd)
-            return self._fd
+    @property
+    def _fd(self) -> int | None:
+        """The log file's descriptor, if open (for tests)."""
+        return None if self._file is None else self._file.fd
 
     def write(self, record: Mapping[str, object]) -> bool:
         """Write one record as one JSON line. Never raises: returns False and counts a failure."""
@@ -64,14 +62,16 @@ class LogSink:
             line = orjson.dumps(record, default=str)
             if self._logger is not None:
                 self._logger.info(line.decode())
-                return True
-            data = line + b"\n"
-            if os.write(self._fd_or_open(), data) != len(data):
-                raise OSError("short write to the log")
-            return True
+                done = True
+            else:
+                assert self._file is not None
+                with self._lock:
+                    done = self._file.append(line + b"\n")
         except Exception:
+            done = False
+        if not done:
             self.count_failure()
-            return False
+        return done
 
     def count_failure(self) -> None:
         """Count one line lost (here and in ``total_log_failures()``)."""
@@ -81,12 +81,6 @@ class LogSink:
             _total_failures += 1
 
     def close(self) -> None:
-        with self._lock:
-            fd, self._fd = self._fd, None
-        if fd is not None:
-            _close_quietly(fd)
-
-
-def _close_quietly(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(fd)
+        if self._file is not None:
+            with self._lock:
+                self._file.close()
