@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import subprocess
 import threading
@@ -224,3 +225,50 @@ def _read_nonblocking(fd: int) -> bytes:
         return os.read(fd, 65536)
     except BlockingIOError:
         return b""
+
+
+# --------------------------------------------------------------------------------------------------
+# Loggers: the level is not the app's problem
+
+
+def keeping_logger(name: str, level: int) -> tuple[logging.Logger, list[logging.LogRecord]]:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    logger.propagate = False
+    logger.handlers[:] = [Keep()]
+    return logger, records
+
+
+def test_a_logger_at_warning_still_gets_every_line_at_info() -> None:
+    logger, records = keeping_logger("claude_top.test_sink.warning", logging.WARNING)
+    sink = LogSink(logger)
+    assert sink.write({"n": 1})
+    assert sink.write({"n": 2})
+    assert [json.loads(r.getMessage()) for r in records] == [{"n": 1}, {"n": 2}]
+    assert [r.levelno for r in records] == [logging.INFO] * 2
+    assert sink.failures == 0
+
+
+def test_a_logger_adapter_at_warning_keeps_its_extra() -> None:
+    logger, records = keeping_logger("claude_top.test_sink.adapter", logging.ERROR)
+    sink = LogSink(logging.LoggerAdapter(logger, {"app": "shop"}))
+    assert sink.write({"n": 1})
+    [record] = records
+    assert json.loads(record.getMessage()) == {"n": 1}
+    assert record.__dict__["app"] == "shop"
+
+
+def test_a_logger_no_handler_takes_counts_the_line() -> None:
+    logger, records = keeping_logger("claude_top.test_sink.nohandler", logging.INFO)
+    logger.handlers[0].setLevel(logging.WARNING)
+    sink = LogSink(logger)
+    assert not sink.write({"n": 1})
+    logger.handlers.clear()  # and no handler at all (logging's last resort takes warnings only)
+    assert not sink.write({"n": 2})
+    assert records == [] and sink.failures == 2

@@ -27,7 +27,8 @@ Writing never raises into the app: a line that cannot be written is counted
 (``client.log_failures``, and ``total_log_failures()`` for the process). A file is written with
 one ``os.write`` per line on an ``O_APPEND`` descriptor, so threads, tasks and processes sharing
 one file never interleave lines; it is reopened after rotation or removal, never left with a
-line glued onto a partial one, and never blocks on a FIFO (``logfile`` says how).
+line glued onto a partial one, and never blocks on a FIFO (``logfile`` says how). A ``Logger``
+gets INFO records whatever its own level (``sink`` says how).
 
 Only ``messages.create`` and ``messages.stream`` are instrumented; everything else (``beta``,
 ``messages.with_raw_response``, ``count_tokens``, batches ...) passes through untouched.

@@ -199,8 +199,8 @@ def instrument(
     """Wrap ``client`` so that each ``messages.create`` / ``messages.stream`` call logs one line.
 
     ``log`` is a file path (appended to, created if missing, reopened after rotation) or a
-    ``logging.Logger`` (each line goes to ``logger.info``). ``feature`` is the default for calls
-    that do not pass ``feature=``.
+    ``logging.Logger`` (each line an INFO record, whatever the logger's level). ``feature`` is
+    the default for calls that do not pass ``feature=``.
     """
     sink = log if isinstance(log, LogSink) else LogSink(log)
     return InstrumentedClient(client, sink, feature)

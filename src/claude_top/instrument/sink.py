@@ -6,7 +6,12 @@ either writes it or counts it as lost (``failures``, and ``total_log_failures()`
 process), and never raises into the app.
 
 A path is written through ``LogFile`` (rotation, removal, short writes and FIFOs are handled
-there; its docstring says how). A ``logging.Logger`` gets each line from ``logger.info``.
+there; its docstring says how). A ``logging.Logger`` (or ``LoggerAdapter``) gets each line as
+an INFO record handed straight to ``Logger.handle``: the logger's own level is not consulted, so
+a logger left at WARNING (the default of the root logger) still passes every line to its
+handlers, and nobody has to lower the app's log level for claude-top. Handlers keep their own
+levels: when no handler on the logger's chain takes INFO records (or the logger is disabled)
+the line would vanish, so it is counted as lost instead.
 """
 
 from __future__ import annotations
@@ -61,8 +66,7 @@ class LogSink:
         try:
             line = orjson.dumps(record, default=str)
             if self._logger is not None:
-                self._logger.info(line.decode())
-                done = True
+                done = _emit(self._logger, line.decode())
             else:
                 assert self._file is not None
                 with self._lock:
@@ -84,3 +88,33 @@ class LogSink:
         if self._file is not None:
             with self._lock:
                 self._file.close()
+
+
+def _emit(target: logging.Logger | logging.LoggerAdapter[Any], text: str) -> bool:
+    """Hand ``text`` to the logger's handlers at INFO, past the logger's level; False when no
+    handler would take it."""
+    extra: Mapping[str, object] | None = None
+    if isinstance(target, logging.LoggerAdapter):
+        text, kwargs = target.process(text, {})
+        extra = kwargs.get("extra")
+        logger = target.logger
+    else:
+        logger = target
+    if logger.disabled or not _reaches_a_handler(logger, logging.INFO):
+        return False
+    record = logger.makeRecord(
+        logger.name, logging.INFO, __file__, 0, text, (), None, func="write", extra=extra
+    )
+    logger.handle(record)
+    return True
+
+
+def _reaches_a_handler(logger: logging.Logger, level: int) -> bool:
+    """Whether ``Logger.callHandlers`` would give a record at ``level`` to some handler."""
+    node: logging.Logger | None = logger
+    while node is not None:
+        if any(level >= handler.level for handler in node.handlers):
+            return True
+        node = node.parent if node.propagate else None
+    last = logging.lastResort
+    return last is not None and level >= last.level
