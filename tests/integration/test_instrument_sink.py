@@ -23,6 +23,7 @@ import pytest
 pytest.importorskip("anthropic")
 
 from claude_top.instrument import LogSink, total_log_failures
+from claude_top.instrument.call import Call
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -272,3 +273,18 @@ def test_a_logger_no_handler_takes_counts_the_line() -> None:
     logger.handlers.clear()  # and no handler at all (logging's last resort takes warnings only)
     assert not sink.write({"n": 2})
     assert records == [] and sink.failures == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Text the app passes: never the reason a line is lost
+
+
+def test_a_lone_surrogate_in_user_or_feature_does_not_drop_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    sink = LogSink(path)
+    Call(sink, "claude-haiku-4-5", "f\udc00x", "u\ud800").finish()
+    Call(sink, "m\ud83d\ude00", "pair \ud83d\ude00", "\udfff").finish()
+    [first, second] = [json.loads(line) for line in lines_of(path)]
+    assert (first["feature"], first["user_id"]) == ("f\ufffdx", "u\ufffd")
+    assert (second["model"], second["feature"], second["user_id"]) == ("m😀", "pair 😀", "\ufffd")
+    assert sink.failures == 0

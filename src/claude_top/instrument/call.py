@@ -69,6 +69,17 @@ def _retry_after_s(value: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _text(value: object) -> str:
+    """``value`` as text JSON can carry: a lone surrogate (which orjson refuses, and which would
+    cost the whole line) becomes U+FFFD; a surrogate pair becomes the character it encodes."""
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 class Call:
     """What one call has shown so far; ``finish()`` writes its line once."""
 
@@ -78,9 +89,9 @@ class Call:
         self.sink = sink
         self.request_id = str(uuid.uuid4())
         self.api_request_id: str | None = None
-        self.user_id = None if user_id is None else str(user_id)
-        self.feature = "unknown" if feature is None else str(feature)
-        self.model = None if model is None else str(model)
+        self.user_id = None if user_id is None else _text(user_id)
+        self.feature = "unknown" if feature is None else _text(feature)
+        self.model = None if model is None else _text(model)
         self.input_tokens = 0
         self.output_tokens = 0
         self.cached_tokens = 0
