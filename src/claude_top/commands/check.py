@@ -1,4 +1,4 @@
-"""``claude-top check`` and ``claude-top config``: the alert rules once, for cron and monitors.
+"""``claude-top check``: the alert rules once, for cron and monitors.
 
 The exit status follows the monitoring-plugin convention (0 OK, 1 warning, 2 critical, 3 could
 not check) so the command drops into cron, systemd timers, Nagios or Icinga unchanged. "Could not
@@ -14,8 +14,13 @@ from typing import Any
 
 import orjson
 
-from claude_top.core.errors import ConfigError
+from claude_top.commands.common import load_config, make_clock, read_all, time_zone
+from claude_top.core.errors import ConfigError, UserError
+from claude_top.core.format import iso
+from claude_top.engine.engine import Engine
+from claude_top.engine.headroom import Headroom
 from claude_top.rules.alerts import Alert, Alerts, rules_from_config
+from claude_top.views.summary import lines_dict
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -29,8 +34,6 @@ def exit_status(alerts: list[Alert]) -> int:
 
 
 def alert_dict(a: Alert) -> dict[str, Any]:
-    from claude_top.views.summary import iso
-
     return {
         "rule": a.rule,
         "scope": a.scope,
@@ -45,15 +48,9 @@ def alert_dict(a: Alert) -> dict[str, Any]:
 
 def cmd_check(a: argparse.Namespace) -> int:
     """Read every log, evaluate every rule at now, print the firing alerts; exit 0/1/2/3."""
-    from claude_top.commands.main import _tz, load_config, make_clock, read_all
-    from claude_top.core.errors import UserError
-    from claude_top.engine.engine import Engine
-    from claude_top.engine.headroom import Headroom
-    from claude_top.views.summary import iso, lines_dict
-
     try:
         cfg = load_config(a.config)
-        tz = _tz(cfg, a.tz)
+        tz = time_zone(cfg, a.tz)
         clock = make_clock(a.now, tz)
         rules = rules_from_config(cfg.alerts)
         engine = Engine(
@@ -84,12 +81,3 @@ def cmd_check(a: argparse.Namespace) -> int:
         sys.stdout.write(f"OK: no alerts ({engine.lines.records} records, checked at {iso(now)})\n")
     sys.stdout.flush()
     return exit_status(firing)
-
-
-def cmd_config(a: argparse.Namespace) -> int:
-    """Print the effective configuration as TOML (a bad file ends with one line naming the key)."""
-    from claude_top.commands.main import load_config
-
-    cfg = load_config(a.config)
-    sys.stdout.write(cfg.to_toml())
-    return 0

@@ -13,9 +13,10 @@ import threading
 import time
 from typing import Any
 
-from claude_top.commands.main import load_config, make_clock
+from claude_top.commands.common import load_config, make_clock, time_zone
 from claude_top.config.load import Config
 from claude_top.core.errors import ConfigError, UserError
+from claude_top.core.format import grouped
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.core.windows import WINDOW_CYCLE, window
 from claude_top.engine.engine import Engine
@@ -48,10 +49,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
 
     cfg = load_config(getattr(args, "config", None))
-    try:
-        tz = cfg.timezone(getattr(args, "tz", None))
-    except ConfigError as e:
-        raise UserError(str(e)) from None
+    tz = time_zone(cfg, getattr(args, "tz", None))
     clock = make_clock(getattr(args, "now", None), tz)
     try:
         since = parse_time(args.since, clock.now(), tz) if args.since else None
@@ -117,7 +115,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         if args.no_tui:
             sys.stderr.write(
-                f"claude-top demo: wrote {n:,} lines of history to {path}; "
+                f"claude-top demo: wrote {grouped(n)} lines of history to {path}; "
                 "appending live calls (Ctrl-C to stop)\n"
             )
             while live.is_alive():

@@ -7,7 +7,7 @@ colour and layout belong to the views.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 DASH = "-"
 """What every formatter prints for a value that does not exist (no calls, no data)."""
@@ -52,14 +52,26 @@ def count(n: int | float | None) -> str:
     return str(int(n))
 
 
-def grouped(n: int) -> str:
-    """An exact count with thousands separators: 1,213."""
-    return f"{n:,}"
+def grouped(n: int | float) -> str:
+    """An exact count with thousands separators: 1,213 (a float is rounded to a whole number)."""
+    return f"{n:,}" if isinstance(n, int) else f"{n:,.0f}"
 
 
-def percent(x: float | None) -> str:
-    """A share already in percent: 5.3%."""
-    return DASH if x is None else f"{x:.1f}%"
+def rate(x: float) -> str:
+    """A rate with one decimal and thousands separators: 1,234.5 (calls a minute)."""
+    return f"{x:,.1f}"
+
+
+def percent(x: float | None, places: int = 1, *, unit: bool = True) -> str:
+    """A share already in percent: 5.3%; ``unit=False`` for a column whose header says %."""
+    if x is None:
+        return DASH
+    return f"{x:.{places}f}%" if unit else f"{x:.{places}f}"
+
+
+def share(fraction: float | None) -> str:
+    """A fraction of a whole (0..1) as a whole percent: 0.42 -> 42%."""
+    return DASH if fraction is None else f"{fraction * 100:.0f}%"
 
 
 def number(x: float) -> str:
@@ -107,3 +119,15 @@ def clock(ts: float | None, tz: tzinfo) -> str:
 def stamp(ts: float | None, tz: tzinfo) -> str:
     """A date and time: 2026-11-20 14:03:27."""
     return DASH if ts is None else datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso(ts: float | None) -> str | None:
+    """An instant for machines (JSON): 2026-11-20T14:03:27Z, always UTC; None stays None."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def file_stamp(ts: float) -> str:
+    """An instant for a file name, sortable and free of ':' (UTC): 20261120T140327Z."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y%m%dT%H%M%SZ")

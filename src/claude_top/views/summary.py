@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Any
 
+from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import safe_text
 from claude_top.engine.engine import LineStats
 
 PLURAL = {"feature": "features", "model": "models", "user": "users"}
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def group_dict(g: GroupStats) -> dict[str, Any]:
@@ -106,31 +100,6 @@ def to_csv(doc: dict[str, Any], by: str) -> str:
     return out.getvalue()
 
 
-def fmt_ms(ms: float | None) -> str:
-    if ms is None:
-        return "-"
-    if ms >= 10_000:
-        return f"{ms / 1000:.0f}s"
-    if ms >= 1000:
-        return f"{ms / 1000:.1f}s"
-    return f"{ms:.0f}ms"
-
-
-def fmt_usd(x: float) -> str:
-    if x >= 1000:
-        return f"${x:,.0f}"
-    if x >= 10:
-        return f"${x:.2f}"
-    return f"${x:.4f}" if x < 1 else f"${x:.3f}"
-
-
-def fmt_count(n: int) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size * 10:
-            return f"{n / size:.0f}{unit}" if n >= size * 100 else f"{n / size:.1f}{unit}"
-    return str(n)
-
-
 def to_table(doc: dict[str, Any], by: str) -> str:
     """Aligned columns with units; unpriced and rejected counts are always visible."""
     header = (
@@ -151,21 +120,21 @@ def to_table(doc: dict[str, Any], by: str) -> str:
     rows: list[tuple[str, ...]] = []
 
     def row(name: str, g: dict[str, Any]) -> tuple[str, ...]:
-        cost = fmt_usd(g["cost_usd"]) + ("*" if g["unpriced_calls"] else "")
+        cost = fmt.usd(g["cost_usd"]) + ("*" if g["unpriced_calls"] else "")
         return (
             name,
             str(g["calls"]),
-            f"{g['error_rate_pct']:.1f}",
+            fmt.percent(g["error_rate_pct"], unit=False),
             str(g["rate_limited"]),
-            fmt_ms(g["p50_latency_ms"]),
-            fmt_ms(g["p95_latency_ms"]),
-            fmt_ms(g["p99_latency_ms"]),
-            f"{g['max_tokens_rate_pct']:.1f}",
-            f"{g['cache_hit_rate_pct']:.1f}",
-            fmt_count(g["total_input_tokens"]),
-            fmt_count(g["total_output_tokens"]),
+            fmt.ms(g["p50_latency_ms"]),
+            fmt.ms(g["p95_latency_ms"]),
+            fmt.ms(g["p99_latency_ms"]),
+            fmt.percent(g["max_tokens_rate_pct"], unit=False),
+            fmt.percent(g["cache_hit_rate_pct"], unit=False),
+            fmt.count(g["total_input_tokens"]),
+            fmt.count(g["total_output_tokens"]),
             cost,
-            fmt_usd(g["cost_per_call_usd"]),
+            fmt.usd(g["cost_per_call_usd"]),
         )
 
     for name, g in doc[PLURAL[by]].items():
@@ -186,14 +155,14 @@ def to_table(doc: dict[str, Any], by: str) -> str:
     out.append("  ".join("-" * w for w in widths))
     out.append(line(rows[-1]))
     win = doc["window"]
-    span = (
+    bounds = (
         "whole input"
         if win["start"] is None and win["end"] is None
         else (f"{win['start'] or '…'} .. {win['end'] or '…'}")
     )
     ln = doc["lines"]
     out.append("")
-    out.append(f"window: {span} ({win['tz']})")
+    out.append(f"window: {bounds} ({win['tz']})")
     rej = ", ".join(f"{k}: {v}" for k, v in ln["rejected_by_reason"].items())
     out.append(
         f"lines: {ln['records']} records, {ln['foreign']} foreign, {ln['rejected']} rejected"

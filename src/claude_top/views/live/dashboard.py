@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any, Literal, Protocol
 
+from claude_top.core.format import iso
 from claude_top.core.stats import GroupStats, pct
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import previous_days, window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import DIM_LABELS, Burst, HeadroomSnapshot, Share
-from claude_top.views.summary import iso
 
 Level = Literal["ok", "warning", "critical"]
 

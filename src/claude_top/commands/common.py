@@ -1,0 +1,75 @@
+"""Wiring every command shares: the config, the time zone, the clock, reading the logs.
+
+Each turns the layer below's own error into a ``UserError``, so a mistake a user can make ends as
+one line on stderr (``main`` prints it) and never as a traceback. Kept apart from ``main`` so a
+command module never imports the dispatcher that imports it.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+from claude_top.config.load import Config, load
+from claude_top.core.clock import Clock, FixedClock, SystemClock
+from claude_top.core.errors import ConfigError, InputError, UserError
+from claude_top.core.timeutil import TimeArgError, parse_time
+from claude_top.engine import merge as parallel
+from claude_top.engine.engine import Engine
+from claude_top.sources.paths import expand, read_batches
+
+
+def load_config(path: str | None) -> Config:
+    """The config at ``path`` (or the default location), or a UserError naming the bad key."""
+    try:
+        return load(path)
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+
+
+def time_zone(cfg: Config, name: str | None) -> Any:
+    """The zone named by ``--tz``, else the config's, else UTC."""
+    try:
+        return cfg.timezone(name)
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+
+
+def make_clock(now: str | None, tz: Any) -> Clock:
+    """The system clock, or a clock frozen at ``--now``."""
+    if now is None:
+        return SystemClock()
+    try:
+        return FixedClock(parse_time(now, SystemClock().now(), tz))
+    except TimeArgError as e:
+        raise UserError(f"--now: {e}") from None
+
+
+def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
+    """Feed every named input to the engine, oldest rotated file first.
+
+    With ``split`` a big plain file is read on two cores (``parallel``); only for views that
+    need no per-call state besides the counts (``summary``: not the headroom tracker).
+    """
+    try:
+        paths = expand(specs)
+    except InputError as e:
+        raise UserError(str(e)) from None
+    # The engine's rows are long-lived containers: the cyclic GC rescanning them while a
+    # big log loads costs more than the loading itself, and they hold no cycles.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path in paths:
+            try:
+                if split and parallel.can_split(path):
+                    parallel.read_split(engine, path)
+                    continue
+                for batch in read_batches(path):
+                    engine.ingest(batch)
+            except InputError as e:
+                raise UserError(str(e)) from None
+        engine.compact()
+    finally:
+        if gc_was_enabled:
+            gc.enable()

@@ -1,0 +1,69 @@
+"""``claude-top summary``: numbers per feature, model or user over a window, once or followed.
+
+Parses the window options into engine bounds, reads the logs (on two cores when it can) and
+prints the document ``views.summary`` builds, as a table, JSON or CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+
+from claude_top.commands.common import load_config, make_clock, read_all, time_zone
+from claude_top.core.errors import InputError, UserError
+from claude_top.core.format import iso
+from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
+from claude_top.engine.engine import Engine
+from claude_top.views.summary import summary_dict, to_csv, to_table
+
+
+def _bounds(a: argparse.Namespace, now: float, tz: Any) -> tuple[float | None, float | None]:
+    """``--day`` / ``--since`` / ``--until`` as epoch bounds (a later option wins)."""
+    since = until = None
+    try:
+        if a.day:
+            since, until = day_bounds(parse_date(a.day), tz)
+        if a.since:
+            since = parse_time(a.since, now, tz)
+        if a.until:
+            until = parse_time(a.until, now, tz)
+    except TimeArgError as e:
+        raise UserError(str(e)) from None
+    if since is not None and until is not None and until <= since:
+        raise UserError("--until must be after --since")
+    return since, until
+
+
+def cmd_summary(a: argparse.Namespace) -> int:
+    cfg = load_config(a.config)
+    tz = time_zone(cfg, a.tz)
+    clock = make_clock(a.now, tz)
+    since, until = _bounds(a, clock.now(), tz)
+    engine = Engine(
+        cfg.price_table(), clock, tz, since=since, until=until, track_users=a.by == "user"
+    )
+    window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
+
+    def emit() -> None:
+        doc = summary_dict(engine.query(by=a.by), engine.lines, window)
+        if a.format == "json":
+            sys.stdout.write(orjson.dumps(doc).decode() + "\n")
+        elif a.format == "csv":
+            sys.stdout.write(to_csv(doc, a.by))
+        else:
+            sys.stdout.write(to_table(doc, a.by))
+        sys.stdout.flush()
+
+    if a.follow:
+        from claude_top.commands.follow_summary import follow_summary
+
+        try:
+            return follow_summary(engine, a.logs, a.interval, emit, table=a.format == "table")
+        except InputError as e:
+            raise UserError(str(e)) from None
+    read_all(engine, a.logs, split=a.jobs > 1)
+    emit()
+    return 0
