@@ -1,0 +1,161 @@
+"""Price tables from TOML: the packaged ``data/prices.toml`` and the user's ``[prices]``.
+
+Every value is checked, and a bad one raises ``PriceConfigError`` naming its key, so a typo in a
+config never turns into a silent $0 or a wrong bill.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import math
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any, Final
+
+from claude_top.core.errors import PriceConfigError
+from claude_top.engine.pricing.families import normalize_model
+from claude_top.engine.pricing.rates import ModelPrice, Rates
+
+_RATE_KEYS: Final = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
+_OVERRIDE_KEYS: Final = frozenset(
+    {
+        *_RATE_KEYS,
+        "effective",
+        "tier_threshold",
+        "tier_input",
+        "tier_output",
+        "tier_cache_write_5m",
+        "tier_cache_write_1h",
+        "tier_cache_read",
+    }
+)
+
+
+def _number(value: object, where: str) -> float:
+    # bool is an int subclass; "input = true" is a mistake, not 1 USD.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise PriceConfigError(f"{where}: must be a non-negative number")
+    return float(value)
+
+
+def _opt_number(table: Mapping[str, Any], key: str, where: str) -> float | None:
+    return _number(table[key], f"{where}.{key}") if key in table else None
+
+
+def _date(value: object, where: str) -> datetime.date:
+    # TOML bare dates arrive as datetime.date; quoted ones as str.
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PriceConfigError(f"{where}: must be a date like 2026-01-01")
+
+
+def _threshold(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PriceConfigError(f"{where}: must be a positive integer (prompt tokens)")
+    return value
+
+
+def parse_override(name: str, spec: object, batch_discount: float) -> ModelPrice:
+    """Turn one ``[prices.NAME]`` table into an entry, naming the bad key on error."""
+    where = f"prices.{name}"
+    if not isinstance(spec, Mapping):
+        raise PriceConfigError(f"{where}: must be a table like {{ input = 3, output = 15 }}")
+    for key in spec:
+        if key not in _OVERRIDE_KEYS:
+            allowed = ", ".join(sorted(_OVERRIDE_KEYS))
+            raise PriceConfigError(f"{where}.{key}: unknown key (expected one of: {allowed})")
+    for key in ("input", "output"):
+        if key not in spec:
+            raise PriceConfigError(f"{where}.{key}: required")
+    rates = Rates.from_input(
+        _number(spec["input"], f"{where}.input"),
+        _number(spec["output"], f"{where}.output"),
+        cache_write_5m=_opt_number(spec, "cache_write_5m", where),
+        cache_write_1h=_opt_number(spec, "cache_write_1h", where),
+        cache_read=_opt_number(spec, "cache_read", where),
+    )
+    effective = _date(spec["effective"], f"{where}.effective") if "effective" in spec else None
+    tier_keys = [k for k in spec if k.startswith("tier_")]
+    threshold: int | None = None
+    tier_rates: Rates | None = None
+    if tier_keys:
+        missing = [k for k in ("tier_threshold", "tier_input", "tier_output") if k not in spec]
+        if missing:
+            raise PriceConfigError(f"{where}.{missing[0]}: required when any tier_* key is given")
+        threshold = _threshold(spec["tier_threshold"], f"{where}.tier_threshold")
+        tier_rates = Rates.from_input(
+            _number(spec["tier_input"], f"{where}.tier_input"),
+            _number(spec["tier_output"], f"{where}.tier_output"),
+            cache_write_5m=_opt_number(spec, "tier_cache_write_5m", where),
+            cache_write_1h=_opt_number(spec, "tier_cache_write_1h", where),
+            cache_read=_opt_number(spec, "tier_cache_read", where),
+        )
+    return ModelPrice(
+        family=normalize_model(name),
+        effective=effective,
+        rates=rates,
+        tier_threshold=threshold,
+        tier_rates=tier_rates,
+        batch_discount=batch_discount,
+    )
+
+
+def _full_rates(table: object, where: str) -> Rates:
+    """The built-in table states every rate explicitly, so none is derived."""
+    if not isinstance(table, Mapping):
+        raise PriceConfigError(f"{where}: must be a table")
+    missing = [k for k in _RATE_KEYS if k not in table]
+    if missing:
+        raise PriceConfigError(f"{where}.{missing[0]}: required")
+    v = {k: _number(table[k], f"{where}.{k}") for k in _RATE_KEYS}
+    return Rates(v["input"], v["cache_write_5m"], v["cache_write_1h"], v["cache_read"], v["output"])
+
+
+def _parse_builtin(doc: Mapping[str, Any]) -> tuple[str, float, list[ModelPrice]]:
+    where = "prices.toml"
+    collected = doc.get("collected")
+    if not isinstance(collected, str):
+        raise PriceConfigError(f"{where}.collected: required string")
+    discount = _number(doc.get("batch_discount"), f"{where}.batch_discount")
+    if discount > 1:
+        raise PriceConfigError(f"{where}.batch_discount: must be at most 1")
+    entries: list[ModelPrice] = []
+    for i, entry in enumerate(doc.get("entry", [])):
+        at = f"{where}.entry[{i}]"
+        families = entry.get("families")
+        if not isinstance(families, list) or not all(isinstance(f, str) for f in families):
+            raise PriceConfigError(f"{at}.families: must be a list of model id prefixes")
+        rates = _full_rates(entry, at)
+        effective = _date(entry["effective"], f"{at}.effective") if "effective" in entry else None
+        threshold: int | None = None
+        tier_rates: Rates | None = None
+        if "tier_threshold" in entry or "tier" in entry:
+            threshold = _threshold(entry.get("tier_threshold"), f"{at}.tier_threshold")
+            tier_rates = _full_rates(entry.get("tier"), f"{at}.tier")
+        entries.extend(
+            ModelPrice(normalize_model(f), effective, rates, threshold, tier_rates, discount)
+            for f in families
+        )
+    return collected, discount, entries
+
+
+@functools.cache
+def builtin_data() -> tuple[str, float, tuple[ModelPrice, ...]]:
+    """Parse the packaged table once per process; PriceTable instances share the entries."""
+    text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
+    collected, discount, entries = _parse_builtin(tomllib.loads(text))
+    return collected, discount, tuple(entries)

@@ -1,0 +1,103 @@
+"""Rates and one model's prices: the arithmetic of one call's cost.
+
+Billing rules encoded here (from the published pricing):
+
+* every input token is billed in exactly one category (uncached input, cache read, 5m cache
+  write, 1h cache write), never again as input;
+* a prompt-length tier, when exceeded, bills the WHOLE request at the tier's rates;
+* the Batch API discount applies to every category.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Final
+
+MTOK: Final = 1_000_000.0
+
+# Anthropic's cache multipliers of the input price, used when an override omits a cache rate.
+WRITE_5M_FACTOR: Final = 1.25
+WRITE_1H_FACTOR: Final = 2.0
+READ_FACTOR: Final = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """USD per million tokens, one rate per billing category."""
+
+    input: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+    output: float
+
+    @classmethod
+    def from_input(
+        cls,
+        input: float,
+        output: float,
+        *,
+        cache_write_5m: float | None = None,
+        cache_write_1h: float | None = None,
+        cache_read: float | None = None,
+    ) -> Rates:
+        """Fill missing cache rates with the standard multipliers, as the pricing page does."""
+        return cls(
+            input=input,
+            cache_write_5m=input * WRITE_5M_FACTOR if cache_write_5m is None else cache_write_5m,
+            cache_write_1h=input * WRITE_1H_FACTOR if cache_write_1h is None else cache_write_1h,
+            cache_read=input * READ_FACTOR if cache_read is None else cache_read,
+            output=output,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """The prices of one model family from one effective date on."""
+
+    family: str
+    effective: datetime.date | None
+    """First day this entry applies; None = since the beginning."""
+    rates: Rates
+    tier_threshold: int | None
+    """Prompt tokens above which the whole request uses ``tier_rates``."""
+    tier_rates: Rates | None
+    batch_discount: float
+    """Fraction taken off for Batch API calls (0.5 = half price)."""
+
+    def cost(
+        self,
+        input_tokens: int,
+        cache_read: int,
+        cache_write_5m: int,
+        cache_write_1h: int,
+        output_tokens: int,
+        *,
+        tier: int = 0,
+        batch: bool = False,
+    ) -> float:
+        """USD for one call. ``input_tokens`` is the API's uncached input only.
+
+        ``tier`` comes from ``PriceTable.tier_of`` (the engine computes it once per call). Tier 1
+        on an entry without tier rates falls back to the base rates: the threshold is looked up
+        per family, so an older dated entry may lack the tier a newer one has.
+        """
+        if tier == 1 and self.tier_rates is not None:
+            r = self.tier_rates
+        elif tier in (0, 1):
+            r = self.rates
+        else:
+            raise ValueError(f"tier must be 0 or 1, got {tier!r}")
+        usd = (
+            input_tokens * r.input
+            + cache_read * r.cache_read
+            + cache_write_5m * r.cache_write_5m
+            + cache_write_1h * r.cache_write_1h
+            + output_tokens * r.output
+        ) / MTOK
+        if batch:
+            # Batch discount applies to every category (cache rates too): the Batch API docs
+            # say "50% of standard prices"; prices.md only mentions input and output.
+            usd *= 1.0 - self.batch_discount
+        return usd

@@ -1,0 +1,208 @@
+"""The price table: every model's entries by family and date, looked up once per model.
+
+Prices live in ``data/prices.toml`` rather than in code because they change often and a user must
+be able to add or override a model from their config without upgrading. Neither Textual nor Rich
+is imported, so the engine, ``summary`` and ``check`` can use the table cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from claude_top.core import format as fmt
+from claude_top.core.errors import PriceConfigError
+from claude_top.engine.pricing.families import is_family_of, normalize_model
+from claude_top.engine.pricing.parse import builtin_data, parse_override
+from claude_top.engine.pricing.rates import ModelPrice
+
+_CACHE_MAX: Final = 16_384  # bounds the per-model caches against a log full of odd model ids
+
+
+def _sort_key(p: ModelPrice) -> datetime.date:
+    return datetime.date.min if p.effective is None else p.effective
+
+
+class PriceTable:
+    """All known prices: built-in entries plus the user's ``[prices]`` overrides."""
+
+    collected: str
+    """Date the built-in table's facts were collected."""
+
+    def __init__(
+        self,
+        collected: str,
+        entries: Iterable[ModelPrice],
+        *,
+        batch_discount: float = 0.5,
+        overridden: Iterable[tuple[str, datetime.date | None]] = (),
+    ) -> None:
+        self.collected = collected
+        self.batch_discount = batch_discount
+        self._overridden = frozenset(overridden)
+        by_family: dict[str, list[ModelPrice]] = {}
+        for p in entries:  # dict keeps first-seen order: the table file's order
+            by_family.setdefault(p.family, []).append(p)
+        for lst in by_family.values():
+            lst.sort(key=_sort_key)
+        self._by_family = by_family
+        # Longest first so "claude-opus-4-1" wins over "claude-opus-4".
+        self._families = sorted(by_family, key=len, reverse=True)
+        self._family_cache: dict[str, str | None] = {}
+        self._lookup_cache: dict[tuple[str, datetime.date], ModelPrice | None] = {}
+
+    @classmethod
+    def builtin(cls) -> PriceTable:
+        """The table shipped in ``data/prices.toml``."""
+        collected, discount, entries = builtin_data()
+        return cls(collected, entries, batch_discount=discount)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> PriceTable:
+        """A new table with the user's ``[prices]`` entries applied.
+
+        ``overrides`` is the parsed ``[prices]`` table of the user's TOML config, e.g.
+        ``{"claude-sonnet-4-6": {"input": 3, "output": 15, "cache_read": 0.3}}``. Keys:
+        input, output (required), cache_write_5m, cache_write_1h, cache_read (default 1.25x /
+        2x / 0.1x input), effective (date), tier_threshold + tier_input + tier_output (together;
+        tier_cache_* optional). An override is a complete entry: it does not inherit the
+        replaced entry's tier. It replaces the family's entries from its effective date on
+        (entries dated on/after it are dropped, earlier ones kept), or all of them when it has
+        no date. A bad value raises PriceConfigError naming the key.
+        """
+        if not isinstance(overrides, Mapping):
+            raise PriceConfigError("prices: must be a table of model -> rates")
+        entries = [p for lst in self._by_family.values() for p in lst]
+        overridden = set(self._overridden)
+        for name, spec in overrides.items():
+            new = parse_override(str(name), spec, self.batch_discount)
+            if new.family.endswith("-0") and new.family[:-2] in self._by_family:
+                # "claude-opus-4-0" is the alias of "claude-opus-4": override that family.
+                new = dataclasses.replace(new, family=new.family[:-2])
+            if new.effective is None:
+                entries = [p for p in entries if p.family != new.family]
+                overridden = {k for k in overridden if k[0] != new.family}
+            else:
+                cut = new.effective
+                entries = [
+                    p
+                    for p in entries
+                    if p.family != new.family or p.effective is None or p.effective < cut
+                ]
+                overridden = {
+                    k for k in overridden if k[0] != new.family or k[1] is None or k[1] < cut
+                }
+            entries.append(new)
+            overridden.add((new.family, new.effective))
+        return PriceTable(
+            self.collected, entries, batch_discount=self.batch_discount, overridden=overridden
+        )
+
+    def family_of(self, model: str) -> str | None:
+        """The table family a logged model id belongs to, or None if unknown. Never raises."""
+        cache = self._family_cache
+        if model in cache:
+            return cache[model]
+        name = normalize_model(model)
+        found = next((f for f in self._families if is_family_of(name, f)), None)
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[model] = found
+        return found
+
+    def lookup(self, model: str, day: datetime.date) -> ModelPrice | None:
+        """The entry in force for ``model`` on ``day``; None if the model is unknown or no
+        entry is in force yet (a price is never guessed)."""
+        if isinstance(day, datetime.datetime):  # datetime < date raises TypeError
+            day = day.date()
+        key = (model, day)
+        cache = self._lookup_cache
+        if key in cache:
+            return cache[key]
+        found: ModelPrice | None = None
+        family = self.family_of(model)
+        if family is not None:
+            for p in self._by_family[family]:  # sorted by effective date
+                if p.effective is None or p.effective <= day:
+                    found = p
+                else:
+                    break
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = found
+        return found
+
+    def tier_threshold(self, model: str) -> int | None:
+        """Threshold of the family's latest entry; None (no tiering) for most models, so the
+        engine can skip summing the prompt."""
+        family = self.family_of(model)
+        if family is None:
+            return None
+        return self._by_family[family][-1].tier_threshold
+
+    def tier_of(self, model: str, prompt_tokens: int) -> int:
+        """1 if the prompt (uncached input + cache reads + cache writes) EXCEEDS the threshold."""
+        threshold = self.tier_threshold(model)
+        return 1 if threshold is not None and prompt_tokens > threshold else 0
+
+    def is_override(self, price: ModelPrice) -> bool:
+        """Whether an entry came from the user's config rather than the built-in table."""
+        return (price.family, price.effective) in self._overridden
+
+    def rows(self) -> list[ModelPrice]:
+        """Every entry, grouped by family in table order, oldest first within a family."""
+        return [p for lst in self._by_family.values() for p in lst]
+
+    def format_table(self) -> str:
+        """Plain aligned text for ``claude-top prices``, so users can check what they're billed."""
+        header = (
+            "family",
+            "effective",
+            "input",
+            "5m write",
+            "1h write",
+            "cache read",
+            "output",
+            "tier (prompt > N: all at in / out)",
+        )
+        body: list[tuple[str, ...]] = []
+        for p in self.rows():
+            r = p.rates
+            tier = ""
+            if p.tier_threshold is not None and p.tier_rates is not None:
+                t = p.tier_rates
+                tier = f"> {fmt.grouped(p.tier_threshold)}: {fmt.price(t.input)} / {fmt.price(t.output)}"
+            family = p.family + (" *" if self.is_override(p) else "")
+            body.append(
+                (
+                    family,
+                    p.effective.isoformat() if p.effective else "-",
+                    fmt.price(r.input),
+                    fmt.price(r.cache_write_5m),
+                    fmt.price(r.cache_write_1h),
+                    fmt.price(r.cache_read),
+                    fmt.price(r.output),
+                    tier,
+                )
+            )
+        widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
+        left = {0, 1, 7}  # text columns; numbers right-aligned
+
+        def line(row: tuple[str, ...]) -> str:
+            cells = (
+                c.ljust(w) if i in left else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+            return "  ".join(cells).rstrip()
+
+        pct = f"{fmt.number(self.batch_discount * 100)}%"
+        lines = [
+            f"Claude prices, USD per million tokens (collected {self.collected})",
+            line(header),
+            *(line(row) for row in body),
+            "",
+            f"Batch API: {pct} off every category. * = user override from [prices] config.",
+            "Unknown models are not priced (shown as unknown, never $0).",
+        ]
+        return "\n".join(lines)
