@@ -1,0 +1,136 @@
+"""The top of the screen: the header line, the KPI strip and the history-loading bar."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from rich.console import RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from claude_top.core import format as fmt
+from claude_top.views.live.dashboard import Dashboard
+from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text, zone
+
+COMPACT_LABELS = ("today", "yday@now", "yday", "avg", "/min", "err", "p95", "429", "alerts")
+"""The KPI labels on a small terminal, in the order of the wide strip's cells."""
+
+
+def header(d: Dashboard, pal: Palette = DEFAULT) -> Text:
+    """Name, pause/replay badges, window, filter, sources, ingest rate, newest line's age."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    out.append(" claude-top ", style=f"bold reverse {pal.primary}")
+    if d.paused:
+        out.append(" ")
+        out.append(" ⏸ PAUSED ", style=f"bold reverse {pal.warning}")
+    if d.replay:
+        out.append(" ")
+        at = fmt.stamp(d.newest_ts, zone(d.tz))
+        out.append(f" ⏪ REPLAY @ {at} ", style=f"bold reverse {pal.accent}")
+    out.append(f"  window {d.window_name}", style="bold")
+    if d.filter_text:
+        out.append("  filter ", style=pal.muted)
+        out.append_text(log_text(d.filter_text, 24, "bold"))
+    out.append("  │ ", style=pal.muted)
+    _sources(out, d, pal)
+    out.append(f"  │ {fmt.grouped(d.ingest_rate)} lines/s", style=pal.muted)
+    out.append(f"  │ newest {fmt.age(d.newest_age_s)} ago", style=pal.muted)
+    return out
+
+
+def _sources(out: Text, d: Dashboard, pal: Palette) -> None:
+    if not d.sources:
+        out.append("no live source", style=pal.muted)
+        return
+    for i, s in enumerate(d.sources[:3]):
+        if i:
+            out.append(", ", style=pal.muted)
+        bad = s.state in ("error", "waiting")
+        out.append_text(log_text(PurePath(s.path).name or s.path, 28))
+        out.append(f" {s.state}", style=pal.style("warning") if bad else pal.muted)
+    if len(d.sources) > 3:
+        out.append(f" +{len(d.sources) - 3}", style=pal.muted)
+
+
+def _kpi_cells(d: Dashboard, pal: Palette) -> list[tuple[str, Text]]:
+    """(label, value) for every KPI, the slowest feature last when there is one."""
+    k = d.kpis
+    lv = k.levels
+    cells: list[tuple[str, Text]] = [
+        ("cost today", leveled(fmt.usd(k.cost_today), lv.get("cost_today", "ok"), pal, "left")),
+        ("yday same time", Text(fmt.usd(k.cost_yesterday_same_time))),
+        ("yesterday", Text(fmt.usd(k.cost_yesterday))),
+        (
+            f"{k.baseline_days}-day avg" if k.baseline_days else "7-day avg",
+            Text(fmt.usd(k.cost_7d_avg)),
+        ),
+        ("calls/min", Text(fmt.rate(k.calls_per_min))),
+        ("errors", leveled(fmt.percent(k.error_pct), lv.get("error_pct", "ok"), pal, "left")),
+        ("p95", leveled(fmt.ms(k.p95_ms), lv.get("p95_ms", "ok"), pal, "left")),
+        (
+            "429s 5m/24h",
+            leveled(
+                f"{k.rate_limited_5m}/{k.rate_limited_24h}",
+                lv.get("rate_limited_5m", "ok"),
+                pal,
+                "left",
+            ),
+        ),
+        (
+            "alerts",
+            Text("…", style=pal.muted)
+            if d.alerts_pending
+            else leveled(str(k.alerts_firing), lv.get("alerts", "ok"), pal, "left"),
+        ),
+    ]
+    if d.worst_p95 is not None:
+        w = d.worst_p95
+        v = log_text(w.feature, 16, "bold")
+        v.append(f" {fmt.ms(w.p95_ms)}")
+        cells.append(("slowest p95", v))
+    return cells
+
+
+def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Table:
+    """Labels over values on a wide terminal; two lines of "label value" pairs on a small one."""
+    cells = _kpi_cells(d, pal)
+    grid = Table.grid(expand=True, padding=(0, 1))
+    if compact:
+        # Two lines of "label value" pairs, five to a line, so nothing is cut at 80 columns.
+        pairs = [
+            Text.assemble((label + " ", pal.muted), v)
+            for label, (_, v) in zip(COMPACT_LABELS, cells, strict=False)
+        ]
+        slowest = (
+            Text.assemble(("slowest ", pal.muted), cells[9][1]) if len(cells) > 9 else Text("")
+        )
+        for _ in range(5):
+            grid.add_column(no_wrap=True, overflow="ellipsis")
+        grid.add_row(*pairs[:4], pairs[8])
+        grid.add_row(*pairs[4:8], slowest)
+        return grid
+    for _ in cells:
+        grid.add_column(no_wrap=True, overflow="ellipsis")
+    grid.add_row(*[Text(label, style=pal.muted, no_wrap=True) for label, _ in cells])
+    grid.add_row(*[v for _, v in cells])
+    return grid
+
+
+def progress(d: Dashboard, pal: Palette = DEFAULT, width: int = 40) -> RenderableType | None:
+    """While history loads: a bar, lines read, the rate, the share done and the time left."""
+    p = d.progress
+    if p is None or p.done:
+        return None
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    bar = ProgressBar(total=1.0, completed=p.fraction or 0.0, width=width, pulse=p.fraction is None)
+    info = f"{fmt.grouped(p.lines)} lines  {fmt.grouped(p.lines_per_s)}/s"
+    if p.fraction is not None:
+        info += f"  {fmt.share(p.fraction)}"
+    if p.eta_s is not None:
+        info += f"  ~{fmt.age(p.eta_s)} left"
+    grid.add_row(Text("loading history", style="bold"), bar, Text(info, style=pal.muted))
+    return grid
