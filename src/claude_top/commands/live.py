@@ -46,7 +46,8 @@ def run_tui(args: argparse.Namespace) -> int:
     from claude_top.core.errors import InputError, ThemeError
     from claude_top.ingest.reader import timestamp_of
     from claude_top.sources.follow import Follower
-    from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
+    from claude_top.views.tui.app import ClaudeTopApp
+    from claude_top.views.tui.handoff import LatestProgress
 
     cfg = load_config(getattr(args, "config", None))
     tz = time_zone(cfg, getattr(args, "tz", None))

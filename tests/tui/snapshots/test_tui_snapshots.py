@@ -21,7 +21,8 @@ from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom, HeadroomConfig
 from claude_top.rules.alerts import Alerts
 from claude_top.sources.follow import Progress
-from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
+from claude_top.views.tui.app import ClaudeTopApp
+from claude_top.views.tui.handoff import LatestProgress
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 Snap = Callable[..., bool]

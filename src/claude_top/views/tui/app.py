@@ -1,27 +1,18 @@
-"""The Textual app: layout, keys, and a 4 Hz timer that turns engine snapshots into a screen.
+"""The Textual app: layout, drawing and keys over the refresh loop of ``RefreshingApp``.
 
-The app never reads the log. The follower thread feeds the engine; four times a second the timer
-asks whether anything the screen depends on changed (engine version, clock second, view state);
-if so a thread worker builds a ``Dashboard`` (so a busy engine lock never freezes the UI) and the
-UI thread renders it. Tests build the app over a pre-filled engine and a ``FixedClock``, with no
-follower, so every frame is deterministic.
+The app never reads the log (see ``refresh``). Tests build it over a pre-filled engine and a
+``FixedClock``, with no follower, so every frame is deterministic. Each region is drawn by a pure
+function of ``panels``; this module only decides which regions show at the terminal's size and
+hands each widget its renderable.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import gc
-import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
-from textual import work
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Grid
 from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
@@ -31,126 +22,31 @@ from claude_top.core.clock import Clock
 from claude_top.core.text import safe_text
 from claude_top.core.windows import WINDOW_CYCLE
 from claude_top.engine.engine import Engine
-from claude_top.views.live.dashboard import (
-    SORT_COLUMNS,
-    AlertsLike,
-    Dashboard,
-    Thresholds,
-    build_dashboard,
-    export_json,
-    feature_detail,
-)
-from claude_top.views.tui import panels
+from claude_top.views.live.dashboard import SORT_COLUMNS, AlertsLike, Dashboard, feature_detail
+from claude_top.views.tui import keys, panels
+from claude_top.views.tui.export import export_view, view_path
+from claude_top.views.tui.handoff import LatestProgress
+from claude_top.views.tui.panels import Palette
+from claude_top.views.tui.refresh import RefreshingApp
 from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen
 from claude_top.views.tui.themes import SHIPPED, load_theme, resolve_name, shipped_themes
 from claude_top.views.tui.widgets import FeaturesTable, Panel, palette_of
 
-REFRESH_S = 0.25
+__all__ = ["ClaudeTopApp", "LatestProgress"]
+
 COMPACT_WIDTH = 120
 COMPACT_HEIGHT = 34
 WIDE_WIDTH = 150
 """From this width the headroom panel gets a column of its own next to the four side panels."""
 SIDE_PANELS = ("alerts", "ratelimits", "headroom", "users", "lines")
 
-HELP_KEYS = (
-    ("q", "quit"),
-    ("p / space", "pause the view (reading continues)"),
-    ("w", "cycle the window: " + ", ".join(WINDOW_CYCLE)),
-    ("s / S", "sort by the next column / reverse the direction"),
-    ("/", "filter by feature, model or user (escape closes, escape again clears)"),
-    ("enter", "open the feature under the cursor: models, users, latency, errors"),
-    ("u", "top users by tokens or by cost"),
-    ("v", "on a small terminal: show the next side panel (alerts, 429s, headroom, users, lines)"),
-    (
-        "h",
-        "rate-limit headroom: show it on a small terminal, swap it with line health on a mid-size one",
-    ),
-    ("r", "examples of rejected lines"),
-    ("t", "next theme"),
-    ("e", "export the current view as JSON (into the current directory)"),
-    ("ctrl+s", "save an SVG screenshot (into the current directory)"),
-    ("escape", "back"),
-    ("?", "this help"),
-)
 
-
-class LatestProgress:
-    """The follower's most recent ``Progress``, handed across threads by one assignment."""
-
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, p: Any) -> None:
-        self.value = p
-
-    def get(self) -> Any:
-        return self.value
-
-
-IDLE_S = 30.0
-"""On an idle log, how often the snapshot and the alerts are redone (windows still move)."""
-ALERTS_S = 1.0
-"""How often the alert rules are evaluated (on a worker thread)."""
-LOADING_REFRESH_S = 1.0
-"""Refresh interval while history loads (every rebuild then starts from cold caches)."""
-
-
-class _Throttled:
-    """The alert rules, evaluated at most once a second of view time.
-
-    Rules look at minute-aligned windows, so evaluating them at every 4 Hz refresh would only
-    repeat the same answer at a cost. In ``background`` mode a timer of the app evaluates them
-    on a worker thread and a refresh only reads the latest answer, so no frame waits for them.
-    Everything else passes through to the real object.
-    """
-
-    def __init__(self, alerts: Any, every: float = 1.0) -> None:
-        self._alerts = alerts
-        self._every = every
-        self._at: float | None = None
-        self._last: list[Any] = []
-        self._lock = threading.Lock()
-        self.background = False
-
-    def evaluate(self, now: float) -> list[Any]:
-        if self.background and self._at is not None:
-            return self._last
-        return self.refresh(now)
-
-    def refresh(self, now: float) -> list[Any]:
-        with self._lock:
-            if self._at is None or not 0 <= now - self._at < self._every:
-                self._last = self._alerts.evaluate(now)
-                self._at = now
-            return self._last
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._alerts, name)
-
-
-class ClaudeTopApp(App[None]):
+class ClaudeTopApp(RefreshingApp):
     CSS_PATH = "app.tcss"
     TITLE = "claude-top"
     ENABLE_COMMAND_PALETTE = False
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("p,space", "pause", "Pause"),
-        Binding("w", "cycle_window", "Window"),
-        Binding("s", "sort_column", "Sort"),
-        Binding("S", "sort_direction", "Sort dir", show=False),
-        Binding("slash", "filter", "Filter"),
-        Binding("enter", "detail", "Detail"),
-        Binding("u", "users_by", "Users by"),
-        Binding("v", "cycle_panel", "Panel", show=False),
-        Binding("h", "headroom", "Headroom"),
-        Binding("r", "rejected", "Rejected", show=False),
-        Binding("t", "next_theme", "Theme"),
-        Binding("e", "export", "Export"),
-        Binding("ctrl+s", "save_svg", "SVG", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("escape", "go_back", "Back", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keys.BINDINGS
 
     def __init__(
         self,
@@ -165,37 +61,19 @@ class ClaudeTopApp(App[None]):
         progress: LatestProgress | None = None,
         threaded: bool = True,
     ) -> None:
-        super().__init__()
-        self.engine = engine
-        self.alerts = alerts
-        self._rules = _Throttled(alerts) if alerts is not None else None
-        self.clock = clock
-        self.follower = follower
+        super().__init__(
+            engine, alerts, clock, follower, window=window, progress=progress, threaded=threaded
+        )
         self.config = config or Config()
-        self.progress_box = progress
-        self.threaded = threaded
-        """Build dashboards in a thread worker (tests may turn it off for simpler waits)."""
-        self.window_name = window
-        self.sort: tuple[str, bool] = ("calls", True)
-        self.filter_text = ""
-        self.users_by = "tokens"
-        self.paused = False
         self.compact = False
         self.wide = False
         self.side_panel = 0
         self.headroom_swapped = False
         """Mid-size terminals: the headroom panel is shown in place of line health (``h``)."""
-        self.dashboard: Dashboard | None = None
-        self.thresholds = Thresholds.from_alerts(alerts)
-        self._building = False
-        self._gc_frozen = False
-        self._loading_built = 0.0
-        self._alerts_version = -1
-        self._alerts_at = 0.0
-        self._mounted = False
-        self._last_key: tuple[Any, ...] | None = None
-        self._rate = 0.0
-        self._rate_sample: tuple[float, int] | None = None
+        self._install_themes(theme)
+
+    def _install_themes(self, theme: str | None) -> None:
+        """Register the shipped themes and the config's theme file; pick the one asked for."""
         names: list[str] = []
         for t in shipped_themes():
             self.register_theme(t)
@@ -228,23 +106,12 @@ class ClaudeTopApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._mounted = True
         self.query_one("#progress").display = False
         self.query_one("#filter").display = False
         self._apply_layout(self.size.width, self.size.height)
         self.query_one(FeaturesTable).focus()
         self.theme_changed_signal.subscribe(self, lambda _t: self._render())
-        if self.follower is not None:
-            gc.disable()  # while history loads; see _settle_gc
-        self.set_interval(REFRESH_S, self._tick)
-        if self.threaded and self._rules is not None:
-            self._rules.background = True
-            self.set_interval(ALERTS_S, self._alerts_tick)
-        self._tick()
-
-    def on_unmount(self) -> None:
-        if self.follower is not None and not self._gc_frozen:
-            gc.enable()  # quit before the history was in
+        self._start_refresh()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -270,133 +137,12 @@ class ClaudeTopApp(App[None]):
         if changed:
             self._render()
 
-    # -- refresh -------------------------------------------------------------------------------
-
-    def _view_state(self) -> tuple[Any, ...]:
-        return (self.window_name, self.sort, self.filter_text, self.users_by, self.paused)
-
-    def _sample_rate(self) -> None:
-        lines = self.engine.lines.lines
-        t = time.monotonic()
-        if self._rate_sample is not None:
-            t0, n0 = self._rate_sample
-            if t - t0 >= 1.0:
-                self._rate = max(0.0, (lines - n0) / (t - t0))
-                self._rate_sample = (t, lines)
-        else:
-            self._rate_sample = (t, lines)
-
-    def _tick(self) -> None:
-        self._sample_rate()
-        if self._building:
-            return
-        now = self.clock.now()
-        state = self._view_state()
-        statuses = list(self.follower.statuses) if self.follower is not None else []
-        prog = self.progress_box.get() if self.progress_box is not None else None
-        loading = prog is not None and not prog.history_done
-        if loading and time.monotonic() - self._loading_built < LOADING_REFRESH_S:
-            return  # while history loads, a snapshot a second is enough and leaves it the CPU
-        key = (
-            self.engine.version,
-            int(now // IDLE_S),  # idle: windows move on every 30 s; the header clock each second
-            state,
-            tuple((s.path, s.state) for s in statuses),
-            None if prog is None else (prog.lines, prog.history_done),
-        )
-        if key == self._last_key:
-            self._tick_header(now)
-            return
-        if self.paused and self._last_key is not None and self._last_key[2] == state:
-            return
-        self._last_key = key
-        self._building = True
-        if loading:
-            self._loading_built = time.monotonic()
-        args = (now, state, statuses, prog, self._rate)
-        if self.threaded:
-            self._build_in_thread(*args)
-        else:
-            self._apply(self._build(*args))
-
-    def _build(
-        self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
-    ) -> Dashboard:
-        window, sort, filter_text, users_by, paused = state
-        return build_dashboard(
-            self.engine,
-            self._rules,
-            now=now,
-            window_name=window,
-            tz=self.engine.tz,
-            sort=sort,
-            filter_text=filter_text,
-            users_by=users_by,
-            statuses=statuses,
-            progress=prog,
-            paused=paused,
-            ingest_rate=rate,
-            thresholds=self.thresholds,
-        )
-
-    def _alerts_tick(self) -> None:
-        d = self.dashboard
-        if d is None or self._rules is None or (d.progress is not None and not d.progress.done):
-            return
-        now = self.clock.now()
-        # On an idle log the answers only move with the windows: every 15 s is enough.
-        if self.engine.version == self._alerts_version and now - self._alerts_at < IDLE_S:
-            return
-        self._alerts_version, self._alerts_at = self.engine.version, now
-        self._alerts_in_thread(d.now + (now - d.clock_now))
-
-    @work(thread=True, group="alerts", exclusive=True, exit_on_error=False)
-    def _alerts_in_thread(self, now: float) -> None:
-        assert self._rules is not None
-        self._rules.refresh(now)
-
-    @work(thread=True, group="build", exit_on_error=False)
-    def _build_in_thread(
-        self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
-    ) -> None:
-        try:
-            d = self._build(now, state, statuses, prog, rate)
-        except Exception as e:  # keep the UI alive; show what went wrong
-            self.call_from_thread(self._build_failed, e)
-            return
-        with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.call_from_thread(self._apply, d)
-
-    def _build_failed(self, e: Exception) -> None:
-        self._building = False
-        self.notify(f"refresh failed: {e}", severity="error", timeout=5)
-
-    def _apply(self, d: Dashboard) -> None:
-        self._building = False
-        self.dashboard = d
-        if self.follower is not None and (d.progress is None or d.progress.done):
-            self._settle_gc()
-        self._render()
-
-    def _settle_gc(self) -> None:
-        """Once history is in, move the engine's long-lived rows out of the GC's sight.
-
-        They hold no reference cycles: rescanning hundreds of thousands of them while history
-        loads costs a third of the load time, and in every later full collection would stall a
-        refresh. So the cyclic GC is off during the load, then the heap is frozen and the GC
-        back on for what the session allocates from then on.
-        """
-        if not self._gc_frozen:
-            self._gc_frozen = True
-            gc.freeze()
-            gc.enable()
-
     def _render(self) -> None:
         d = self.dashboard
         if d is None or not self._mounted:
             return
         pal = palette_of(self)
-        self.query_one("#header", Static).update(panels.header(d, pal))
+        self._render_header(d, pal)
         self.query_one("#kpis", Static).update(panels.kpi_strip(d, pal, self.compact))
         prog = panels.progress(d, pal, width=30 if self.compact else 40)
         pw = self.query_one("#progress", Static)
@@ -417,26 +163,8 @@ class ClaudeTopApp(App[None]):
         users.show(panels.users(d, pal))
         self.query_one("#lines", Panel).show(panels.line_health(d, pal))
 
-    def _tick_header(self, now: float) -> None:
-        """Keep "newest N s ago" and the ingest rate true between rebuilds: a header redraw,
-        not a new snapshot."""
-        d = self.dashboard
-        if d is None or not self._mounted or d.newest_ts is None or self.paused:
-            return
-        age = now - d.newest_ts
-        if (
-            d.newest_age_s is not None
-            and int(age) == int(d.newest_age_s)
-            and round(self._rate) == round(d.ingest_rate)
-        ):
-            return
-        self.dashboard = d = dataclasses.replace(d, newest_age_s=age, ingest_rate=self._rate)
-        self.query_one("#header", Static).update(panels.header(d, palette_of(self)))
-
-    def refresh_now(self) -> None:
-        """Rebuild at the next opportunity (after a key changed the view)."""
-        self._last_key = None
-        self._tick()
+    def _render_header(self, d: Dashboard, pal: Palette | None = None) -> None:
+        self.query_one("#header", Static).update(panels.header(d, pal or palette_of(self)))
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -535,7 +263,7 @@ class ClaudeTopApp(App[None]):
             self.push_screen(RejectedScreen("Rejected lines · escape: back", body))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(HELP_KEYS, palette_of(self)))
+        self.push_screen(HelpScreen(keys.HELP_KEYS, palette_of(self)))
 
     def action_next_theme(self) -> None:
         names = self.theme_names
@@ -543,37 +271,23 @@ class ClaudeTopApp(App[None]):
         self.theme = names[(i + 1) % len(names)]
         self.notify(f"theme: {self.theme}", timeout=2)
 
-    def _stamp(self) -> str:
-        t = self.dashboard.now if self.dashboard is not None else self.clock.now()
-        return datetime.fromtimestamp(t, UTC).strftime("%Y%m%dT%H%M%SZ")
-
     def action_export(self) -> None:
         d = self.dashboard
         if d is None:
             return
-        path = _free_path(Path.cwd() / f"claude-top-{self._stamp()}.json")
         try:
-            path.write_bytes(orjson.dumps(export_json(d), option=orjson.OPT_INDENT_2))
+            path = export_view(d, Path.cwd())
         except OSError as e:
             self.notify(f"export failed: {e.strerror or e}", severity="error")
             return
         self.notify(f"exported view to {path}", timeout=4)
 
     def action_save_svg(self) -> None:
-        path = _free_path(Path.cwd() / f"claude-top-{self._stamp()}.svg")
+        at = self.dashboard.now if self.dashboard is not None else self.clock.now()
+        path = view_path(Path.cwd(), at, ".svg")
         try:
             saved = self.save_screenshot(filename=path.name, path=str(path.parent))
         except OSError as e:
             self.notify(f"screenshot failed: {e.strerror or e}", severity="error")
             return
         self.notify(f"saved screenshot {saved}", timeout=4)
-
-
-def _free_path(p: Path) -> Path:
-    if not p.exists():
-        return p
-    for i in range(1, 1000):
-        q = p.with_name(f"{p.stem}-{i}{p.suffix}")
-        if not q.exists():
-            return q
-    return p

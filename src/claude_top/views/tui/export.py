@@ -1,0 +1,34 @@
+"""Files the app writes on request: the current view as JSON (``e``), named so none is
+overwritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from claude_top.core.format import file_stamp
+from claude_top.views.live.dashboard import Dashboard, export_json
+
+
+def free_path(p: Path) -> Path:
+    """``p``, or the first ``name-N.ext`` beside it that does not exist yet."""
+    if not p.exists():
+        return p
+    for i in range(1, 1000):
+        q = p.with_name(f"{p.stem}-{i}{p.suffix}")
+        if not q.exists():
+            return q
+    return p
+
+
+def view_path(directory: Path, at: float, suffix: str) -> Path:
+    """A fresh ``claude-top-<UTC time>.<suffix>`` in ``directory``."""
+    return free_path(directory / f"claude-top-{file_stamp(at)}{suffix}")
+
+
+def export_view(d: Dashboard, directory: Path) -> Path:
+    """Write the view as indented JSON; returns where (OSError if it cannot)."""
+    path = view_path(directory, d.now, ".json")
+    path.write_bytes(orjson.dumps(export_json(d), option=orjson.OPT_INDENT_2))
+    return path

@@ -1,0 +1,241 @@
+"""The refresh loop: when to rebuild the dashboard, on which thread, and when to only redraw.
+
+The app never reads the log. The follower thread feeds the engine; four times a second a timer
+asks whether anything the screen depends on changed (engine version, the 30 s idle step, view
+state, sources, load progress); if so a thread worker builds a ``Dashboard`` (so a busy engine
+lock never freezes the UI) and the UI thread renders it. The alert rules run on their own 1 Hz
+worker. ``RefreshingApp`` owns that loop and the view state it reads; the app on top of it owns
+the layout, the drawing (``_render``) and the keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import time
+from typing import Any
+
+from textual import work
+from textual.app import App
+
+from claude_top.core.clock import Clock
+from claude_top.engine.engine import Engine
+from claude_top.views.live.dashboard import AlertsLike, Dashboard, Thresholds, build_dashboard
+from claude_top.views.tui.handoff import LatestProgress, ThrottledAlerts
+
+REFRESH_S = 0.25
+IDLE_S = 30.0
+"""On an idle log, how often the snapshot and the alerts are redone (windows still move)."""
+ALERTS_S = 1.0
+"""How often the alert rules are evaluated (on a worker thread)."""
+LOADING_REFRESH_S = 1.0
+"""Refresh interval while history loads (every rebuild then starts from cold caches)."""
+
+
+class RefreshingApp(App[None]):
+    """An app that keeps ``self.dashboard`` current and calls ``_render`` when it changes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        alerts: AlertsLike | None,
+        clock: Clock,
+        follower: Any = None,
+        *,
+        window: str = "10m",
+        progress: LatestProgress | None = None,
+        threaded: bool = True,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.alerts = alerts
+        self._rules = ThrottledAlerts(alerts) if alerts is not None else None
+        self.clock = clock
+        self.follower = follower
+        self.progress_box = progress
+        self.threaded = threaded
+        """Build dashboards in a thread worker (tests may turn it off for simpler waits)."""
+        self.window_name = window
+        self.sort: tuple[str, bool] = ("calls", True)
+        self.filter_text = ""
+        self.users_by = "tokens"
+        self.paused = False
+        self.dashboard: Dashboard | None = None
+        self.thresholds = Thresholds.from_alerts(alerts)
+        self._mounted = False
+        self._building = False
+        self._gc_frozen = False
+        self._loading_built = 0.0
+        self._alerts_version = -1
+        self._alerts_at = 0.0
+        self._last_key: tuple[Any, ...] | None = None
+        self._rate = 0.0
+        self._rate_sample: tuple[float, int] | None = None
+
+    # -- what the subclass draws ---------------------------------------------------------------
+
+    def _render(self) -> None:
+        """Draw ``self.dashboard`` into the widgets."""
+        raise NotImplementedError
+
+    def _render_header(self, d: Dashboard) -> None:
+        """Redraw only the header line (its clock and rate move between rebuilds)."""
+        raise NotImplementedError
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _start_refresh(self) -> None:
+        """Start the timers; called once the widgets are mounted."""
+        self._mounted = True
+        if self.follower is not None:
+            gc.disable()  # while history loads; see _settle_gc
+        self.set_interval(REFRESH_S, self._tick)
+        if self.threaded and self._rules is not None:
+            self._rules.background = True
+            self.set_interval(ALERTS_S, self._alerts_tick)
+        self._tick()
+
+    def on_unmount(self) -> None:
+        if self.follower is not None and not self._gc_frozen:
+            gc.enable()  # quit before the history was in
+
+    def _view_state(self) -> tuple[Any, ...]:
+        return (self.window_name, self.sort, self.filter_text, self.users_by, self.paused)
+
+    def _sample_rate(self) -> None:
+        lines = self.engine.lines.lines
+        t = time.monotonic()
+        if self._rate_sample is not None:
+            t0, n0 = self._rate_sample
+            if t - t0 >= 1.0:
+                self._rate = max(0.0, (lines - n0) / (t - t0))
+                self._rate_sample = (t, lines)
+        else:
+            self._rate_sample = (t, lines)
+
+    def _tick(self) -> None:
+        self._sample_rate()
+        if self._building:
+            return
+        now = self.clock.now()
+        state = self._view_state()
+        statuses = list(self.follower.statuses) if self.follower is not None else []
+        prog = self.progress_box.get() if self.progress_box is not None else None
+        loading = prog is not None and not prog.history_done
+        if loading and time.monotonic() - self._loading_built < LOADING_REFRESH_S:
+            return  # while history loads, a snapshot a second is enough and leaves it the CPU
+        key = (
+            self.engine.version,
+            int(now // IDLE_S),  # idle: windows move on every 30 s; the header clock each second
+            state,
+            tuple((s.path, s.state) for s in statuses),
+            None if prog is None else (prog.lines, prog.history_done),
+        )
+        if key == self._last_key:
+            self._tick_header(now)
+            return
+        if self.paused and self._last_key is not None and self._last_key[2] == state:
+            return
+        self._last_key = key
+        self._building = True
+        if loading:
+            self._loading_built = time.monotonic()
+        args = (now, state, statuses, prog, self._rate)
+        if self.threaded:
+            self._build_in_thread(*args)
+        else:
+            self._apply(self._build(*args))
+
+    def _build(
+        self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
+    ) -> Dashboard:
+        window, sort, filter_text, users_by, paused = state
+        return build_dashboard(
+            self.engine,
+            self._rules,
+            now=now,
+            window_name=window,
+            tz=self.engine.tz,
+            sort=sort,
+            filter_text=filter_text,
+            users_by=users_by,
+            statuses=statuses,
+            progress=prog,
+            paused=paused,
+            ingest_rate=rate,
+            thresholds=self.thresholds,
+        )
+
+    def _alerts_tick(self) -> None:
+        d = self.dashboard
+        if d is None or self._rules is None or (d.progress is not None and not d.progress.done):
+            return
+        now = self.clock.now()
+        # On an idle log the answers only move with the windows: every IDLE_S is enough.
+        if self.engine.version == self._alerts_version and now - self._alerts_at < IDLE_S:
+            return
+        self._alerts_version, self._alerts_at = self.engine.version, now
+        self._alerts_in_thread(d.now + (now - d.clock_now))
+
+    @work(thread=True, group="alerts", exclusive=True, exit_on_error=False)
+    def _alerts_in_thread(self, now: float) -> None:
+        assert self._rules is not None
+        self._rules.refresh(now)
+
+    @work(thread=True, group="build", exit_on_error=False)
+    def _build_in_thread(
+        self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
+    ) -> None:
+        try:
+            d = self._build(now, state, statuses, prog, rate)
+        except Exception as e:  # keep the UI alive; show what went wrong
+            self.call_from_thread(self._build_failed, e)
+            return
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.call_from_thread(self._apply, d)
+
+    def _build_failed(self, e: Exception) -> None:
+        self._building = False
+        self.notify(f"refresh failed: {e}", severity="error", timeout=5)
+
+    def _apply(self, d: Dashboard) -> None:
+        self._building = False
+        self.dashboard = d
+        if self.follower is not None and (d.progress is None or d.progress.done):
+            self._settle_gc()
+        self._render()
+
+    def _settle_gc(self) -> None:
+        """Once history is in, move the engine's long-lived rows out of the GC's sight.
+
+        They hold no reference cycles: rescanning hundreds of thousands of them while history
+        loads costs a third of the load time, and in every later full collection would stall a
+        refresh. So the cyclic GC is off during the load, then the heap is frozen and the GC
+        back on for what the session allocates from then on.
+        """
+        if not self._gc_frozen:
+            self._gc_frozen = True
+            gc.freeze()
+            gc.enable()
+
+    def _tick_header(self, now: float) -> None:
+        """Keep "newest N s ago" and the ingest rate true between rebuilds: a header redraw,
+        not a new snapshot."""
+        d = self.dashboard
+        if d is None or not self._mounted or d.newest_ts is None or self.paused:
+            return
+        age = now - d.newest_ts
+        if (
+            d.newest_age_s is not None
+            and int(age) == int(d.newest_age_s)
+            and round(self._rate) == round(d.ingest_rate)
+        ):
+            return
+        self.dashboard = d = dataclasses.replace(d, newest_age_s=age, ingest_rate=self._rate)
+        self._render_header(d)
+
+    def refresh_now(self) -> None:
+        """Rebuild at the next opportunity (after a key changed the view)."""
+        self._last_key = None
+        self._tick()
