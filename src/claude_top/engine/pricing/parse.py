@@ -69,6 +69,17 @@ def _threshold(value: object, where: str) -> int:
     return value
 
 
+def _override_rates(spec: Mapping[str, Any], where: str, prefix: str) -> Rates:
+    """The rates named ``<prefix>input`` ... in an override; missing cache rates derived."""
+    return Rates.from_input(
+        _number(spec[f"{prefix}input"], f"{where}.{prefix}input"),
+        _number(spec[f"{prefix}output"], f"{where}.{prefix}output"),
+        cache_write_5m=_opt_number(spec, f"{prefix}cache_write_5m", where),
+        cache_write_1h=_opt_number(spec, f"{prefix}cache_write_1h", where),
+        cache_read=_opt_number(spec, f"{prefix}cache_read", where),
+    )
+
+
 def parse_override(name: str, spec: object, batch_discount: float) -> ModelPrice:
     """Turn one ``[prices.NAME]`` table into an entry, naming the bad key on error."""
     where = f"prices.{name}"
@@ -81,13 +92,7 @@ def parse_override(name: str, spec: object, batch_discount: float) -> ModelPrice
     for key in ("input", "output"):
         if key not in spec:
             raise PriceConfigError(f"{where}.{key}: required")
-    rates = Rates.from_input(
-        _number(spec["input"], f"{where}.input"),
-        _number(spec["output"], f"{where}.output"),
-        cache_write_5m=_opt_number(spec, "cache_write_5m", where),
-        cache_write_1h=_opt_number(spec, "cache_write_1h", where),
-        cache_read=_opt_number(spec, "cache_read", where),
-    )
+    rates = _override_rates(spec, where, "")
     effective = _date(spec["effective"], f"{where}.effective") if "effective" in spec else None
     tier_keys = [k for k in spec if k.startswith("tier_")]
     threshold: int | None = None
@@ -97,13 +102,7 @@ def parse_override(name: str, spec: object, batch_discount: float) -> ModelPrice
         if missing:
             raise PriceConfigError(f"{where}.{missing[0]}: required when any tier_* key is given")
         threshold = _threshold(spec["tier_threshold"], f"{where}.tier_threshold")
-        tier_rates = Rates.from_input(
-            _number(spec["tier_input"], f"{where}.tier_input"),
-            _number(spec["tier_output"], f"{where}.tier_output"),
-            cache_write_5m=_opt_number(spec, "tier_cache_write_5m", where),
-            cache_write_1h=_opt_number(spec, "tier_cache_write_1h", where),
-            cache_read=_opt_number(spec, "tier_cache_read", where),
-        )
+        tier_rates = _override_rates(spec, where, "tier_")
     return ModelPrice(
         family=normalize_model(name),
         effective=effective,
