@@ -42,6 +42,8 @@ SIDE_PANELS = ("alerts", "ratelimits", "headroom", "users", "lines")
 
 
 class ClaudeTopApp(RefreshingApp):
+    """claude-top's screen: header, KPIs, the features table and the side panels."""
+
     CSS_PATH = "app.tcss"
     TITLE = "claude-top"
     ENABLE_COMMAND_PALETTE = False
