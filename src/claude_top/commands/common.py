@@ -65,7 +65,7 @@ def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
                 if split and parallel.can_split(path):
                     parallel.read_split(engine, path)
                     continue
-                for batch in read_batches(path):
+                for batch in read_batches(path, engine.count_overlong):
                     engine.ingest(batch)
             except InputError as e:
                 raise UserError(str(e)) from None

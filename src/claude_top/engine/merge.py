@@ -17,10 +17,17 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from claude_top.engine.engine import Engine
+from claude_top.sources.batches import (
+    MAX_LINE_BYTES,
+    READ_CHUNK,
+    Item,
+    LineFramer,
+    batches_only,
+    frame,
+)
 from claude_top.sources.paths import GZIP_MAGIC, Batch
 
 MIN_BYTES = 64 << 20
-CHUNK = 1 << 20
 
 _engine: Engine | None = None
 """The engine the worker inherits through fork (empty when it is forked)."""
@@ -41,61 +48,65 @@ def can_split(path: str, min_bytes: int = MIN_BYTES) -> bool:
 
 
 def split_point(path: str) -> int:
-    """The start of the first line at or after the middle of the file."""
+    """The start of the first line at or after the middle of the file (read in chunks: the line
+    across the middle may be far longer than memory should hold)."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
-        f.seek(size // 2)
-        f.readline()
-        return f.tell()
+        pos = size // 2
+        f.seek(pos)
+        while chunk := f.read(READ_CHUNK):
+            i = chunk.find(b"\n")
+            if i >= 0:
+                return pos + i + 1
+            pos += len(chunk)
+        return size
 
 
-def range_batches(path: str, start: int, end: int, first_lineno: int = 1) -> Iterator[Batch]:
-    """Complete lines of bytes [start, end), in batches of about ``CHUNK``."""
-    lineno = first_lineno
-    with open(path, "rb") as f:
-        f.seek(start)
-        left = end - start
-        rest = b""
-        while left > 0:
-            data = f.read(min(CHUNK, left))
-            if not data:
-                break
-            left -= len(data)
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            if cut == 0 and left > 0:
-                rest = data
-                continue
-            lines = data[:cut].splitlines(keepends=True) if cut else []
-            rest = data[cut:]
-            if lines:
-                yield Batch(path, lineno, lines)
-                lineno += len(lines)
-        if rest:
-            yield Batch(path, lineno, [rest])
+def range_items(
+    path: str, start: int, end: int, *, max_line: int = MAX_LINE_BYTES
+) -> tuple[Iterator[Item], LineFramer]:
+    """The framed lines of bytes [start, end), and the framer (it knows how many there were)."""
+    framer = LineFramer(path, max_line)
+
+    def items() -> Iterator[Item]:
+        with open(path, "rb") as f:
+            f.seek(start)
+            yield from frame(f, path, limit=end - start, framer=framer)
+
+    return items(), framer
 
 
-def _work(path: str, start: int, end: int) -> dict[str, Any]:
+def range_batches(
+    path: str, start: int, end: int, *, max_line: int = MAX_LINE_BYTES
+) -> Iterator[Batch]:
+    """The batches of bytes [start, end) (over-long lines left out)."""
+    items, _ = range_items(path, start, end, max_line=max_line)
+    return (item for item in items if isinstance(item, Batch))
+
+
+def _feed(engine: Engine, items: Iterator[Item]) -> None:
+    for batch in batches_only(items, engine.count_overlong):
+        engine.ingest(batch)
+
+
+def _work(path: str, start: int, end: int, max_line: int) -> dict[str, Any]:
     engine = _engine
     assert engine is not None
-    for batch in range_batches(path, start, end):
-        engine.ingest(batch)
+    _feed(engine, range_items(path, start, end, max_line=max_line)[0])
     engine.compact()
     return engine.export_state()
 
 
-def read_split(engine: Engine, path: str) -> None:
+def read_split(engine: Engine, path: str, *, max_line: int = MAX_LINE_BYTES) -> None:
     """Aggregate ``path`` into ``engine`` using this process and one forked worker."""
     global _engine
     mid = split_point(path)
     _engine = engine
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        future = pool.submit(_work, path, mid, os.path.getsize(path))
-        lines = 0
-        for batch in range_batches(path, 0, mid):
-            engine.ingest(batch)
-            lines += len(batch.lines)
+        future = pool.submit(_work, path, mid, os.path.getsize(path), max_line)
+        items, framer = range_items(path, 0, mid, max_line=max_line)
+        _feed(engine, items)
         state = future.result()
     _engine = None
-    engine.absorb_state(state, lineno_offset=lines)
+    engine.absorb_state(state, lineno_offset=framer.lineno - 1)

@@ -30,12 +30,11 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from claude_top.core.errors import InputError
+from claude_top.sources.batches import MAX_LINE_BYTES, Batch, LineFramer
 from claude_top.sources.fingerprint import Fingerprint, TsOf, count_newlines, seek_since, tail_start
-from claude_top.sources.paths import Batch, _rotation_order, is_gzip, open_bytes
+from claude_top.sources.paths import is_gzip, is_rotated_name, open_bytes, rotation_order
 
 CHUNK = 256 << 10
-BATCH_BYTES = 1 << 20
-BATCH_LINES = 10_000
 PROGRESS_EVERY = 0.1
 ROTATED_SHOWN_S = 2.0
 """How long a source shows state "rotated" before going back to "following"."""
@@ -74,122 +73,12 @@ class Progress:
     total_bytes: int | None
 
 
-def is_rotated_name(path: str) -> bool:
-    """``app.log.1`` / ``app.log.2.gz``: a finished file of a rotation set, read once, not followed."""
-    name = path[:-3] if path.endswith(".gz") else path
-    base, dot, suffix = os.path.basename(name).rpartition(".")
-    return bool(dot and base and suffix.isdigit())
-
-
-def _strip_cr(lines: list[bytes]) -> list[bytes]:
-    return [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]
-
-
-class _Stream:
-    """Bytes in, numbered complete lines out: the one place for partial and over-long lines.
-
-    Output is a queue of ready items (batches and over-long reports) in file order; the follower
-    hands them over only after it has checked that the bytes came from the file it thinks it holds.
-    """
-
-    def __init__(self, source: str, max_line: int, lineno: int = 1, pos: int = 0) -> None:
-        self.source = source
-        self.max_line = max_line
-        self.lineno = lineno  # number of the next line to complete
-        self.pos = pos  # bytes consumed through the last complete (or skipped) line
-        self.pending = b""  # an unfinished line
-        self.skip: int | None = None  # length so far of an over-long line being skipped
-        self.first = lineno
-        self.lines: list[bytes] = []
-        self.nbytes = 0
-        self.ready: list[Batch | tuple[int, int]] = []
-
-    @property
-    def read_pos(self) -> int:
-        """Where the handle should be: consumed lines plus what is held back."""
-        return self.pos + len(self.pending) + (self.skip or 0)
-
-    @property
-    def full(self) -> bool:
-        return self.nbytes >= BATCH_BYTES or len(self.lines) >= BATCH_LINES
-
-    def feed(self, data: bytes) -> None:
-        buf = self.pending + data if self.pending else data
-        self.pending = b""
-        start = 0
-        if self.skip is not None:
-            i = buf.find(b"\n")
-            if i < 0:
-                self.skip += len(buf)
-                return
-            self._overlong(self.skip + i)
-            start = i + 1
-        end = buf.rfind(b"\n")
-        if end >= start:
-            body = buf[start:end]
-            parts = body.split(b"\n")
-            if max(map(len, parts)) > self.max_line:
-                for part in parts:
-                    if len(part) > self.max_line:
-                        self._overlong(len(part))
-                    else:
-                        self._add(_strip_cr([part]), len(part) + 1)
-            else:
-                self._add(_strip_cr(parts) if b"\r" in body else parts, end + 1 - start)
-            start = end + 1
-        rest = buf[start:]
-        if len(rest) > self.max_line:
-            self.skip = len(rest)
-        else:
-            self.pending = rest
-
-    def _add(self, parts: list[bytes], nbytes: int) -> None:
-        self.lines.extend(parts)
-        self.lineno += len(parts)
-        self.pos += nbytes
-        self.nbytes += nbytes
-
-    def _overlong(self, length: int) -> None:
-        self.close_batch()
-        self.ready.append((self.lineno, length))
-        self.lineno += 1
-        self.pos += length + 1
-        self.skip = None
-        self.first = self.lineno
-
-    def finish(self) -> None:
-        """End of a finished input: its last line counts even without a newline."""
-        if self.skip is not None:
-            self._overlong(self.skip)
-            self.pos -= 1
-        elif self.pending:
-            if self.pending.endswith(b"\r"):
-                self.pos += 1
-                self.pending = self.pending[:-1]
-            pending, self.pending = self.pending, b""
-            self._add([pending], len(pending))
-        self.close_batch()
-
-    def close_batch(self) -> None:
-        lines = self.lines
-        for i in range(0, len(lines), BATCH_LINES):
-            self.ready.append(Batch(self.source, self.first + i, lines[i : i + BATCH_LINES]))
-        self.lines = []
-        self.nbytes = 0
-        self.first = self.lineno
-
-    def take(self) -> list[Batch | tuple[int, int]]:
-        self.close_batch()
-        items, self.ready = self.ready, []
-        return items
-
-
 @dataclass(slots=True)
 class _Retired:
     """A rotated-away or deleted file still drained through its handle until ``deadline``."""
 
     fh: BinaryIO
-    stream: _Stream
+    stream: LineFramer
     deadline: float
 
 
@@ -199,7 +88,7 @@ class _Live:
 
     path: str
     fh: BinaryIO | None = None
-    stream: _Stream | None = None
+    stream: LineFramer | None = None
     ident: tuple[int, int] | None = None
     fp: Fingerprint | None = None
     reopened: bool = False  # opened at least once: a later open is a reopen
@@ -225,7 +114,7 @@ class Follower:
         ts_of: TsOf | None = None,
         poll_interval: float = 1.0,
         use_watcher: bool = True,
-        max_line_bytes: int = 1 << 20,
+        max_line_bytes: int = MAX_LINE_BYTES,
         on_overlong: Callable[[str, int, int], None] | None = None,
         on_status: Callable[[SourceStatus], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -259,7 +148,7 @@ class Follower:
         self._total: int | None = None
         self._last_progress = (-1.0, -1, False)
         self._stdin_q: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=16)
-        self._stdin_stream: _Stream | None = None
+        self._stdin_stream: LineFramer | None = None
         self._watch_stop: threading.Event | None = None
         self._watch_thread: threading.Thread | None = None
         self._watch_dirs: dict[str, tuple[int, int]] = {}
@@ -300,7 +189,7 @@ class Follower:
                     self._status["-"] = SourceStatus("-", state, "", 0, 0)
                 continue
             if glob.has_magic(spec):
-                paths = sorted(glob.glob(spec), key=_rotation_order)
+                paths = sorted(glob.glob(spec), key=rotation_order)
                 if not paths:
                     raise InputError(f"{spec}: no file matches this pattern")
             else:
@@ -311,7 +200,7 @@ class Follower:
                     continue
                 seen.add(key)
                 self._add_path(path)
-        self._history.sort(key=_rotation_order)
+        self._history.sort(key=rotation_order)
 
     def _add_path(self, path: str) -> None:
         if os.path.isdir(path):
@@ -344,7 +233,7 @@ class Follower:
                 threading.Thread(
                     target=self._stdin_pump, name="claude-top-stdin", daemon=True
                 ).start()
-                self._stdin_stream = _Stream("-", self._max_line)
+                self._stdin_stream = LineFramer("-", self._max_line)
             self._total = self._open_live_history() + sum(_size(p) for p in self._history)
             for path in self._history:
                 if self._stop.is_set():
@@ -410,7 +299,7 @@ class Follower:
                 if lv.fh is None:
                     self._set(lv.path, "error", e.strerror or str(e))
                 continue  # the follow loop retries it
-            lv.stream = _Stream(lv.path, self._max_line, lineno, offset)
+            lv.stream = LineFramer(lv.path, self._max_line, lineno, offset)
             total += max(0, st.st_size - offset)
         return total
 
@@ -440,13 +329,13 @@ class Follower:
             self._set(path, "error", e.strerror or str(e))
             return
         raw: BinaryIO = getattr(f, "fileobj", None) or f  # compressed position, for progress
-        stream = _Stream(path, self._max_line)
+        stream = LineFramer(path, self._max_line)
         drop_old = self._since is not None and self._ts_of is not None
         try:
             if not gz and drop_old:
                 offset = self._since_offset(f, st)
                 if offset:
-                    stream = _Stream(path, self._max_line, count_newlines(f, offset) + 1, offset)
+                    stream = LineFramer(path, self._max_line, count_newlines(f, offset) + 1, offset)
                 f.seek(offset)
                 drop_old = False
             done = raw.tell()
@@ -474,19 +363,11 @@ class Follower:
         finally:
             f.close()
 
-    def _drop_older(self, stream: _Stream) -> bool:
+    def _drop_older(self, stream: LineFramer) -> bool:
         """Skip a compressed file's leading lines older than ``since`` (no seeking in gzip)."""
         assert self._since is not None and self._ts_of is not None
-        lines = stream.lines
-        for i, line in enumerate(lines):
-            ts = _call_ts(self._ts_of, line)
-            if ts is not None and ts >= self._since:
-                del lines[:i]
-                stream.first += i
-                return False
-        stream.first += len(lines)
-        lines.clear()
-        return True
+        since, ts_of = self._since, self._ts_of
+        return stream.drop_lines(lambda line: (_call_ts(ts_of, line) or -1.0) >= since)
 
     # --- following ---------------------------------------------------------------------------
 
@@ -550,14 +431,14 @@ class Follower:
         lv.fh = fh
         lv.ident = (fst.st_dev, fst.st_ino)
         lv.fp = Fingerprint.of(fh)
-        lv.stream = _Stream(lv.path, self._max_line)
+        lv.stream = LineFramer(lv.path, self._max_line)
         lv.reopened = True
 
     def _restart(self, lv: _Live, now: float, message: str) -> None:
         """Same handle, new content (copytruncate, or rewritten in place): read again from 0."""
         assert lv.fh is not None
         lv.fh.seek(0)
-        lv.stream = _Stream(lv.path, self._max_line)
+        lv.stream = LineFramer(lv.path, self._max_line)
         lv.fp = Fingerprint.of(lv.fh)
         lv.changed_at = now
         self._set(lv.path, "rotated", message, offset=0, size=0)
@@ -636,14 +517,14 @@ class Follower:
             lv.fh.close()
         lv.fh = lv.stream = lv.fp = lv.ident = None
 
-    def _deliver(self, stream: _Stream) -> None:
+    def _deliver(self, stream: LineFramer) -> None:
         for item in stream.take():
             if isinstance(item, Batch):
                 if item.lines:
                     self._lines += len(item.lines)
                     self._sink(item)
             elif self._on_overlong is not None:
-                self._on_overlong(stream.source, item[0], item[1])
+                self._on_overlong(item.source, item.lineno, item.length)
 
     # --- stdin -------------------------------------------------------------------------------
 

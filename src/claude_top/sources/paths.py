@@ -1,8 +1,8 @@
 """Opening what the user named on the command line: files, globs, rotated ``.gz`` files, stdin.
 
-One-shot commands (``summary``, ``check``) read their inputs through here in batches of raw lines;
-the live follower reuses ``open_bytes`` for rotated history. Lines stay ``bytes``: decoding is the
-reader's job, so invalid UTF-8 becomes a counted rejection instead of an exception here.
+One-shot commands (``summary``, ``check``) read their inputs through here, framed into batches of
+lines by ``batches`` like every other reader; the live follower reuses ``open_bytes`` for rotated
+history.
 """
 
 from __future__ import annotations
@@ -12,26 +12,22 @@ import gzip
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from claude_top.core.errors import InputError
+from claude_top.sources.batches import MAX_LINE_BYTES, Batch, OnOverlong, batches_only, frame
+
+__all__ = [
+    "Batch",
+    "expand",
+    "is_gzip",
+    "is_rotated_name",
+    "open_bytes",
+    "read_batches",
+    "rotation_order",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
-BATCH_BYTES = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Consecutive complete lines of one source.
-
-    A line may still end in ``\n`` or ``\r\n``: JSON allows trailing whitespace and the reader
-    strips it, so one-shot reads skip a per-line copy the hot path does not need.
-    """
-
-    source: str
-    first_lineno: int
-    lines: list[bytes]
 
 
 def expand(specs: list[str]) -> list[str]:
@@ -42,7 +38,7 @@ def expand(specs: list[str]) -> list[str]:
             out.append(spec)
             continue
         if glob.has_magic(spec):
-            matches = sorted(glob.glob(spec), key=_rotation_order)
+            matches = sorted(glob.glob(spec), key=rotation_order)
             if not matches:
                 raise InputError(f"{spec}: no file matches this pattern")
             out.extend(matches)
@@ -60,13 +56,20 @@ def expand(specs: list[str]) -> list[str]:
     return out
 
 
-def _rotation_order(path: str) -> tuple[str, int]:
+def rotation_order(path: str) -> tuple[str, int]:
     """Oldest first: ``app.log.3.gz``, ``app.log.2``, ``app.log.1``, ``app.log``."""
     name = path[:-3] if path.endswith(".gz") else path
     base, dot, suffix = name.rpartition(".")
     if dot and suffix.isdigit():
         return (base, -int(suffix))
     return (name, 0)
+
+
+def is_rotated_name(path: str) -> bool:
+    """``app.log.1`` / ``app.log.2.gz``: a finished file of a rotation set, read once, not followed."""
+    name = path[:-3] if path.endswith(".gz") else path
+    base, dot, suffix = os.path.basename(name).rpartition(".")
+    return bool(dot and base and suffix.isdigit())
 
 
 def is_gzip(path: str) -> bool:
@@ -84,26 +87,21 @@ def open_bytes(path: str) -> BinaryIO:
     return open(path, "rb")
 
 
-def read_batches(path: str, batch_bytes: int = BATCH_BYTES) -> Iterator[Batch]:
-    """Yield a source's complete lines in batches of about ``batch_bytes``.
+def read_batches(
+    path: str, on_overlong: OnOverlong, *, max_line: int = MAX_LINE_BYTES
+) -> Iterator[Batch]:
+    """Yield a source's lines in batches; each over-long line goes to ``on_overlong`` instead.
 
     A last line without a newline is still a line here: a one-shot read has no writer to wait for.
     """
-    lineno = 1
     try:
         f = open_bytes(path)
     except OSError as e:
         raise InputError(f"{path}: {e.strerror or e}") from e
     try:
-        while True:
-            try:
-                lines = f.readlines(batch_bytes)
-            except (OSError, EOFError, gzip.BadGzipFile) as e:
-                raise InputError(f"{path}: read failed: {e}") from e
-            if not lines:
-                return
-            yield Batch(path, lineno, lines)
-            lineno += len(lines)
+        yield from batches_only(frame(f, path, max_line=max_line), on_overlong)
+    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
+        raise InputError(f"{path}: read failed: {e}") from e
     finally:
         if f is not sys.stdin.buffer:
             f.close()

@@ -21,8 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from claude_top.sources.batches import LineFramer, Overlong
 from claude_top.sources.fingerprint import Fingerprint, count_newlines, seek_since, tail_start
-from claude_top.sources.follow import Follower, Progress, SourceStatus, _Stream, is_rotated_name
+from claude_top.sources.follow import Follower, Progress, SourceStatus, is_rotated_name
 from claude_top.sources.paths import Batch, InputError
 
 POLL = 0.05
@@ -469,7 +470,7 @@ def test_stream_any_chunking_gives_the_same_lines(
     parts: list[bytes], cuts: list[int], trailing: bool
 ) -> None:
     data = b"\n".join(parts) + (b"\n" if trailing else b"")
-    s = _Stream("x", max_line=8)
+    s = LineFramer("x", max_line=8)
     i = k = 0
     while i < len(data):
         n = cuts[k % len(cuts)]
@@ -492,7 +493,7 @@ def test_stream_any_chunking_gives_the_same_lines(
     assert got == [
         (n + 1, ln[:-1] if ln.endswith(b"\r") else ln) for n, ln in enumerate(lines) if len(ln) <= 8
     ]
-    assert skipped == [(n + 1, len(ln)) for n, ln in enumerate(lines) if len(ln) > 8]
+    assert skipped == [Overlong("x", n + 1, len(ln)) for n, ln in enumerate(lines) if len(ln) > 8]
     assert s.pos == len(data)
 
 
