@@ -65,6 +65,18 @@ def _verdict(engine: Engine) -> tuple[Any, ...]:
     return (s.records, s.foreign, s.rejected, s.by_reason, list(s.examples), totals)
 
 
+def _same(got: Any, want: Any) -> bool:
+    """Equal, except that money may differ in its last printed digit: float sums depend on the
+    order of addition, and the split reader adds the halves in another order."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        return got.keys() == want.keys() and all(_same(got[k], want[k]) for k in want)
+    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
+        return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))
+    if isinstance(want, float) and isinstance(got, float):
+        return abs(got - want) <= 2e-6 + 1e-9 * abs(want)
+    return bool(got == want)
+
+
 def one_shot(path: str) -> Engine:
     engine = _engine()
     for batch in read_batches(path, engine.count_overlong, max_line=LIMIT):
@@ -104,10 +116,10 @@ def test_every_reader_gives_the_same_verdict(drawn: tuple[list[tuple[bytes, byte
         path = str(Path(d) / "app.log")
         Path(path).write_bytes(data)
         want = _verdict(one_shot(path))
-        assert _verdict(split(path)) == want
-        assert _verdict(followed(path, follow=False)) == want
+        assert _same(_verdict(split(path)), want)
+        assert _same(_verdict(followed(path, follow=False)), want)
         if data.endswith(b"\n") or not data:
-            assert _verdict(followed(path, follow=True)) == want
+            assert _same(_verdict(followed(path, follow=True)), want)
 
 
 def test_a_cr_inside_a_line_does_not_split_it() -> None:
