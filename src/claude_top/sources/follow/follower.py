@@ -1,0 +1,223 @@
+"""The follower: resolves what the user named, reads history, then follows, on one thread.
+
+Why a component of its own: the UI must never block on disk. One daemon thread does everything,
+history first (rotated files oldest first, then each live file from ``since``), then the follow
+loop; the sink is always called on that thread, with batches. A poll every ``poll_interval``
+covers missed file-system events, so a miss costs one interval.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from claude_top.core.errors import InputError
+from claude_top.sources.batches import MAX_LINE_BYTES, Batch, OnOverlong
+from claude_top.sources.fingerprint import TsOf
+from claude_top.sources.follow.history import read_rotated
+from claude_top.sources.follow.live_file import LiveFile
+from claude_top.sources.follow.outlet import Outlet, Progress, SourceStatus
+from claude_top.sources.follow.stdin import NAME as STDIN
+from claude_top.sources.follow.stdin import StdinSource
+from claude_top.sources.follow.wakeup import DirWatcher
+from claude_top.sources.paths import is_gzip, is_rotated_name, rotation_order
+
+
+class Follower:
+    """Reads history, then follows files by name; hands complete lines to ``sink`` in batches.
+
+    Construction resolves the specs and raises ``InputError`` for what can never work (a directory,
+    a glob matching nothing; in one-shot mode also missing or unreadable files). Everything that can
+    heal later (a file not created yet, a permission fixed, a directory recreated) becomes a status
+    and is retried every poll.
+    """
+
+    def __init__(
+        self,
+        specs: list[str],
+        sink: Callable[[Batch], None],
+        *,
+        since: float | None = None,
+        ts_of: TsOf | None = None,
+        poll_interval: float = 1.0,
+        use_watcher: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        on_overlong: OnOverlong | None = None,
+        on_status: Callable[[SourceStatus], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        follow: bool = True,
+        rotate_wait: float = 5.0,
+    ) -> None:
+        self._since = since
+        self._ts_of = ts_of
+        self._poll = poll_interval
+        self._max_line = max_line_bytes
+        self._follow = follow
+        self._rotate_wait = max(rotate_wait, 2 * poll_interval)
+        self._out = Outlet(sink, on_overlong, on_status, on_progress)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._watcher = DirWatcher(self._wake) if use_watcher else None
+        self._history: list[str] = []
+        self._live: list[LiveFile] = []
+        self._stdin: StdinSource | None = None
+        self._resolve(specs)
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        """An unexpected exception that ended the follower thread (e.g. raised by ``sink``)."""
+
+    # --- public API --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._out.t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="claude-top-follow", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait_history(self, timeout: float | None = None) -> bool:
+        return self._out.history_done.wait(timeout)
+
+    @property
+    def statuses(self) -> list[SourceStatus]:
+        return self._out.statuses()
+
+    # --- resolving specs ---------------------------------------------------------------------
+
+    def _resolve(self, specs: list[str]) -> None:
+        seen: set[str] = set()
+        for spec in specs:
+            if spec == STDIN:
+                if self._stdin is None:
+                    self._stdin = StdinSource(self._out, self._max_line, self._stop, self._wake)
+                    self._out.add(STDIN, "following" if self._follow else "reading-history")
+                continue
+            if glob.has_magic(spec):
+                paths = sorted(glob.glob(spec), key=rotation_order)
+                if not paths:
+                    raise InputError(f"{spec}: no file matches this pattern")
+            else:
+                paths = [spec]
+            for path in paths:
+                key = os.path.abspath(path)
+                if key in seen:
+                    continue
+                seen.add(key)
+                self._add_path(path)
+        self._history.sort(key=rotation_order)
+
+    def _add_path(self, path: str) -> None:
+        if os.path.isdir(path):
+            raise InputError(f"{path}: is a directory, not a log file")
+        exists = os.path.exists(path)
+        readable = exists and os.access(path, os.R_OK)
+        if not self._follow and not exists:
+            raise InputError(f"{path}: no such file")
+        if not self._follow and not readable:
+            raise InputError(f"{path}: permission denied")
+        if readable and (is_rotated_name(path) or _safe_is_gzip(path)):
+            self._history.append(path)
+            self._out.add(path, "reading-history", size=_size(path))
+            return
+        self._live.append(
+            LiveFile(
+                path,
+                self._out,
+                max_line=self._max_line,
+                rotate_wait=self._rotate_wait,
+                stop=self._stop,
+                wake=self._wake,
+            )
+        )
+        if not exists:
+            self._out.add(path, "waiting", "waiting for the file to appear")
+        elif not readable:
+            self._out.add(path, "error", "permission denied")
+        else:
+            self._out.add(path, "reading-history", size=_size(path))
+
+    # --- the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        out = self._out
+        try:
+            if self._stdin is not None:
+                self._stdin.start()
+            ahead = sum(lv.open_history(self._since, self._ts_of) for lv in self._live)
+            out.total = ahead + sum(_size(p) for p in self._history)
+            for path in self._history:
+                if self._stop.is_set():
+                    return
+                read_rotated(
+                    path,
+                    out,
+                    since=self._since,
+                    ts_of=self._ts_of,
+                    max_line=self._max_line,
+                    stop=self._stop,
+                )
+            for lv in self._live:
+                if lv.fh is not None and not self._stop.is_set():
+                    lv.pump(history=True)
+                    if self._follow:
+                        out.set(lv.path, "following", "")
+                    else:
+                        lv.finish()
+            if not self._follow:
+                while self._stdin_open() and not self._stop.is_set():
+                    self._drain_stdin(block=True)
+            out.history_done.set()
+            out.progress(force=True)
+            if self._follow:
+                self._follow_loop()
+        except BaseException as e:
+            self.error = e
+            out.fail_all(f"follower stopped: {e!r}")
+        finally:
+            out.history_done.set()
+            if self._watcher is not None:
+                self._watcher.stop()
+            for lv in self._live:
+                lv.close()
+
+    def _stdin_open(self) -> bool:
+        return self._stdin is not None and self._stdin.framer is not None
+
+    def _drain_stdin(self, block: bool) -> None:
+        if self._stdin is not None:
+            self._stdin.drain(block)
+
+    def _follow_loop(self) -> None:
+        while not self._stop.is_set():
+            now = time.monotonic()
+            self._drain_stdin(block=False)
+            for lv in self._live:
+                lv.check(now)
+            if self._watcher is not None:
+                self._watcher.sync([lv.path for lv in self._live], now)
+            self._out.progress()
+            if not self._live and not self._stdin_open():
+                return
+            self._wake.wait(self._poll)
+            self._wake.clear()
+
+
+def _safe_is_gzip(path: str) -> bool:
+    try:
+        return is_gzip(path)
+    except OSError:
+        return False
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
