@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 import orjson
 
@@ -19,31 +18,10 @@ from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import iso
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
-from claude_top.rules.alerts import Alert, Alerts, rules_from_config
+from claude_top.rules.evaluate import Alerts
+from claude_top.rules.spec import rules_from_config
+from claude_top.views.check import EXIT_UNKNOWN, alert_dict, exit_status
 from claude_top.views.summary import lines_dict
-
-EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
-
-
-def exit_status(alerts: list[Alert]) -> int:
-    if any(a.severity == "critical" for a in alerts):
-        return EXIT_CRITICAL
-    if alerts:
-        return EXIT_WARNING
-    return EXIT_OK
-
-
-def alert_dict(a: Alert) -> dict[str, Any]:
-    return {
-        "rule": a.rule,
-        "scope": a.scope,
-        "severity": a.severity,
-        "value": round(a.value, 6),
-        "threshold": a.threshold,
-        "window": a.window,
-        "since": iso(a.since),
-        "message": a.message,
-    }
 
 
 def cmd_check(a: argparse.Namespace) -> int:

@@ -18,10 +18,11 @@ from claude_top.config.load import Config
 from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import grouped
 from claude_top.core.timeutil import TimeArgError, parse_time
-from claude_top.core.windows import WINDOW_CYCLE, window
+from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
-from claude_top.rules.alerts import Alerts, rules_from_config
+from claude_top.rules.evaluate import Alerts
+from claude_top.rules.spec import rules_from_config
 
 
 def _alerts(engine: Engine, cfg: Config, tz: Any) -> Alerts:
@@ -33,13 +34,10 @@ def _alerts(engine: Engine, cfg: Config, tz: Any) -> Alerts:
 
 
 def _check_window(name: str) -> str:
-    if name in WINDOW_CYCLE:
-        return name
     try:
-        window(name, 0.0)
+        return check_window(name).name
     except TimeArgError as e:
-        raise UserError(f"--window: {e} (or one of {', '.join(WINDOW_CYCLE)})") from None
-    return name
+        raise UserError(f"--window: {e}") from None
 
 
 def run_tui(args: argparse.Namespace) -> int:

@@ -7,10 +7,7 @@ key, so a typo never turns into a traceback or a silently ignored setting.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,12 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from claude_top.core.errors import ConfigError
+from claude_top.config.toml_out import section, table_body
+from claude_top.core.errors import ConfigError, TimeArgError
+from claude_top.core.text import safe_text
+from claude_top.core.windows import check_window
 from claude_top.engine.pricing import PriceConfigError, PriceTable
+from claude_top.rules.spec import UNITS, rules_from_config
 
 if TYPE_CHECKING:
     from claude_top.engine.headroom import HeadroomConfig
-from claude_top.core.text import safe_text
 
 SECTIONS = ("prices", "alerts", "limits", "ui")
 UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
@@ -44,7 +44,7 @@ class Config:
     prices: dict[str, Any] = field(default_factory=dict)
     """The raw ``[prices]`` table: per-model overrides (see ``PriceTable.with_overrides``)."""
     alerts: dict[str, Any] = field(default_factory=dict)
-    """The raw ``[alerts]`` table, validated by ``alerts.rules_from_config``."""
+    """The raw ``[alerts]`` table, validated by ``rules.spec.rules_from_config``."""
     limits: dict[str, Any] = field(default_factory=dict)
     """The raw ``[limits]`` table, validated by ``headroom.HeadroomConfig.from_raw``."""
     ui: dict[str, Any] = field(default_factory=dict)
@@ -81,8 +81,6 @@ class Config:
         reference of what can be set; prices are the user's overrides only (the built-in table
         is data, shown by ``claude-top prices``).
         """
-        from claude_top.rules.alerts import UNITS, rules_from_config
-
         rules = rules_from_config(self.alerts)
         out = [
             "# claude-top configuration (effective: defaults merged with "
@@ -93,7 +91,7 @@ class Config:
             "[ui]",
         ]
         ui = {**UI_DEFAULTS, **self.ui}
-        out += _body(ui, "ui")
+        out += table_body(ui, "ui")
         out += [
             "",
             "# Alert rules. threshold is in the rule's unit (below); window is a duration",
@@ -110,7 +108,7 @@ class Config:
                 "min_calls": r.min_calls,
                 "enabled": r.enabled,
             }
-            out += _body(table, f"alerts.{r.id}")
+            out += table_body(table, f"alerts.{r.id}")
         out += [
             "",
             "# Price overrides, USD per million tokens (the built-in table: claude-top prices).",
@@ -118,7 +116,7 @@ class Config:
             "# input = 3.0",
             "# output = 15.0",
         ]
-        out += _tables(self.prices, "prices")
+        out += section(self.prices, "prices")
         out += [
             "",
             "# Rate limits per model class (the headroom panel and alert). Without them, the",
@@ -133,7 +131,7 @@ class Config:
             "# itpm = 30000",
             "# otpm = 8000",
         ]
-        out += _tables(self.limits, "limits")
+        out += section(self.limits, "limits")
         return "\n".join(out) + "\n"
 
 
@@ -170,8 +168,6 @@ def load(path: str | None = None) -> Config:
     cfg.price_table()  # validate now, so errors surface before any log is read
     cfg.headroom_config()
     _validate_ui(cfg.ui, str(p))
-    from claude_top.rules.alerts import rules_from_config
-
     try:
         rules_from_config(cfg.alerts)
     except ConfigError as e:
@@ -181,90 +177,11 @@ def load(path: str | None = None) -> Config:
 
 def _validate_ui(ui: Mapping[str, Any], where: str) -> None:
     """Type-check the ``ui`` keys we know; other keys are left to the views that read them."""
-    from claude_top.core.errors import TimeArgError
-    from claude_top.core.windows import window
-
     for key in UI_STRINGS:
         if key in ui and not isinstance(ui[key], str):
             raise ConfigError(f"{where}: ui.{key}: must be a string")
     if "window" in ui:
         try:
-            window(ui["window"], 0.0)
-        except TimeArgError:
-            raise ConfigError(
-                f'{where}: ui.window: not a window (examples: "5m", "1h", "today", "all")'
-            ) from None
-
-
-# -- a small TOML writer: enough for the values a config holds -----------------------------------
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else toml_string(key)
-
-
-def toml_string(s: str) -> str:
-    out = ['"']
-    for c in s:
-        o = ord(c)
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\":
-            out.append("\\\\")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
-
-
-def toml_value(v: Any) -> str:
-    """One value inline; tables inside arrays become inline tables."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return toml_string(v)
-    if isinstance(v, dt.datetime | dt.date | dt.time):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, Mapping):
-        inner = ", ".join(f"{toml_key(str(k))} = {toml_value(x)}" for k, x in v.items())
-        return "{ " + inner + " }" if inner else "{}"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
-def _body(table: Mapping[str, Any], path: str) -> list[str]:
-    """The ``key = value`` lines of one table, then its sub-tables as ``[path.key]``."""
-    lines = [
-        f"{toml_key(str(k))} = {toml_value(v)}"
-        for k, v in table.items()
-        if not isinstance(v, Mapping)
-    ]
-    for k, v in table.items():
-        if isinstance(v, Mapping):
-            sub = f"{path}.{toml_key(str(k))}"
-            lines += ["", f"[{sub}]", *_body(v, sub)]
-    return lines
-
-
-def _tables(table: Mapping[str, Any], path: str) -> list[str]:
-    """A section written as sub-tables; a section with plain values gets its own header."""
-    if not table:
-        return []
-    return ["", f"[{path}]", *_body(table, path)]
+            check_window(ui["window"])
+        except TimeArgError as e:
+            raise ConfigError(f"{where}: ui.window: {e}") from None

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from claude_top.core.errors import TimeArgError
 from claude_top.core.timeutil import (
     day_bounds,
     local_midnight,
@@ -20,6 +21,41 @@ from claude_top.core.timeutil import (
 
 WINDOW_CYCLE = ("5m", "10m", "1h", "24h", "today", "all")
 """The order the TUI's ``w`` key steps through."""
+CALENDAR = ("today", "yesterday", "all")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowName:
+    """A window name checked once: what the user typed (stripped) and its length if rolling."""
+
+    name: str
+    seconds: float | None
+    """The length of a duration ("10m" -> 600); None for today, yesterday, all and dates."""
+
+
+def check_window(value: object) -> WindowName:
+    """The one validator of window names typed by users (``--window``, ``ui.window``, rules).
+
+    Raises ``TimeArgError`` saying what a window looks like; callers add where it was typed and
+    any narrower rule of their own (a rule's window must be bounded, for instance).
+    """
+    examples = "examples: 5m, 1h, today, yesterday, all, 2026-11-27"
+    if not isinstance(value, str):
+        raise TimeArgError(f"{value!r} is not a window ({examples})")
+    name = value.strip()
+    if name in CALENDAR:
+        return WindowName(name, None)
+    if _DATE.match(name):
+        parse_date(name)
+        return WindowName(name, None)
+    try:
+        seconds = parse_duration(name)
+    except TimeArgError:
+        raise TimeArgError(f"{value!r} is not a window ({examples})") from None
+    if seconds <= 0:
+        raise TimeArgError(f"{value!r} is not a window: a duration must be longer than zero")
+    return WindowName(name, seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +83,7 @@ def window(name: str, now: float, tz: tzinfo = UTC) -> Window:
         today = local_midnight(now, tz)
         y = datetime.fromtimestamp(today, tz).date() - timedelta(days=1)
         return Window("yesterday", day_bounds(y, tz)[0], today)
-    if re.match(r"^\d{4}-\d{2}-\d{2}$", name):
+    if _DATE.match(name):
         s, e = day_bounds(parse_date(name), tz)
         return Window(name, s, e)
     return Window(name, now - parse_duration(name), now)

@@ -19,7 +19,7 @@ from textual.widgets import Input
 from claude_top.core.clock import FixedClock
 from claude_top.core.windows import WINDOW_CYCLE
 from claude_top.engine.engine import Engine
-from claude_top.rules.alerts import Alerts
+from claude_top.rules.evaluate import Alerts
 from claude_top.views.tui.app import ClaudeTopApp
 from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen
 from claude_top.views.tui.widgets import FeaturesTable

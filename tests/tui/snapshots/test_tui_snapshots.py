@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom, HeadroomConfig
-from claude_top.rules.alerts import Alerts
+from claude_top.rules.evaluate import Alerts
 from claude_top.sources.follow import Progress
 from claude_top.views.tui.app import ClaudeTopApp
 from claude_top.views.tui.handoff import LatestProgress

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from claude_top.commands.main import main
-from claude_top.config import load as config
-from claude_top.config.load import Config, ConfigError, load
-from claude_top.rules.alerts import DEFAULT_RULES, Rule, rules_from_config
+from claude_top.config import toml_out
+from claude_top.config.load import UI_DEFAULTS, Config, ConfigError, load
+from claude_top.rules.spec import DEFAULT_RULES, Rule, rules_from_config
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -82,7 +82,7 @@ def test_load_reports_file_and_key(tmp_path: Path) -> None:
 def test_load_checks_ui_types(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"ui\.tz: must be a string"):
         load(write(tmp_path, "[ui]\ntz = 3\n"))
-    with pytest.raises(ConfigError, match=r"ui\.window: not a window"):
+    with pytest.raises(ConfigError, match=r"ui\.window: .fortnight. is not a window"):
         load(write(tmp_path, '[ui]\nwindow = "fortnight"\n'))
 
 
@@ -121,7 +121,7 @@ def test_to_toml_user_values_round_trip(tmp_path: Path) -> None:
     assert rules_from_config(again.alerts) == rules_from_config(first.alerts)
     assert again.prices == first.prices
     assert again.limits == first.limits
-    assert again.ui == {**config.UI_DEFAULTS, **first.ui}
+    assert again.ui == {**UI_DEFAULTS, **first.ui}
     assert again.to_toml().split("\n", 1)[1] == text.split("\n", 1)[1]  # stable after one pass
     assert again.price_table().lookup(
         "claude-3.5-custom", first.prices["claude-3.5-custom"]["effective"]
@@ -131,11 +131,11 @@ def test_to_toml_user_values_round_trip(tmp_path: Path) -> None:
 def test_toml_writer_values() -> None:
     doc = tomllib.loads(
         "x = "
-        + config.toml_value({"a b": [1, 2.5, "é\x01\n", True], "c": {"d": float("inf")}, "e": {}})
+        + toml_out.toml_value({"a b": [1, 2.5, "é\x01\n", True], "c": {"d": float("inf")}, "e": {}})
     )
     assert doc["x"] == {"a b": [1, 2.5, "é\x01\n", True], "c": {"d": float("inf")}, "e": {}}
     with pytest.raises(TypeError):
-        config.toml_value(object())
+        toml_out.toml_value(object())
 
 
 def test_config_command_prints_effective_toml(

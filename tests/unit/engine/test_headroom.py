@@ -20,7 +20,8 @@ from claude_top.engine.headroom import (
     HeadroomConfigError,
     default_model_class,
 )
-from claude_top.rules.alerts import Alerts, rules_from_config
+from claude_top.rules.evaluate import Alerts
+from claude_top.rules.spec import rules_from_config
 
 T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC).timestamp()
 """On a minute boundary."""
@@ -301,7 +302,7 @@ def test_headroom_alert_fires_per_class_and_resolves() -> None:
     a = fired[0]
     assert (a.scope, a.severity, a.threshold) == ("sonnet-4", "warning", 80.0)
     assert a.value == pytest.approx(96.0)
-    assert "ITPM at 96% of its limit (48,000/50,000 per min, limit from config)" in a.message
+    assert "ITPM at 96.0% of its limit (48,000/50,000 per min, limit from config)" in a.message
     # A quiet minute later the window is empty: resolved.
     clock.set(T0 + 125)
     assert not [a for a in alerts.evaluate(T0 + 125) if a.rule == "headroom"]
@@ -366,4 +367,4 @@ def test_check_reports_headroom_with_config_limits(
     code = main(["check", str(log), "--now", now, "--config", str(cfg)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "WARNING headroom sonnet-4: ITPM at 96% of its limit" in out
+    assert "WARNING headroom sonnet-4: ITPM at 96.0% of its limit" in out

@@ -11,7 +11,8 @@ import pytest
 
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
-from claude_top.rules.alerts import DEFAULT_RULES, Alert, Alerts, Rule, describe_window
+from claude_top.rules.evaluate import Alert, Alerts
+from claude_top.rules.spec import DEFAULT_RULES, Rule
 
 T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC).timestamp()
 """A Friday, 14:00 UTC: on a minute boundary, so window edges are exact."""
@@ -179,8 +180,8 @@ def test_p95_latency_fires_and_is_quiet() -> None:
     out = fired(e, rule="p95_latency")
     assert scopes(out) == {"*", "rag"}
     assert out[0].value == pytest.approx(20_000, rel=0.01)  # the histogram's resolution
-    assert out[0].message.startswith("all traffic: p95 latency 20.")
-    assert out[0].message.endswith(" s over 10 min (30 calls), > 15.0 s")
+    assert out[0].message.startswith("all traffic: p95 latency 20s")
+    assert out[0].message.endswith("s over 10 min (30 calls), > 15s")
     e = make(spread(30, T0 - 600, T0, feature="rag", latency=9_000))
     assert fired(e, rule="p95_latency") == []
 
@@ -198,23 +199,28 @@ def test_p95_latency_min_calls_and_resolve() -> None:
 # -- max_tokens ---------------------------------------------------------------------------------
 
 
-def test_max_tokens_counts_successful_calls_only() -> None:
-    # 2 stops of 60 successes is 3.3% (> 3%), though only 2% of all 100 calls
+def test_max_tokens_is_the_share_of_all_calls() -> None:
+    # 2 stops of 60 successes would be 3.3%, but of all 100 calls it is 2%: quiet
     e = make(
         spread(58, T0 - 3600, T0, feature="email_draft")
         + spread(2, T0 - 3000, T0, feature="email_draft", stop="max_tokens")
         + errors(40, T0 - 3600, T0 - 1800, feature="email_draft")
     )
-    out = fired(e, rule="max_tokens")
+    assert fired(e, rule="max_tokens") == []
+    e.ingest_lines(spread(2, T0 - 600, T0, feature="email_draft", stop="max_tokens"))
+    out = fired(e, rule="max_tokens")  # 4 of 102 calls: 3.9%
     assert scopes(out) == {"*", "email_draft"}
-    assert out[0].message.endswith("over 1 hour (2/60), > 3%")
+    assert out[0].value == pytest.approx(4 / 102 * 100)
+    assert out[0].message.endswith(
+        "3.9% of calls stopped at max_tokens (truncated answers) over 1 hour (4/102), > 3%"
+    )
 
 
 def test_max_tokens_quiet_min_and_resolve() -> None:
     e = make(spread(97, T0 - 3600, T0) + spread(3, T0 - 3600, T0, stop="max_tokens"))
     assert fired(e, rule="max_tokens") == []  # exactly 3%
     e = make(spread(15, T0 - 3600, T0) + spread(4, T0 - 3600, T0, stop="max_tokens"))
-    assert fired(e, rule="max_tokens") == []  # 19 successful calls
+    assert fired(e, rule="max_tokens") == []  # 19 calls
     e.ingest_lines([line(T0 - 5)])
     al = Alerts(e)
     assert len(al.evaluate(T0)) == 2
@@ -325,24 +331,30 @@ def today(n: int, hour: int = 10, **kw: Any) -> list[str]:
     return spread(n, s, s + 600, **kw)
 
 
+WEEK = list(range(1, 9))
+"""Seven full days: the log starts on the 8th day back, which is partial and left out."""
+
+
 def test_daily_cost_with_seven_days() -> None:
-    e = make(history(list(range(1, 8)), feature="chat") + today(70, feature="chat"))
+    e = make(history(WEEK, feature="chat") + today(70, feature="chat"))
     out = fired(e, rule="daily_cost")
     assert scopes(out) == {"*", "chat"}
     a = out[0]
     assert a.severity == "critical" and a.value == pytest.approx(70 / 30 * 100)
-    assert "233% of the average daily cost" in a.message
-    assert "baseline" not in a.message
-    e = make(history(list(range(1, 8))) + today(44))
+    assert a.message == (
+        "all traffic: cost today $0.4200 is 233.3% of the 7-day average daily cost $0.1800, > 150%"
+    )
+    e = make(history(WEEK) + today(44))
     assert fired(e, rule="daily_cost") == []  # 147%
 
 
-def test_daily_cost_with_three_days_says_so() -> None:
-    # zero-call days in between do not count as days of history (avg over 3, not 7)
+def test_daily_cost_counts_covered_days_without_calls() -> None:
+    # the log starts on day 6 (partial: left out); days 5..1 are covered, 3 of them without
+    # calls: the baseline is 60 calls' cost over 5 days
     e = make(history([1, 4, 6]) + today(50))
     out = fired(e, rule="daily_cost")
-    assert out and all(a.message.endswith("(baseline: 3 days)") for a in out)
-    assert out[0].value == pytest.approx(50 / 30 * 100)
+    assert out and all("of the 5-day average daily cost" in a.message for a in out)
+    assert out[0].value == pytest.approx(50 / 12 * 100)
 
 
 def test_daily_cost_silent_without_history() -> None:
@@ -366,24 +378,26 @@ def test_daily_cost_per_feature_has_its_own_history() -> None:
 
 def test_cost_pace_compares_the_same_hours() -> None:
     # every day: 30 calls at 10:00 and 300 in the evening; today by 14:00 already 70 calls
-    days = list(range(1, 8))
+    days = WEEK
     e = make(history(days) + history(days, n=300, hour=20) + today(70))
     pace = fired(e, rule="cost_pace")
     assert scopes(pace) == {"*", "chat"}
     assert pace[0].severity == "warning"
     assert pace[0].value == pytest.approx(70 / 30 * 100)
-    assert "by 14:00 on previous days" in pace[0].message
+    assert "is 233.3% of the 7-day average by 14:00 $0.1800, > 150%" in pace[0].message
     assert fired(e, rule="daily_cost") == []  # the whole day is still far below average
     # 14:00 with only 40 calls: 133% of the usual pace, quiet
     e = make(history(days) + history(days, n=300, hour=20) + today(40))
     assert fired(e, rule="cost_pace") == []
 
 
-def test_cost_pace_baseline_of_three_days_and_resolve() -> None:
+def test_cost_pace_baseline_of_four_days_and_resolve() -> None:
+    # day 5 is the log's partial first day; days 4..1 count, two of them without calls
     e = make(history([2, 3, 5]) + today(60))
     al = Alerts(e)
     out = [a for a in al.evaluate(T0) if a.rule == "cost_pace"]
-    assert out and out[0].message.endswith("(baseline: 3 days)")
+    assert out and "of the 4-day average by 14:00" in out[0].message
+    assert out[0].value == pytest.approx(60 / 15 * 100)
     # the next day, today's calls are history: the alert resolves
     later = [a for a in al.evaluate(T0 + DAY) if a.rule == "cost_pace"]
     assert later == []
@@ -396,7 +410,7 @@ def test_cost_baseline_follows_history_as_it_loads() -> None:
     al = Alerts(e)
     assert al.evaluate(T0) == []  # no calls today
     e.ingest_lines(history([3, 2, 1], n=300) + today(70))
-    # with the last 3 days read, the average is (4*30 + 3*300)/7 = 146 calls: 70 is quiet
+    # with the last 3 days read, the average is (3*30 + 3*300)/6 = 165 calls: 70 is quiet
     assert [a for a in al.evaluate(T0 + 1) if a.rule == "daily_cost"] == []
     e.compact()  # compaction re-buckets old days: cached answers start over, same numbers
     assert [a for a in al.evaluate(T0 + 2) if a.rule == "daily_cost"] == []
@@ -454,8 +468,9 @@ def test_hostile_feature_names_are_made_visible() -> None:
     assert msgs and not any("\x1b" in m for m in msgs)
 
 
-def test_describe_window() -> None:
-    assert [describe_window(w) for w in ("5m", "1h", "24h", "2d", "90s", "today")] == [
+def test_window_words() -> None:
+    words = [Rule("error_rate", 5, w, "warning").window_words for w in ("5m", "1h", "24h", "2d")]
+    assert [*words, *(Rule("x", 1, w, "warning").window_words for w in ("90s", "today"))] == [
         "5 min",
         "1 hour",
         "24 hours",

@@ -14,18 +14,16 @@ import pytest
 from make_fixture import END
 from rich.console import Console
 
+from claude_top.core.stats import GroupStats
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import previous_days
 from claude_top.engine.engine import Engine
-from claude_top.rules.alerts import Alerts, Rule
-from claude_top.views.live.dashboard import (
-    SORT_COLUMNS,
-    Thresholds,
-    build_dashboard,
-    effective_now,
-    export_json,
-    feature_detail,
-)
+from claude_top.rules.evaluate import Alerts
+from claude_top.rules.spec import Rule
+from claude_top.views.live.dashboard import SORT_COLUMNS, build_dashboard, effective_now
+from claude_top.views.live.detail import feature_detail
+from claude_top.views.live.export import export_json
+from claude_top.views.live.thresholds import Thresholds
 from claude_top.views.tui import panels
 
 UTC_NAME = "UTC"
@@ -88,15 +86,18 @@ def test_levels_follow_rule_thresholds(engine: Engine) -> None:
     assert "rate_limited" not in by2["chat"].levels
 
 
-def test_threshold_min_calls_and_far_levels() -> None:
+def test_threshold_applies_the_rule_itself() -> None:
     th = Thresholds()
-    assert th.error_rate.level(50.0, calls=2) == "ok"
-    assert th.error_rate.level(6.0, calls=100) == "critical"
-    assert th.p95_latency.level(16_000, calls=100) == "warning"
-    assert th.p95_latency.level(31_000, calls=100) == "critical"
-    assert th.cache_hit.level(20.0, calls=100) == "warning"
-    assert th.cache_hit.level(10.0, calls=100) == "critical"
-    assert th.rate_limit.level(0) == "ok" and th.rate_limit.level(1) == "warning"
+    few = GroupStats("a", calls=2, errors=1)
+    assert th.error_rate.of_group(few) == "ok"  # 50% of 2 calls: below min_calls
+    many = GroupStats("a", calls=100, errors=60, rate_limited=1)
+    # the rule's own severity, however far past: no second, view-only level
+    assert th.error_rate.of_group(many) == "critical"
+    assert th.rate_limit.of_group(many) == "warning"
+    assert th.rate_limit.of_group(GroupStats("a", calls=1)) == "ok"
+    cached = GroupStats("a", calls=100, input_tokens=900, cache_read_tokens=100)
+    assert th.cache_hit.of_group(cached) == "warning"  # 10%: below 30%, the rule's severity
+    assert Thresholds.from_rules([]).error_rate.of_group(many) == "ok"
 
 
 def test_alerts_firing_and_kpi(engine: Engine) -> None:

@@ -1,0 +1,24 @@
+"""The ``e`` key's export: the current frame as a JSON-ready dict, with ISO times added."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from claude_top.core.format import iso
+from claude_top.views.live.rows import Dashboard
+
+
+def export_json(d: Dashboard) -> dict[str, Any]:
+    """The current view as a JSON-ready dict (the ``e`` key writes it to a file)."""
+    doc = asdict(d)
+    doc["features"] = [{**f, "spark": [round(x, 3) for x in f["spark"]]} for f in doc["features"]]
+    doc["window"] = {
+        "name": d.window_name,
+        "start": iso(d.window_start),
+        "end": iso(d.window_end),
+        "tz": d.tz,
+    }
+    doc["now_iso"] = iso(d.now)
+    doc["schema"] = 1
+    return doc
