@@ -25,17 +25,16 @@ from claude_top.core.stats import GroupStats, pct
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days, window
 from claude_top.engine.engine import Engine
-from claude_top.engine.headroom import DIM_LABELS, Burst, HeadroomSnapshot
 from claude_top.rules.baseline import cost_baseline
 from claude_top.views.live.detail import BreakdownRow, FeatureDetail, feature_detail
 from claude_top.views.live.export import export_json
+from claude_top.views.live.headroom import burst_row, headroom_view
 from claude_top.views.live.rows import (
     AlertRow,
     BurstRow,
     Dashboard,
     FeatureRow,
     Gauge,
-    HeadroomClassRow,
     HeadroomView,
     HistoryProgress,
     Kpis,
@@ -46,7 +45,7 @@ from claude_top.views.live.rows import (
     TransitionRow,
     UserRow,
 )
-from claude_top.views.live.thresholds import AlertsLike, Threshold, Thresholds
+from claude_top.views.live.thresholds import AlertsLike, Thresholds
 
 __all__ = [
     "SORT_COLUMNS",
@@ -183,40 +182,6 @@ def _progress(p: Any) -> HistoryProgress | None:
     return HistoryProgress(lines, nbytes, elapsed, bool(p.history_done), total, frac, rate, eta)
 
 
-def headroom_view(snap: HeadroomSnapshot, th: Threshold, live: bool = True) -> HeadroomView:
-    order = {"ok": 0, "warning": 1, "critical": 2}
-    rows: list[HeadroomClassRow] = []
-    for c in snap.classes:
-        gauges: list[Gauge] = []
-        for d in c.dimensions:
-            pct_v = None if d.ratio is None else d.ratio * 100.0
-            level = th.of_gauge(pct_v, c.rpm.used)
-            gauges.append(Gauge(DIM_LABELS[d.name], d.used, d.limit, d.source, pct_v, level))
-        g3 = (gauges[0], gauges[1], gauges[2])
-        worst: Level = max((g.level for g in g3), key=lambda lv: order[lv])
-        rows.append(HeadroomClassRow(c.model_class, c.models, g3, worst))
-    return HeadroomView(
-        start=snap.start,
-        end=snap.end,
-        requests=snap.requests,
-        itpm_tokens=snap.itpm_tokens,
-        otpm_tokens=snap.otpm_tokens,
-        classes=tuple(rows),
-        top_users=snap.top_users,
-        top_features=snap.top_features,
-        limits_known=snap.limits_known,
-        cache_reads_counted=snap.cache_reads_counted,
-        threshold_pct=th.value,
-        live=live,
-    )
-
-
-def _burst_row(b: Burst) -> BurstRow:
-    return BurstRow(
-        b.model_class, b.start, b.end, b.count, b.features, b.users, b.drivers, b.partial
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Frame:
     """Everything read from the engine for one frame, under one hold of its lock."""
@@ -275,7 +240,7 @@ def _read_frame(
         if low is None or any(low in s.lower() for s in (r.feature, r.user_id, r.model))
     ][:RECENT_429]
     snap = engine.headroom.snapshot(t, max_age=1.0)
-    bursts = tuple(_burst_row(b) for b in engine.headroom.bursts_between(t - 86400, t))
+    bursts = tuple(burst_row(b) for b in engine.headroom.bursts_between(t - 86400, t))
     users = tuple(
         UserRow(
             g.name,
