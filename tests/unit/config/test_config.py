@@ -153,3 +153,35 @@ def test_config_command_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["config", "--config", path]) == 2
     err = capsys.readouterr().err
     assert "alerts.rate_limit.window" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("10m", True),
+        (" 1h ", True),
+        ("today", True),
+        ("all", True),
+        ("2026-11-27", True),
+        ("0m", False),
+        ("fortnight", False),
+        ("2026-13-01", False),
+        ("", False),
+    ],
+)
+def test_one_window_validator_for_ui_and_rules(tmp_path: Path, name: str, ok: bool) -> None:
+    from claude_top.core.errors import TimeArgError
+    from claude_top.core.windows import check_window
+
+    try:
+        check_window(name)
+        core_ok = True
+    except TimeArgError:
+        core_ok = False
+    assert core_ok == ok
+    path = write(tmp_path, f'[ui]\nwindow = "{name}"\n')
+    if ok:
+        assert load(path).ui["window"] == name
+    else:
+        with pytest.raises(ConfigError, match=r"ui\.window: .* is not a"):
+            load(path)
