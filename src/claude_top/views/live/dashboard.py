@@ -18,10 +18,11 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from functools import partial
 from typing import Any
 
 from claude_top.core import format as fmt
-from claude_top.core.stats import GroupStats, pct
+from claude_top.core.stats import GroupStats, Summary, pct
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days, window
 from claude_top.engine.engine import Engine
@@ -269,6 +270,11 @@ def _read_frame(
     )
 
 
+def _totals(engine: Engine, start: float | None, end: float) -> Summary:
+    """All traffic only, as a summary: the KPI's baseline needs no per-feature rows."""
+    return Summary(start, end, "feature", engine.total(start, end), {})
+
+
 def _kpis(
     engine: Engine, t: float, tz: tzinfo, total: GroupStats, minutes: float, th: Thresholds
 ) -> Kpis:
@@ -276,7 +282,7 @@ def _kpis(
     midnight = local_midnight(t, tz)
     today = engine.total(midnight, t)
     _, y_start, y_end = previous_days(t, tz, 1)[0]
-    base = cost_baseline(lambda s, e: engine.query(s, e, by="feature"), t, tz, engine.oldest_ts)
+    base = cost_baseline(partial(_totals, engine), t, tz, engine.oldest_ts)
     last_5m = engine.total(t - 300, t)
     levels: dict[str, Level] = {
         "cost_today": th.daily_cost.of_cost(today, base),
