@@ -8,7 +8,8 @@ cheapest object Python can make; the slow path and the tests get names for the s
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 
 class Record(NamedTuple):
@@ -62,3 +63,20 @@ INPUT, OUTPUT, CACHE_READ, CACHE_W5, CACHE_W1H = 5, 6, 7, 8, 9
 LATENCY, STOP, ERROR, STATUS, BATCH = 10, 11, 12, 13, 14
 RL_REQ, RL_TOK, RETRY_AFTER = 15, 16, 17
 RL_REQ_LIMIT, RL_IN_LIMIT, RL_IN, RL_OUT_LIMIT, RL_OUT = 18, 19, 20, 21, 22
+
+
+SHORT = 12
+"""A plain tuple of a record's first 12 slots stands for a successful call with nothing
+optional: no error or status, not batch, no rate-limit values (the fast decoder's common case;
+a short tuple costs less to build than all 23 slots)."""
+SHORT_TAIL: tuple[None, None, bool, None, None, None, None, None, None, None, None] = (
+    None, None, False, None, None, None, None, None, None, None, None,
+)  # fmt: skip
+"""The slots a short record leaves out, as ``reader.record_from_dict`` fills them."""
+
+
+def as_named(rec: Sequence[Any]) -> Record:
+    """A record in ``Record`` layout, full or short (see ``SHORT``), as a ``Record``."""
+    if type(rec) is Record:
+        return rec
+    return Record._make((*rec, *SHORT_TAIL) if len(rec) == SHORT else rec)

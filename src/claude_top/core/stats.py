@@ -1,14 +1,17 @@
-"""Immutable answers the engine gives: the numbers of one group over one window.
+"""Answers the engine gives: the numbers of one group over one window, and what the lines were.
 
 Views (TUI panels, ``summary``, ``check``) only ever see these objects, never the engine's
-buckets, so a panel is a pure function of a snapshot and every view shows the same numbers.
+buckets, so a panel is a pure function of a snapshot and every view shows the same numbers. ``LineStats`` counts what became of every line read.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from claude_top.core.histogram import LatencyHistogram
+
+EXAMPLES_KEPT = 20
 
 
 def pct(part: int | float, whole: int | float) -> float:
@@ -109,3 +112,41 @@ class Summary:
     by: str
     total: GroupStats
     groups: dict[str, GroupStats]
+
+
+@dataclass
+class LineStats:
+    """What became of every line read: a record, a foreign line, or a rejection with a reason."""
+
+    records: int = 0
+    foreign: int = 0
+    rejected: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+    examples: deque[tuple[str, int, str, str]] = field(
+        default_factory=lambda: deque(maxlen=EXAMPLES_KEPT)
+    )
+    """(source, line number, reason, start of the line) of the most recent rejections."""
+
+    @property
+    def lines(self) -> int:
+        return self.records + self.foreign + self.rejected
+
+    def reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
+        self.rejected += 1
+        self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
+        self.examples.append((source, lineno, reason, raw[:200].decode("utf-8", "replace")))
+
+    def copy(self) -> LineStats:
+        out = LineStats(self.records, self.foreign, self.rejected, dict(self.by_reason))
+        out.examples.extend(self.examples)
+        return out
+
+    def absorb(self, other: LineStats, lineno_offset: int = 0) -> None:
+        """Add another reader's counts (a worker's half of a file, its line numbers shifted)."""
+        self.records += other.records
+        self.foreign += other.foreign
+        self.rejected += other.rejected
+        for reason, n in other.by_reason.items():
+            self.by_reason[reason] = self.by_reason.get(reason, 0) + n
+        for source, lineno, reason, text in other.examples:
+            self.examples.append((source, lineno + lineno_offset, reason, text))

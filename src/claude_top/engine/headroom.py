@@ -24,13 +24,31 @@ import heapq
 import math
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from claude_top.core.errors import HeadroomConfigError
-from claude_top.core.record import Record
-from claude_top.core.timeutil import parse_timestamp
+from claude_top.core.record import (
+    CACHE_READ,
+    CACHE_W1H,
+    CACHE_W5,
+    FEATURE,
+    INPUT,
+    MODEL,
+    OUTPUT,
+    RL_IN,
+    RL_IN_LIMIT,
+    RL_OUT,
+    RL_OUT_LIMIT,
+    RL_REQ,
+    RL_REQ_LIMIT,
+    STATUS,
+    TS,
+    USER,
+    Record,
+    as_named,
+)
 
 HORIZON_S = 180.0
 """Records older than this (relative to the clock) are not tracked: the engine skips them."""
@@ -337,62 +355,53 @@ class Headroom:
         b.models.add((cls, model))
         return True
 
-    def add_fast(
-        self, rows: Iterable[tuple[str, str, str, str, int, int, int, int]], now: float
-    ) -> None:
-        """The engine's fast path: (ISO timestamp, user, feature, model, input, output, cache
-        read, cache write) of recent successful calls (they carry no headers and no 429)."""
-        self._fed += 1
-        for iso, user, feature, model, inp, out, cr, cw in rows:
-            ts = parse_timestamp(iso)
-            if ts is not None:
-                self.add_call(ts, user, feature, model, inp, out, cr, cw, now)
-
-    def offer(self, r: Record, now: float) -> None:
-        """A record from the engine's general path: its header limits whatever its age; the
-        call itself when it is recent; a 429 opens or extends a burst."""
+    def add_fast(self, records: Iterable[Sequence[Any]], now: float) -> None:
+        """Records from the engine's accumulate step, ``Record`` or a plain tuple in its layout:
+        header limits whatever a record's age, the call itself when it is recent, and each 429
+        opens or extends a burst."""
         self._fed += 1
         self._cover(now)
-        self._note_headers(r)
-        if r.ts < now - HORIZON_S:
-            if r.error_status == 429:
-                self._burst(r, None)
-            return
-        tracked = self.add_call(
-            r.ts,
-            r.user_id,
-            r.feature,
-            r.model,
-            r.input_tokens,
-            r.output_tokens,
-            r.cache_read_tokens,
-            r.cache_write_5m_tokens + r.cache_write_1h_tokens,
-            now,
-        )
-        if r.error_status == 429:
-            self._burst(r, tracked)
+        horizon = now - HORIZON_S
+        for r in records:
+            self._note_headers(r)
+            ts = r[TS]
+            if ts < horizon:
+                if r[STATUS] == 429:
+                    self._burst(as_named(r), None)
+                continue
+            tracked = self.add_call(
+                ts, r[USER], r[FEATURE], r[MODEL], r[INPUT], r[OUTPUT], r[CACHE_READ],
+                r[CACHE_W5] + r[CACHE_W1H], now,
+            )  # fmt: skip
+            if r[STATUS] == 429:
+                self._burst(as_named(r), tracked)
+
+    def offer(self, r: Record, now: float) -> None:
+        """One record, as ``add_fast`` takes them."""
+        self.add_fast((r,), now)
 
     def note_headers(self, r: Record) -> None:
         """Take the rate-limit limits and remaining values a logged response carried."""
         self._fed += 1
         self._note_headers(r)
 
-    def _note_headers(self, r: Record) -> None:
+    def _note_headers(self, r: Sequence[Any]) -> None:
         pairs = (
-            ("rpm", r.ratelimit_requests_limit, r.ratelimit_requests_remaining),
-            ("itpm", r.ratelimit_input_tokens_limit, r.ratelimit_input_tokens_remaining),
-            ("otpm", r.ratelimit_output_tokens_limit, r.ratelimit_output_tokens_remaining),
+            ("rpm", r[RL_REQ_LIMIT], r[RL_REQ]),
+            ("itpm", r[RL_IN_LIMIT], r[RL_IN]),
+            ("otpm", r[RL_OUT_LIMIT], r[RL_OUT]),
         )
         if all(lim is None and rem is None for _, lim, rem in pairs):
             return
-        cls = self.model_class(r.model)
+        cls = self.model_class(r[MODEL])
+        ts = r[TS]
         for dim, lim, rem in pairs:
             for store, value in ((self._header_limits, lim), (self._header_remaining, rem)):
                 if value is None:
                     continue
                 old = store.get((cls, dim))
-                if old is None or r.ts >= old[0]:
-                    store[(cls, dim)] = (r.ts, value)
+                if old is None or ts >= old[0]:
+                    store[(cls, dim)] = (ts, value)
 
     def _prune(self, before: int) -> None:
         for sec in [s for s in self._seconds if s < before]:

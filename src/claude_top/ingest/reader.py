@@ -5,20 +5,23 @@ them in prefixes (``INFO:root:``, asctime, syslog, CRI) or in docker's json-file
 line lands in exactly one class, so nothing read is silently lost: foreign lines are expected
 noise, rejected lines are call records we could not use, counted by reason.
 
-This is the general (slow) path. ``engine.Engine.ingest`` has a fast path for the common shape
-(a bare JSON object with the article's fields) and falls back to ``parse_line`` for anything else;
-a test checks that both agree.
+This is the reference verdict for a line. Field names, aliases and kinds come from
+``core.schema``; each kind has one validation rule here (``RULES``). ``ingest.fast`` decodes the
+common shape faster and hands every other line to ``parse_line``; a differential test
+(``tests/property/test_differential.py``) checks that both give the same verdict and values.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from claude_top.core.record import Record
-from claude_top.core.schema import MARKER_KEYS, RATELIMIT_HEADER_KEYS
+from claude_top.core.schema import FIELDS, MARKER_KEYS, Field, Kind
+from claude_top.core.stats import LineStats
 from claude_top.core.timeutil import parse_timestamp
 
 BOM = b"\xef\xbb\xbf"
@@ -61,146 +64,122 @@ class Rejected:
 FOREIGN = None
 """``parse_line`` returns None for a foreign line."""
 
+_BAD: Any = object()
+"""What a kind's rule returns for a value it cannot use."""
 
-def _count(d: dict[str, Any], key: str, *aliases: str, required: bool = False) -> int | str:
-    """A token count: a non-negative integer (integral floats allowed). Returns a reason on error."""
-    v = d.get(key)
-    if v is None:
-        for a in aliases:
-            v = d.get(a)
-            if v is not None:
-                break
-    if v is None:
-        return r_missing(key) if required else 0
+
+TS_MIN = -62135510400.0
+"""0001-01-02T00:00Z: a time must be a date in every zone (the engine buckets it by day)."""
+TS_MAX = 253402128000.0
+"""9999-12-30T00:00Z, likewise (later times overflow ``datetime``)."""
+
+
+def _timestamp(v: Any) -> Any:
+    ts = parse_timestamp(v)
+    return ts if ts is not None and TS_MIN <= ts < TS_MAX else _BAD
+
+
+def _text(v: Any) -> Any:
+    return v if type(v) is str else _BAD
+
+
+def _count(v: Any) -> Any:
     if type(v) is int:
-        return v if v >= 0 else r_type(key)
+        return v if v >= 0 else _BAD
     if type(v) is float and v.is_integer() and v >= 0:
         return int(v)
-    return r_type(key)
+    return _BAD
 
 
-def _opt_int(d: dict[str, Any], key: str) -> int | str | None:
-    v = d.get(key)
-    if v is None:
-        return None
+def _int(v: Any) -> Any:
     if type(v) is int:
         return v
     if type(v) is float and v.is_integer():
         return int(v)
-    if type(v) is str and v.strip().isdigit():
-        return int(v)
-    return r_type(key)
-
-
-def _opt_float(d: dict[str, Any], key: str) -> float | str | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if (type(v) is int or type(v) is float) and math.isfinite(v):
-        return float(v)
     if type(v) is str:
+        digits = v.strip()
+        if digits.isascii() and digits.isdigit():
+            return int(digits)
+    return _BAD
+
+
+def _number(v: Any) -> Any:
+    if type(v) is int or type(v) is float:
+        f = float(v)
+    elif type(v) is str:
         try:
             f = float(v)
         except ValueError:
-            return r_type(key)
-        return f if math.isfinite(f) else r_type(key)
-    return r_type(key)
+            return _BAD
+    else:
+        return _BAD
+    return f if math.isfinite(f) else _BAD
 
 
-def _opt_str(d: dict[str, Any], key: str) -> str | Rejected | None:
-    v = d.get(key)
-    if v is None or type(v) is str:
-        return v
-    return Rejected(r_type(key))
+def _duration_ms(v: Any) -> Any:
+    if (type(v) is int or type(v) is float) and math.isfinite(v) and v >= 0:
+        return int(v)
+    return _BAD
+
+
+def _flag(v: Any) -> Any:
+    return v if type(v) is bool else _BAD
+
+
+RULES: dict[Kind, Callable[[Any], Any]] = {
+    Kind.TIMESTAMP: _timestamp,
+    Kind.TEXT: _text,
+    Kind.COUNT: _count,
+    Kind.INT: _int,
+    Kind.NUMBER: _number,
+    Kind.DURATION_MS: _duration_ms,
+    Kind.FLAG: _flag,
+}
+"""One validation rule per kind of value (``core.schema.Kind``): the value a ``Record`` holds,
+or ``_BAD``. ``Kind.IGNORED`` has none: such keys are never read."""
+
+ABSENT: dict[Kind, Any] = {Kind.COUNT: 0, Kind.FLAG: False}
+"""The value of an optional field the line does not carry (None for the other kinds)."""
+
+_READ = tuple((f, RULES[f.kind]) for f in FIELDS if f.slot is not None)
+
+
+def _raw_value(d: dict[str, Any], f: Field) -> Any:
+    v = d.get(f.key)
+    if v is None:
+        for alias in f.aliases:
+            v = d.get(alias)
+            if v is not None:
+                break
+    return v
 
 
 def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
-    """Validate a decoded JSON object; None when it is not a call record at all."""
+    """Validate a decoded JSON object; None when it is not a call record at all.
+
+    Fields are checked in ``FIELDS`` order; the first unusable one gives the reason.
+    """
     if not any(k in d for k in MARKER_KEYS):
         return FOREIGN
-    ts_raw = d.get("timestamp")
-    if ts_raw is None:
-        return Rejected(r_missing("timestamp"))
-    ts = parse_timestamp(ts_raw)
-    if ts is None:
-        return Rejected(R_TIMESTAMP)
-    strings: list[str] = []
-    for key in ("feature", "model"):
-        v = d.get(key)
+    values: dict[str, Any] = {}
+    for f, rule in _READ:
+        v = _raw_value(d, f)
         if v is None:
-            return Rejected(r_missing(key))
-        if type(v) is not str:
-            return Rejected(r_type(key))
-        strings.append(v)
-    counts: list[int] = []
-    for key, aliases, required in (
-        ("input_tokens", (), True),
-        ("output_tokens", (), True),
-        ("cached_tokens", ("cache_read_input_tokens",), False),
-        ("cache_creation_tokens", ("cache_creation_input_tokens",), False),
-        ("cache_creation_1h_tokens", (), False),
-    ):
-        c = _count(d, key, *aliases, required=required)
-        if type(c) is str:
-            return Rejected(c)
-        counts.append(c)  # type: ignore[arg-type]
-    lat = d.get("latency_ms")
-    if lat is None:
-        return Rejected(r_missing("latency_ms"))
-    if (type(lat) is not int and type(lat) is not float) or not math.isfinite(lat) or lat < 0:
-        return Rejected(r_type("latency_ms"))
-    opt_s: list[str | None] = []
-    for key in ("request_id", "user_id", "stop_reason", "error"):
-        s = _opt_str(d, key)
-        if isinstance(s, Rejected):
-            return s
-        opt_s.append(s)
-    status = _opt_int(d, "error_status")
-    if type(status) is str:
-        return Rejected(status)
-    rl_req = _opt_int(d, "ratelimit_requests_remaining")
-    if type(rl_req) is str:
-        return Rejected(rl_req)
-    rl_tok = _opt_int(d, "ratelimit_tokens_remaining")
-    if type(rl_tok) is str:
-        return Rejected(rl_tok)
-    limits: list[int | None] = []
-    for key in RATELIMIT_HEADER_KEYS:
-        v = _opt_int(d, key)
-        if type(v) is str:
-            return Rejected(v)
-        limits.append(v)  # type: ignore[arg-type]
-    retry = _opt_float(d, "retry_after_s")
-    if type(retry) is str:
-        return Rejected(retry)
-    batch = d.get("batch")
-    if batch is not None and type(batch) is not bool:
-        return Rejected(r_type("batch"))
-    request_id, user_id, stop_reason, error = opt_s
+            if f.required:
+                return Rejected(r_missing(f.key))
+            values[f.slot] = ABSENT.get(f.kind)  # type: ignore[index]
+            continue
+        got = rule(v)
+        if got is _BAD:
+            return Rejected(R_TIMESTAMP if f.kind is Kind.TIMESTAMP else r_type(f.key))
+        values[f.slot] = got  # type: ignore[index]
+    values["request_id"] = values["request_id"] or ""
+    values["user_id"] = values["user_id"] or ""
+    status = values["error_status"]
     # An error status without an error name is still an error.
-    if error is None and status is not None and status >= 400:  # type: ignore[operator]
-        error = f"HTTP {status}"
-    return Record(
-        ts,
-        request_id or "",
-        user_id or "",
-        strings[0],
-        strings[1],
-        counts[0],
-        counts[1],
-        counts[2],
-        counts[3],
-        counts[4],
-        int(lat),
-        stop_reason,
-        error,
-        status,  # type: ignore[arg-type]
-        bool(batch),
-        rl_req,  # type: ignore[arg-type]
-        rl_tok,  # type: ignore[arg-type]
-        retry,  # type: ignore[arg-type]
-        *limits,
-    )
+    if values["error"] is None and status is not None and status >= 400:
+        values["error"] = f"HTTP {status}"
+    return Record(**values)
 
 
 def _looks_like_record(raw: bytes) -> bool:
@@ -250,3 +229,23 @@ def timestamp_of(raw: bytes) -> float | None:
     """A line's event time, if it is a call record (used to seek in time-ordered files)."""
     r = parse_line(raw)
     return r.ts if isinstance(r, Record) else None
+
+
+def take_line(raw: bytes, lineno: int, source: str, stats: LineStats, out: list[Any]) -> None:
+    """Classify one line: count it in ``stats``, and append it to ``out`` if it is a record."""
+    r = parse_line(raw)
+    if r is None:
+        stats.foreign += 1
+    elif type(r) is Rejected:
+        stats.reject(source, lineno, r.reason, raw)
+    else:
+        stats.records += 1
+        out.append(r)
+
+
+def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: LineStats) -> list[Any]:
+    """Every record of a batch of lines, in order, by the reference verdict alone."""
+    out: list[Any] = []
+    for i, raw in enumerate(lines):
+        take_line(raw, first_lineno + i, source, stats, out)
+    return out

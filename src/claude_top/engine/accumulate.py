@@ -1,0 +1,263 @@
+"""The one accumulate step: every accepted record, whichever decoder produced it, goes through it.
+
+A record (a ``Record``, or a plain tuple in its layout from ``ingest.fast``, maybe short:
+``core.record.SHORT``) is counted here and
+nowhere else: the time filter (``--since``/``--until``), newest and oldest times, the minute row
+of its (feature, model, price variant) with the latency histogram and error counts, its user's
+day row, today's running per-user totals, the recent errors and 429 events, and the headroom
+tracker. Keeping one step is what lets the fast decoder exist: the two decoders can only differ
+in what they decode, and a differential test compares that.
+
+``Aggregates`` holds the state the step writes; the engine's queries read it under its lock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from sys import intern
+from typing import Any
+
+from claude_top.core.histogram import HIGHEST_MS, LOWEST_MS, bucket_of, clamp
+from claude_top.core.record import SHORT, Record, as_named
+from claude_top.core.stats import LineStats
+from claude_top.engine import store as B
+from claude_top.engine.headroom import HORIZON_S, Headroom
+from claude_top.engine.pricing import PriceTable
+from claude_top.engine.store import (
+    G_429,
+    G_529,
+    G_CALLS,
+    G_CLAMPED,
+    G_COST,
+    G_CR,
+    G_CW1,
+    G_CW5,
+    G_ERRORS,
+    G_ERRTYPES,
+    G_HIST,
+    G_IN,
+    G_LATSUM,
+    G_MAXTOK,
+    G_NOUSER,
+    G_OUT,
+    U_429,
+    U_CALLS,
+    U_COST,
+    U_CR,
+    U_CW1,
+    U_CW5,
+    U_ERRORS,
+    U_IN,
+    U_OUT,
+    TieredStore,
+)
+from claude_top.engine.users_today import RunningDay
+
+MINUTE = 60
+HOUR = 3600
+DAY = 86400
+COARSE = 900
+"""15 minutes: every real time zone's midnight falls on a multiple of it."""
+
+GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
+USER_TIERS = [(B.DAY, 2 * DAY), (B.ARCHIVE, float("inf"))]
+"""Users are many (thousands, each with a few features and models), so their rows are kept per
+calendar day for the last two days, then in one archive bucket: per-user numbers answer
+"today", "yesterday" or "all". Today's top users come from running totals (``top_users``);
+other per-user windows (``summary --by user --day/--since``) filter at ingest instead."""
+
+EVENTS_KEPT = 2000
+ERRORS_KEPT_PER_FEATURE = 20
+LATENCY_CACHE_MAX = 200_000
+
+_latency_buckets: dict[int, int] = {}
+"""Latency -> its histogram bucket (``histogram.bucket_of(clamp(ms))``), computed once each."""
+
+
+def err_key(error: str | None, status: int | None) -> str:
+    """How an error is named in a row's error types: ``"RateLimitError 429"``."""
+    if status is None:
+        return error or "error"
+    return f"{error or 'HTTP'} {status}"
+
+
+class Aggregates:
+    """Everything ingest writes: the tiered stores and the counters kept beside them."""
+
+    def __init__(
+        self,
+        prices: PriceTable,
+        day_start: Callable[[float], int],
+        headroom: Headroom,
+        since: float | None,
+        until: float | None,
+        track_users: bool,
+    ) -> None:
+        self.prices = prices
+        self.day_start = day_start
+        self.headroom = headroom
+        self.since = since
+        self.until = until
+        self.track_users = track_users
+        self.lines = LineStats()
+        self.groups = TieredStore(GROUP_TIERS, B.new_group_row, B.merge_group_row)
+        self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, day_start)
+        self.running: RunningDay | None = None
+        self.newest_ts: float | None = None
+        self.oldest_ts: float | None = None
+        self.out_of_window = 0
+        self.rate_limit_events: deque[Record] = deque(maxlen=EVENTS_KEPT)
+        self.recent_errors: dict[str, deque[Record]] = {}
+        self.since_compact = 0
+        """Records aggregated since the last compaction."""
+        self.tier_thresholds: dict[str, int | None] = {}
+
+    def accumulate(self, records: list[Any], now: float) -> None:
+        """Aggregate decoded records, in order (``now``: the clock, for the headroom tracker)."""
+        since, until = self.since, self.until
+        gfine, ufine = self.groups.fine, self.users.fine
+        thresholds = self.tier_thresholds
+        buckets = _latency_buckets
+        run = self.running
+        track_users = self.track_users
+        horizon = now - HORIZON_S
+        for_headroom: list[Any] = []
+        newest = oldest = None
+        m_lo = m_hi = 0.0
+        hour = -1
+        gbucket: B.Bucket = {}
+        ubucket: B.Bucket = {}
+        skipped = 0
+        gmin = umin = float("inf")
+        gmax = umax = float("-inf")
+        for rec in records:
+            if len(rec) == SHORT:
+                ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
+                err = status = None
+                batch = headers = False
+            else:
+                (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
+                 batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
+                 rl_out) = rec  # fmt: skip
+                headers = not (
+                    rl_req is None
+                    and rl_req_limit is None
+                    and rl_in_limit is None
+                    and rl_in is None
+                    and rl_out_limit is None
+                    and rl_out is None
+                )
+            if (since is not None and ts < since) or (until is not None and ts >= until):
+                skipped += 1
+                continue
+            if newest is None:
+                newest = oldest = ts
+            elif ts > newest:
+                newest = ts
+            elif ts < oldest:
+                oldest = ts
+            thr = thresholds.get(model, -1)
+            if thr == -1:
+                thr = thresholds[model] = self.prices.tier_threshold(model)
+            variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
+            if batch:
+                variant |= 1
+            if not m_lo <= ts < m_hi:
+                minute = int(ts // MINUTE) * MINUTE
+                m_lo, m_hi = minute, minute + MINUTE
+                gmin, gmax = min(gmin, minute), max(gmax, minute)
+                gbucket = gfine.get(minute)  # type: ignore[assignment]
+                if gbucket is None:
+                    gbucket = gfine[minute] = {}
+                if minute - minute % COARSE != hour:
+                    hour = minute - minute % COARSE
+                    day = self.day_start(hour)
+                    umin, umax = min(umin, day), max(umax, day)
+                    ubucket = ufine.get(day)  # type: ignore[assignment]
+                    if ubucket is None:
+                        ubucket = ufine[day] = {}
+            key = (feature, model, variant)
+            row = gbucket.get(key)
+            if row is None:
+                # Interned: every line brings its own copies of these strings, and a key kept
+                # for days should not pin one of them per bucket.
+                key = (intern(feature), intern(model), variant)
+                row = gbucket[key] = B.new_group_row()
+            row[G_CALLS] += 1
+            row[G_IN] += inp
+            row[G_OUT] += out
+            row[G_CR] += cr
+            row[G_CW5] += cw5
+            row[G_CW1] += cw1
+            row[G_LATSUM] += lat
+            if stop == "max_tokens":
+                row[G_MAXTOK] += 1
+            hb = buckets.get(lat)
+            if hb is None:
+                if len(buckets) > LATENCY_CACHE_MAX:
+                    buckets.clear()
+                hb = buckets[lat] = bucket_of(clamp(lat))
+            if lat < LOWEST_MS or lat > HIGHEST_MS:
+                row[G_CLAMPED] += 1
+            h = row[G_HIST]
+            h[hb] = h.get(hb, 0) + 1
+            if not user:
+                row[G_NOUSER] += 1
+            if err is not None:
+                self._error(row, rec, err, status, feature)
+            row[G_COST] = None
+            if ts >= horizon or status == 429 or headers:
+                for_headroom.append(rec)
+            if not track_users:
+                continue
+            ukey = (user, feature, model, variant)
+            urow = ubucket.get(ukey)
+            if urow is None:
+                ukey = (intern(user), intern(feature), intern(model), variant)
+                urow = ubucket[ukey] = B.new_user_row()
+            urow[U_CALLS] += 1
+            if err is not None:
+                urow[U_ERRORS] += 1
+                if status == 429:
+                    urow[U_429] += 1
+            urow[U_IN] += inp
+            urow[U_OUT] += out
+            urow[U_CR] += cr
+            urow[U_CW5] += cw5
+            urow[U_CW1] += cw1
+            urow[U_COST] = None
+            if run is not None and run.start <= ts < run.end:
+                run.add(user, model, variant, inp, out, cr, cw5, cw1, err is not None, status)
+        self.out_of_window += skipped
+        self.since_compact += len(records) - skipped
+        if newest is not None:
+            if self.newest_ts is None or newest > self.newest_ts:
+                self.newest_ts = newest
+            if self.oldest_ts is None or oldest < self.oldest_ts:  # type: ignore[operator]
+                self.oldest_ts = oldest
+            self.groups.note(gmin)
+            self.groups.note(gmax)
+            self.users.note(umin)
+            self.users.note(umax)
+        if for_headroom:
+            self.headroom.add_fast([as_named(r) for r in for_headroom], now)
+
+    def _error(self, row: B.Row, rec: Any, err: str, status: int | None, feature: str) -> None:
+        """A failed call: error counts and types, the 429 events, the feature's recent errors."""
+        row[G_ERRORS] += 1
+        kept = as_named(rec)
+        if status == 429:
+            row[G_429] += 1
+            self.rate_limit_events.append(kept)
+        elif status == 529:
+            row[G_529] += 1
+        types = row[G_ERRTYPES]
+        if types is None:
+            types = row[G_ERRTYPES] = {}
+        k = err_key(err, status)
+        types[k] = types.get(k, 0) + 1
+        q = self.recent_errors.get(feature)
+        if q is None:
+            q = self.recent_errors[feature] = deque(maxlen=ERRORS_KEPT_PER_FEATURE)
+        q.append(kept)

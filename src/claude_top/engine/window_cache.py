@@ -1,0 +1,266 @@
+"""Window merges, cached: a window's numbers from its settled buckets plus the live tail.
+
+A TUI refresh and the alert rules ask for a few dozen windows several times a second; merging a
+day of buckets for each would cost more than the rest of a refresh. So the merge of a window's
+settled buckets is kept (LRU) and only extended as the window's end moves, a rolling window
+takes out the buckets its start left behind, and the live bucket is merged once per batch.
+Costs are computed per bucket row here, at the prices of the row's date, not per line.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from claude_top.core.stats import GroupStats, Summary
+from claude_top.core.timeutil import utc_date
+from claude_top.engine import store as B
+from claude_top.engine.accumulate import COARSE, HOUR, MINUTE, Aggregates
+from claude_top.engine.accumulators import (
+    A_HIST,
+    acc_group,
+    acc_user,
+    group_stats,
+    new_acc,
+    unacc_group,
+    unacc_user,
+)
+from claude_top.engine.pricing import PriceTable
+from claude_top.engine.store import Row, TieredStore
+
+CACHED_WINDOWS = 128
+"""Merged windows kept (LRU): a TUI refresh plus the alert rules ask for a few dozen."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """How to read one store's rows for one kind of query."""
+
+    by: str
+    store_name: str
+    name_i: int
+    feature_i: int
+    model_i: int
+    """Index of the model in the row key; the variant follows it."""
+    text_keys: int
+    """How many leading key parts a ``match`` text is searched in."""
+    cost_slot: int
+    slots: tuple[int, ...]
+    acc: Any
+    unacc: Any
+
+
+@dataclass(slots=True)
+class Cached:
+    accs: dict[str, list[Any]]
+    total: list[Any]
+    covered: float
+    seq: int
+    version: int
+    aligned: float | None
+    """The (minute-aligned) window start the merge begins at."""
+    span: int | None
+    """Window length in minutes when first asked: a rolling window keeps it as it slides."""
+
+
+GROUP_SLOTS = (B.G_IN, B.G_CR, B.G_CW5, B.G_CW1, B.G_OUT)
+USER_SLOTS = (B.U_IN, B.U_CR, B.U_CW5, B.U_CW1, B.U_OUT)
+GROUPS_BY_FEATURE = Spec(
+    "feature", "groups", 0, 0, 1, 2, B.G_COST, GROUP_SLOTS, acc_group, unacc_group
+)
+GROUPS_BY_MODEL = Spec("model", "groups", 1, 0, 1, 2, B.G_COST, GROUP_SLOTS, acc_group, unacc_group)
+USERS_BY_USER = Spec("user", "users", 0, 1, 2, 3, B.U_COST, USER_SLOTS, acc_user, unacc_user)
+
+
+def row_cost(
+    prices: PriceTable, model: str, variant: int, bstart: int, row: Row, slots: tuple[int, ...]
+) -> float | None:
+    """A row's cost at the prices in force on its bucket's (UTC) date; None if unpriced."""
+    price = prices.lookup(model, utc_date(bstart))
+    if price is None:
+        return None
+    i, cr, cw5, cw1, o = slots
+    return price.cost(
+        row[i], row[cr], row[cw5], row[cw1], row[o], tier=variant >> 1, batch=bool(variant & 1)
+    )
+
+
+class WindowCache:
+    """Merged windows over an ``Aggregates``' stores (callers hold the engine's lock)."""
+
+    def __init__(self, agg: Aggregates) -> None:
+        self.agg = agg
+        self._cache: OrderedDict[tuple[Any, ...], Cached] = OrderedDict()
+        self._tails: dict[tuple[Any, ...], Cached] = {}
+
+    def summary(
+        self,
+        spec: Spec,
+        start: float | None,
+        end: float | None,
+        match: str | None,
+        feature: str | None,
+    ) -> Summary:
+        cached, tail = self.window(spec, start, end, match.lower() if match else None, feature)
+        with_latency = spec.store_name == "groups"
+        name = feature if feature is not None else "*"
+        accs, tails = cached.accs, tail.accs
+        groups = {
+            n: group_stats(n, accs.get(n), tails.get(n), with_latency)
+            for n in accs.keys() | tails.keys()
+        }
+        return Summary(
+            start,
+            end,
+            spec.by,
+            group_stats(name, cached.total, tail.total, with_latency),
+            groups,
+        )
+
+    def total(self, start: float | None, end: float | None) -> GroupStats:
+        cached, tail = self.window(GROUPS_BY_FEATURE, start, end, None, None)
+        return group_stats("*", cached.total, tail.total, True)
+
+    def window(
+        self,
+        spec: Spec,
+        start: float | None,
+        end: float | None,
+        needle: str | None,
+        feature: str | None,
+    ) -> tuple[Cached, Cached]:
+        """A window's merged accumulators, as a cached merge of its settled buckets plus a tail.
+
+        Buckets older than the newest one being written are "settled": their merge is kept per
+        (view, window start) and only extended as the window's end moves, so a 4 Hz refresh
+        merges a minute of new data, not a day of old data. A batch that writes into a settled
+        bucket (late lines), or a compaction, makes the cache start over. The tail (the live
+        bucket) is merged into separate accumulators: nothing cached is copied or changed.
+        """
+        store: TieredStore = getattr(self.agg, spec.store_name)
+        aligned = None if start is None else -(-start // MINUTE) * MINUTE
+        # A window that ends well inside settled data (yesterday, the same hours of an earlier
+        # day) is cached under its end too, so it does not evict the open window with the same
+        # start. "Well inside": a writer's clock a little ahead of ours must not turn the live
+        # window into a new closed one at every refresh.
+        closed = None
+        if end is not None and end <= store.live_edge - HOUR:
+            # One cache entry per quarter hour of end: within it a growing end (the same hours
+            # of an earlier day, moving with the clock) extends the merge instead of redoing it.
+            closed = -(-end // COARSE) * COARSE
+        span = None if start is None or end is None else round((end - start) / MINUTE)
+        key = (spec.by, spec.store_name, needle, feature, aligned, closed)
+        c = self._cache.get(key)
+        if c is None and aligned is not None and closed is None:
+            c = self._slide(spec, store, key, aligned, span)
+        if (
+            c is None
+            or c.version != store.version
+            or (end is not None and end < c.covered)
+            or store.oldest_touch_since(c.seq) < c.covered
+        ):
+            lo = float("-inf") if start is None else start
+            c = Cached({}, new_acc(), lo, store.seq, store.version, aligned, span)
+            self._cache[key] = c
+            if len(self._cache) > CACHED_WINDOWS:
+                self._cache.popitem(last=False)  # least recently used
+        else:
+            self._cache.move_to_end(key)
+        settled = store.live_edge if end is None else min(end, store.live_edge)
+        if settled > c.covered:
+            for bstart, bucket in store.buckets_in(c.covered, settled):
+                self._fold(spec, bstart, bucket, c.accs, c.total, needle, feature)
+            c.covered = settled
+        c.seq = store.seq
+        # Every open window of one view shares the same tail (the live bucket up to now):
+        # merge it once per batch of data, not once per window.
+        tkey = (spec.by, spec.store_name, needle, feature, c.covered, end, store.seq)
+        tail = self._tails.get(tkey)
+        if tail is None:
+            tail = Cached({}, new_acc(), c.covered, store.seq, store.version, None, None)
+            for bstart, bucket in store.buckets_in(c.covered, end):
+                self._fold(spec, bstart, bucket, tail.accs, tail.total, needle, feature)
+            if len(self._tails) > 32:
+                self._tails.clear()
+            self._tails[tkey] = tail
+        return c, tail
+
+    def _slide(
+        self,
+        spec: Spec,
+        store: TieredStore,
+        key: tuple[Any, ...],
+        aligned: float,
+        span: int | None,
+    ) -> Cached | None:
+        """A rolling window whose start moved on: take the buckets it left out of the merge.
+
+        "Last 24 h" gets a new start every minute; merging the day again each time would cost
+        more than the rest of a refresh, while taking out the minute that left costs little.
+        """
+        for old_key in reversed(self._cache):
+            if old_key[:4] != key[:4] or old_key[5] is not None:
+                continue
+            c = self._cache[old_key]
+            if (
+                c.span != span  # only the same rolling window, never another one's merge
+                or c.aligned is None
+                or not c.aligned < aligned < c.covered
+                or c.version != store.version
+                or store.oldest_touch_since(c.seq) < c.covered
+            ):
+                continue
+            name_i, model_i = spec.name_i, spec.model_i
+            for bstart, bucket in store.buckets_in(c.aligned, aligned):
+                for bkey, row in bucket.items():
+                    if key[3] is not None and bkey[spec.feature_i] != key[3]:
+                        continue
+                    needle = key[2]
+                    if needle is not None and not any(
+                        needle in k.lower() for k in bkey[: spec.text_keys]
+                    ):
+                        continue
+                    cost = row[spec.cost_slot]
+                    if cost is None:  # pragma: no cover - folded rows always have a cost
+                        continue
+                    acc = c.accs.get(bkey[name_i])
+                    if acc is not None:
+                        spec.unacc(acc, row, cost, bkey[model_i])
+                        spec.unacc(c.total, row, cost, bkey[model_i])
+                        if acc[B.G_CALLS] == 0 and not acc[A_HIST]:
+                            del c.accs[bkey[name_i]]
+                del bstart
+            del self._cache[old_key]
+            c.aligned = aligned
+            self._cache[key] = c
+            return c
+        return None
+
+    def _fold(
+        self,
+        spec: Spec,
+        bstart: int,
+        bucket: dict[Any, Row],
+        accs: dict[str, list[Any]],
+        total: list[Any],
+        needle: str | None,
+        feature: str | None,
+    ) -> None:
+        name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
+        cost_slot, slots, acc_fn = spec.cost_slot, spec.slots, spec.acc
+        for key, row in bucket.items():
+            if feature is not None and key[feat_i] != feature:
+                continue
+            if needle is not None and not any(needle in k.lower() for k in key[: spec.text_keys]):
+                continue
+            cost = row[cost_slot]
+            if cost is None:
+                c = row_cost(self.agg.prices, key[model_i], key[model_i + 1], bstart, row, slots)
+                cost = row[cost_slot] = c if c is not None else -1.0
+            name = key[name_i]
+            acc = accs.get(name)
+            if acc is None:
+                acc = accs[name] = new_acc()
+            acc_fn(acc, row, cost, key[model_i])
+            acc_fn(total, row, cost, key[model_i])

@@ -1,0 +1,204 @@
+"""The fast decoder: the common line shape, decoded without building a ``Record`` or a datetime.
+
+Almost every line of a real log is a bare JSON object of one successful call, with the article's
+twelve keys (plus the cache writes, request ids and rate-limit headers ``instrument`` adds) and
+a UTC timestamp as ``isoformat()`` writes it. For such a line this module yields a plain tuple
+in ``Record`` layout (short, ``core.record.SHORT``, when nothing optional is set) holding exactly the values ``reader.parse_line`` would give; any other line
+it hands to the reader (``reader.take_line``), which decides. It never judges a line itself: it
+only takes the lines whose verdict it can be sure of, so both decoders always agree
+(``tests/property/test_differential.py`` checks it on arbitrary lines).
+
+Why it is fast: a timestamp's minute (``2026-11-20T14:05``) and its rest (``:07.123+00:00``)
+are each validated once and cached as integer microseconds, so a line costs two dict look-ups
+instead of ``datetime.fromisoformat``; the sum divided by 10**6 is, bit for bit, what
+``datetime.timestamp()`` computes (an exact integer of microseconds, divided once).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+import orjson
+
+from claude_top.core.schema import ARTICLE_FIELDS, BY_KEY, RATELIMIT_HEADER_KEYS, Kind
+from claude_top.core.stats import LineStats
+from claude_top.ingest.reader import TS_MAX, TS_MIN, take_line
+
+EXTRA_COUNTS = ("cache_creation_tokens", "cache_creation_1h_tokens")
+EXTRA_INTS = ("ratelimit_requests_remaining", "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)
+EXTRA_IGNORED = ("api_request_id",)
+
+ARTICLE_KEYS = frozenset(ARTICLE_FIELDS)
+FAST_EXTRA = frozenset((*EXTRA_COUNTS, *EXTRA_INTS, *EXTRA_IGNORED))
+"""Keys besides the article's twelve that this decoder reads (or, for ignored ones, skips).
+A line with any other key (an alias, ``batch``, ``retry_after_s``, a docker envelope, a key we
+do not know) goes to the reader."""
+
+_EXPECTED_KINDS = {
+    "timestamp": Kind.TIMESTAMP,
+    "request_id": Kind.TEXT,
+    "user_id": Kind.TEXT,
+    "feature": Kind.TEXT,
+    "model": Kind.TEXT,
+    "input_tokens": Kind.COUNT,
+    "output_tokens": Kind.COUNT,
+    "cached_tokens": Kind.COUNT,
+    "latency_ms": Kind.DURATION_MS,
+    "stop_reason": Kind.TEXT,
+    "error": Kind.TEXT,
+    "error_status": Kind.INT,
+    **dict.fromkeys(EXTRA_COUNTS, Kind.COUNT),
+    **dict.fromkeys(EXTRA_INTS, Kind.INT),
+    **dict.fromkeys(EXTRA_IGNORED, Kind.IGNORED),
+}
+"""The kinds the checks below are written for: a schema change to any of them must revisit this
+module, so it fails at import instead of decoding silently by an old rule."""
+_changed = [k for k, kind in _EXPECTED_KINDS.items() if BY_KEY[k].kind is not kind]
+if _changed:  # pragma: no cover - a developer's mistake, caught at import
+    raise AssertionError(f"schema kinds changed for the fast decoder: {_changed}")
+
+
+def _decoder_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The same key strings as the objects ``orjson`` puts in the dicts it decodes.
+
+    orjson keeps one object per short key and reuses it in every dict, so looking a key up by
+    that very object skips comparing the strings: a few hundred instructions a line. Should
+    orjson ever hand out another object, a lookup compares the text and finds the same value.
+    """
+    return tuple(orjson.loads(orjson.dumps(dict.fromkeys(keys))))
+
+
+_GET12 = itemgetter(*_decoder_keys(ARTICLE_FIELDS))
+(_CW5_KEY,) = _decoder_keys(("cache_creation_tokens",))
+_NO_EXTRAS = (None,) * len(EXTRA_INTS)
+_NOT_VALID = -1
+"""Cached for a minute or a rest of timestamp this decoder does not take."""
+CACHE_MAX = 100_000
+
+_minutes: dict[str, int] = {}
+"""``YYYY-MM-DDTHH:MM`` -> epoch microseconds of that minute (UTC), or ``_NOT_VALID``."""
+_rests: dict[str, int] = {}
+"""``:SS+00:00``, ``:SS.fff+00:00`` or ``:SS.ffffff+00:00`` -> microseconds, or ``_NOT_VALID``."""
+
+
+def _digits(s: str) -> bool:
+    return s.isascii() and s.isdigit()
+
+
+def minute_us(prefix: str) -> int:
+    """Epoch microseconds of a ``YYYY-MM-DDTHH:MM`` minute in UTC, or ``_NOT_VALID``."""
+    if not (
+        len(prefix) == 16
+        and prefix[4] == "-"
+        and prefix[7] == "-"
+        and prefix[10] == "T"
+        and prefix[13] == ":"
+        and _digits(prefix[:4] + prefix[5:7] + prefix[8:10] + prefix[11:13] + prefix[14:])
+    ):
+        return _NOT_VALID
+    try:
+        dt = datetime(
+            int(prefix[:4]),
+            int(prefix[5:7]),
+            int(prefix[8:10]),
+            int(prefix[11:13]),
+            int(prefix[14:16]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return _NOT_VALID
+    t = int(dt.timestamp())
+    if not (t >= TS_MIN and t + 60 <= TS_MAX):
+        return _NOT_VALID  # the reader's range of times, which both bounds are minutes of
+    return t * 1_000_000
+
+
+def rest_us(rest: str) -> int:
+    """Microseconds of ``:SS[.fff|.ffffff]+00:00`` past the minute, or ``_NOT_VALID``."""
+    if rest[:1] != ":" or rest[-6:] != "+00:00":
+        return _NOT_VALID
+    sec, frac = rest[1:3], rest[3:-6]
+    if not _digits(sec) or sec >= "60":
+        return _NOT_VALID
+    us = int(sec) * 1_000_000
+    if not frac:
+        return us
+    if frac[0] != "." or len(frac) not in (4, 7) or not _digits(frac[1:]):
+        return _NOT_VALID
+    return us + int(frac[1:].ljust(6, "0"))
+
+
+def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: LineStats) -> list[Any]:
+    """Every record of a batch, in line order: the common shape decoded here, the rest by the
+    reader. Counts every line in ``stats`` as the reader would."""
+    out: list[Any] = []
+    append = out.append
+    loads = orjson.loads
+    get12, cw5_key = _GET12, _CW5_KEY
+    minutes, rests = _minutes, _rests
+    extra_ok = FAST_EXTRA.issuperset
+    decoded = 0
+    for i, line in enumerate(lines):
+        try:
+            d = loads(line)
+            if type(d) is not dict:
+                raise TypeError
+            n = len(d)
+            ts, rid, user, feature, model, inp, out_, cr, lat, stop, err, status = get12(d)
+            extras = _NO_EXTRAS
+            if n == 12:
+                cw5 = cw1 = 0
+            elif n == 13:
+                cw5 = d[cw5_key]
+                cw1 = 0
+            else:
+                if not extra_ok(d.keys() - ARTICLE_KEYS):
+                    raise KeyError
+                cw5 = d.get("cache_creation_tokens", 0)
+                cw1 = d.get("cache_creation_1h_tokens", 0)
+                extras = tuple(map(d.get, EXTRA_INTS))
+                for v in extras:
+                    if v is not None and type(v) is not int:
+                        raise TypeError
+            if (
+                err is not None
+                or status is not None
+                or not type(ts) is type(rid) is type(user) is type(feature) is type(model) is str
+                or not type(inp) is type(out_) is type(cr) is type(cw5) is type(cw1) is int
+                or type(lat) is not int
+                or (stop is not None and type(stop) is not str)
+                or inp < 0
+                or out_ < 0
+                or cr < 0
+                or cw5 < 0
+                or cw1 < 0
+                or lat < 0
+            ):
+                raise TypeError
+            m = minutes.get(ts[:16])
+            if m is None:
+                if len(minutes) > CACHE_MAX:
+                    minutes.clear()
+                m = minutes[ts[:16]] = minute_us(ts[:16])
+            r = rests.get(ts[16:])
+            if r is None:
+                if len(rests) > CACHE_MAX:
+                    rests.clear()
+                r = rests[ts[16:]] = rest_us(ts[16:])
+            if m == _NOT_VALID or r == _NOT_VALID:
+                raise ValueError
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            take_line(line, first_lineno + i, source, stats, out)
+            continue
+        decoded += 1
+        if extras is _NO_EXTRAS:  # a short record (core.record.SHORT)
+            append(((m + r) / 1_000_000, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
+                    stop))  # fmt: skip
+        else:
+            append(((m + r) / 1_000_000, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
+                    stop, None, None, False, extras[0], extras[1], None, extras[2], extras[3],
+                    extras[4], extras[5], extras[6]))  # fmt: skip
+    stats.records += decoded
+    return out
