@@ -33,7 +33,7 @@ NOW = T0 + 3600
 
 settings.register_profile(
     "differential",
-    max_examples=400,
+    max_examples=600,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -296,7 +296,7 @@ def test_fast_and_reference_engines_agree(
     assert state(one) == before
 
 
-@settings(settings.get_profile("differential"), max_examples=1500)
+@settings(settings.get_profile("differential"), max_examples=2400)
 @given(lines())
 def test_fast_decoder_gives_the_reference_values(raw: bytes) -> None:
     """Line by line: the fast decoder's record equals the reader's, value and type."""

@@ -1,7 +1,8 @@
 """Answers the engine gives: the numbers of one group over one window, and what the lines were.
 
 Views (TUI panels, ``summary``, ``check``) only ever see these objects, never the engine's
-buckets, so a panel is a pure function of a snapshot and every view shows the same numbers. ``LineStats`` counts what became of every line read.
+buckets, so a panel is a pure function of a snapshot and every view shows the same numbers.
+``LineStats`` counts what became of every line read (records, foreign lines, rejections).
 """
 
 from __future__ import annotations

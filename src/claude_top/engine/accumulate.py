@@ -13,6 +13,7 @@ in what they decode, and a differential test compares that.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from sys import intern
@@ -72,7 +73,8 @@ ERRORS_KEPT_PER_FEATURE = 20
 LATENCY_CACHE_MAX = 200_000
 
 _latency_buckets: dict[int, int] = {}
-"""Latency -> its histogram bucket (``histogram.bucket_of(clamp(ms))``), computed once each."""
+"""Latency -> its histogram bucket (``histogram.bucket_of(clamp(ms))``), computed once each;
+negated for a latency outside the histogram's range (counted as clamped)."""
 
 
 def err_key(error: str | None, status: int | None) -> str:
@@ -123,7 +125,7 @@ class Aggregates:
         track_users = self.track_users
         horizon = now - HORIZON_S
         for_headroom: list[Any] = []
-        newest = oldest = None
+        newest, oldest = -math.inf, math.inf
         m_lo = m_hi = 0.0
         hour = -1
         gbucket: B.Bucket = {}
@@ -151,11 +153,9 @@ class Aggregates:
             if (since is not None and ts < since) or (until is not None and ts >= until):
                 skipped += 1
                 continue
-            if newest is None:
-                newest = oldest = ts
-            elif ts > newest:
+            if ts > newest:
                 newest = ts
-            elif ts < oldest:
+            if ts < oldest:
                 oldest = ts
             thr = thresholds.get(model, -1)
             if thr == -1:
@@ -193,13 +193,15 @@ class Aggregates:
             row[G_LATSUM] += lat
             if stop == "max_tokens":
                 row[G_MAXTOK] += 1
-            hb = buckets.get(lat)
+            hb = buckets.get(lat)  # negative: the latency was clamped into the histogram's range
             if hb is None:
                 if len(buckets) > LATENCY_CACHE_MAX:
                     buckets.clear()
-                hb = buckets[lat] = bucket_of(clamp(lat))
-            if lat < LOWEST_MS or lat > HIGHEST_MS:
+                hb = bucket_of(clamp(lat))
+                hb = buckets[lat] = -hb if lat < LOWEST_MS or lat > HIGHEST_MS else hb
+            if hb < 0:
                 row[G_CLAMPED] += 1
+                hb = -hb
             h = row[G_HIST]
             h[hb] = h.get(hb, 0) + 1
             if not user:
@@ -231,10 +233,10 @@ class Aggregates:
                 run.add(user, model, variant, inp, out, cr, cw5, cw1, err is not None, status)
         self.out_of_window += skipped
         self.since_compact += len(records) - skipped
-        if newest is not None:
+        if newest != -math.inf:
             if self.newest_ts is None or newest > self.newest_ts:
                 self.newest_ts = newest
-            if self.oldest_ts is None or oldest < self.oldest_ts:  # type: ignore[operator]
+            if self.oldest_ts is None or oldest < self.oldest_ts:
                 self.oldest_ts = oldest
             self.groups.note(gmin)
             self.groups.note(gmax)

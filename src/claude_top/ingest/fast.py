@@ -73,22 +73,20 @@ def _decoder_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
 _GET12 = itemgetter(*_decoder_keys(ARTICLE_FIELDS))
 (_CW5_KEY,) = _decoder_keys(("cache_creation_tokens",))
 _NO_EXTRAS = (None,) * len(EXTRA_INTS)
-_NOT_VALID = -1
-"""Cached for a minute or a rest of timestamp this decoder does not take."""
 CACHE_MAX = 100_000
 
 _minutes: dict[str, int] = {}
-"""``YYYY-MM-DDTHH:MM`` -> epoch microseconds of that minute (UTC), or ``_NOT_VALID``."""
+"""``YYYY-MM-DDTHH:MM`` -> epoch microseconds of that minute (UTC), for valid ones only."""
 _rests: dict[str, int] = {}
-"""``:SS+00:00``, ``:SS.fff+00:00`` or ``:SS.ffffff+00:00`` -> microseconds, or ``_NOT_VALID``."""
+"""``:SS+00:00``, ``:SS.fff+00:00`` or ``:SS.ffffff+00:00`` -> microseconds past the minute."""
 
 
 def _digits(s: str) -> bool:
     return s.isascii() and s.isdigit()
 
 
-def minute_us(prefix: str) -> int:
-    """Epoch microseconds of a ``YYYY-MM-DDTHH:MM`` minute in UTC, or ``_NOT_VALID``."""
+def minute_us(prefix: str) -> int | None:
+    """Epoch microseconds of a ``YYYY-MM-DDTHH:MM`` minute in UTC, or ``None``."""
     if not (
         len(prefix) == 16
         and prefix[4] == "-"
@@ -97,7 +95,7 @@ def minute_us(prefix: str) -> int:
         and prefix[13] == ":"
         and _digits(prefix[:4] + prefix[5:7] + prefix[8:10] + prefix[11:13] + prefix[14:])
     ):
-        return _NOT_VALID
+        return None
     try:
         dt = datetime(
             int(prefix[:4]),
@@ -108,26 +106,36 @@ def minute_us(prefix: str) -> int:
             tzinfo=UTC,
         )
     except ValueError:
-        return _NOT_VALID
+        return None
     t = int(dt.timestamp())
     if not (t >= TS_MIN and t + 60 <= TS_MAX):
-        return _NOT_VALID  # the reader's range of times, which both bounds are minutes of
+        return None  # the reader's range of times, which both bounds are minutes of
     return t * 1_000_000
 
 
-def rest_us(rest: str) -> int:
-    """Microseconds of ``:SS[.fff|.ffffff]+00:00`` past the minute, or ``_NOT_VALID``."""
+def rest_us(rest: str) -> int | None:
+    """Microseconds of ``:SS[.fff|.ffffff]+00:00`` past the minute, or ``None``."""
     if rest[:1] != ":" or rest[-6:] != "+00:00":
-        return _NOT_VALID
+        return None
     sec, frac = rest[1:3], rest[3:-6]
     if not _digits(sec) or sec >= "60":
-        return _NOT_VALID
+        return None
     us = int(sec) * 1_000_000
     if not frac:
         return us
     if frac[0] != "." or len(frac) not in (4, 7) or not _digits(frac[1:]):
-        return _NOT_VALID
+        return None
     return us + int(frac[1:].ljust(6, "0"))
+
+
+def _remember(cache: dict[str, int], key: str, value: int | None) -> int:
+    """Keep a valid part of a timestamp; an invalid one raises (the reader will judge it)."""
+    if value is None:
+        raise ValueError(key)
+    if len(cache) > CACHE_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: LineStats) -> list[Any]:
@@ -143,9 +151,7 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
     for i, line in enumerate(lines):
         try:
             d = loads(line)
-            if type(d) is not dict:
-                raise TypeError
-            n = len(d)
+            n = len(d)  # a list, string or number fails below: get12 takes only a dict
             ts, rid, user, feature, model, inp, out_, cr, lat, stop, err, status = get12(d)
             extras = _NO_EXTRAS
             if n == 12:
@@ -179,16 +185,10 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
                 raise TypeError
             m = minutes.get(ts[:16])
             if m is None:
-                if len(minutes) > CACHE_MAX:
-                    minutes.clear()
-                m = minutes[ts[:16]] = minute_us(ts[:16])
+                m = _remember(minutes, ts[:16], minute_us(ts[:16]))
             r = rests.get(ts[16:])
             if r is None:
-                if len(rests) > CACHE_MAX:
-                    rests.clear()
-                r = rests[ts[16:]] = rest_us(ts[16:])
-            if m == _NOT_VALID or r == _NOT_VALID:
-                raise ValueError
+                r = _remember(rests, ts[16:], rest_us(ts[16:]))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             take_line(line, first_lineno + i, source, stats, out)
             continue

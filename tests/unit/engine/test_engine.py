@@ -363,3 +363,10 @@ def test_cached_series_equal_fresh_series(writes: list[tuple[int, str]], steps: 
             a = live.series(T0, T0 + now + 60, 300, metric=metric)
             b = fresh.series(T0, T0 + now + 60, 300, metric=metric)
             assert a == b
+
+
+def test_lines_that_crashed_ingest_are_classified() -> None:
+    """A JSON array, and an epoch far past the year 9999, once stopped ingest with an error."""
+    e = load([])
+    e.ingest_lines([b"[1]", orjson.dumps(call(T0, timestamp=9007199254740990)), line(T0)])
+    assert (e.lines.records, e.lines.foreign, e.lines.rejected) == (1, 1, 1)

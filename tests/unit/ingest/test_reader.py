@@ -186,3 +186,17 @@ def test_mangled_records_land_in_one_class(fields: dict[str, object]) -> None:
     assert r is None or isinstance(r, (Record, Rejected))
     if isinstance(r, Record):
         assert r.input_tokens >= 0 and r.output_tokens >= 0 and r.latency_ms >= 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"error_status": "²"}, "bad error_status"),  # a digit to str.isdigit, not to int()
+        ({"timestamp": 9007199254740990}, R_TIMESTAMP),  # epoch ms of the year 287396
+        ({"timestamp": "0001-01-01T00:00:00+00:00"}, R_TIMESTAMP),  # not a date in every zone
+        ({"timestamp": "2026-11-20T00:00:99+00:00"}, R_TIMESTAMP),
+        ({"ratelimit_tokens_remaining": "lots"}, "bad ratelimit_tokens_remaining"),
+    ],
+)
+def test_values_no_rule_accepts(fields: dict[str, object], reason: str) -> None:
+    assert parse_line(orjson.dumps({**call(T0), **fields})) == Rejected(reason)
