@@ -25,7 +25,7 @@ from claude_top.sources.batches import (
     batches_only,
     frame,
 )
-from claude_top.sources.paths import GZIP_MAGIC, Batch
+from claude_top.sources.paths import GZIP_MAGIC, Batch, is_regular
 
 MIN_BYTES = 64 << 20
 
@@ -38,11 +38,13 @@ def can_split(path: str, min_bytes: int = MIN_BYTES) -> bool:
         return False
     if "fork" not in multiprocessing.get_all_start_methods():
         return False
+    if not is_regular(path):  # a pipe cannot be read twice, nor sniffed without losing bytes
+        return False
     try:
+        if os.path.getsize(path) < min_bytes:
+            return False
         with open(path, "rb") as f:
-            if f.read(2) == GZIP_MAGIC:
-                return False
-        return os.path.getsize(path) >= min_bytes
+            return f.read(2) != GZIP_MAGIC
     except OSError:
         return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import gzip
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -20,8 +21,11 @@ from claude_top.sources.batches import MAX_LINE_BYTES, Batch, OnOverlong, batche
 __all__ = [
     "Batch",
     "expand",
+    "identity",
     "is_gzip",
+    "is_regular",
     "is_rotated_name",
+    "once_each",
     "open_bytes",
     "read_batches",
     "rotation_order",
@@ -53,7 +57,37 @@ def expand(specs: list[str]) -> list[str]:
             raise InputError(f"{path}: is a directory, not a log file")
         if not os.access(path, os.R_OK):
             raise InputError(f"{path}: permission denied")
+    return once_each(out)
+
+
+def identity(path: str) -> tuple[int, int] | str:
+    """What a name stands for: (device, inode) of the file, so two names of one file (a link,
+    ``./x`` and ``x``, overlapping globs) are one input; the absolute path if it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.abspath(path)
+    return (st.st_dev, st.st_ino)
+
+
+def once_each(paths: list[str]) -> list[str]:
+    """``paths`` without the second and later names of one file (the first name is kept)."""
+    seen: set[tuple[int, int] | str] = set()
+    out: list[str] = []
+    for path in paths:
+        key = identity(path) if path != "-" else path
+        if key not in seen:
+            seen.add(key)
+            out.append(path)
     return out
+
+
+def is_regular(path: str) -> bool:
+    """A plain file, which can be seeked and sniffed; not a pipe, FIFO, socket or device."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def rotation_order(path: str) -> tuple[str, int]:
@@ -73,18 +107,34 @@ def is_rotated_name(path: str) -> bool:
 
 
 def is_gzip(path: str) -> bool:
-    """Detect gzip by its magic bytes, not by the file name."""
+    """Detect gzip by its magic bytes, not by the file name (False for a pipe: reading its first
+    bytes would take them from the real reader)."""
+    if not is_regular(path):
+        return False
     with open(path, "rb") as f:
         return f.read(2) == GZIP_MAGIC
 
 
 def open_bytes(path: str) -> BinaryIO:
-    """Open a file for reading bytes, transparently decompressing gzip."""
+    """Open an input once for reading bytes, transparently decompressing gzip.
+
+    The magic bytes are peeked at through the open handle, never read by a second open: a pipe
+    or FIFO gives its bytes to one reader only, and a FIFO whose writer has gone would block a
+    second open for ever.
+    """
     if path == "-":
         return sys.stdin.buffer
-    if is_gzip(path):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+    f = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    try:
+        head = f.peek(2)[:2]
+    except OSError:
+        f.close()
+        raise
+    if head != GZIP_MAGIC:
+        return f
+    g = gzip.GzipFile(fileobj=f, mode="rb")
+    g.myfileobj = f  # type: ignore[assignment]  # closed with it, as gzip.open(name) arranges
+    return g  # type: ignore[return-value]
 
 
 def read_batches(

@@ -5,7 +5,7 @@ Design, after GNU tail, Vector and Fluent Bit (see /work/shared/reference/tailin
 * ``follower``: the thread and its loop, and resolving what the user named;
 * ``history``: where ``--since`` starts in a file, and rotated files read once;
 * ``live_file``: one followed name through rotation, truncation and removal;
-* ``stdin``: a pipe read on a helper thread;
+* ``pipe``: stdin, FIFOs and ``<(...)``, read on a helper thread;
 * ``wakeup``: directory events as wake-ups only;
 * ``outlet``: the sink, the status table and progress, behind one lock.
 

@@ -20,10 +20,15 @@ from claude_top.sources.fingerprint import TsOf
 from claude_top.sources.follow.history import read_rotated
 from claude_top.sources.follow.live_file import LiveFile
 from claude_top.sources.follow.outlet import Outlet, Progress, SourceStatus
-from claude_top.sources.follow.stdin import NAME as STDIN
-from claude_top.sources.follow.stdin import StdinSource
+from claude_top.sources.follow.pipe import STDIN, PipeSource
 from claude_top.sources.follow.wakeup import DirWatcher
-from claude_top.sources.paths import is_gzip, is_rotated_name, rotation_order
+from claude_top.sources.paths import (
+    identity,
+    is_gzip,
+    is_regular,
+    is_rotated_name,
+    rotation_order,
+)
 
 
 class Follower:
@@ -63,7 +68,9 @@ class Follower:
         self._watcher = DirWatcher(self._wake) if use_watcher else None
         self._history: list[str] = []
         self._live: list[LiveFile] = []
-        self._stdin: StdinSource | None = None
+        self._pipes: list[PipeSource] = []
+        self._known: set[tuple[int, int] | str] = set()
+        """The identities of every input resolved so far: one file named twice is read once."""
         self._resolve(specs)
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -92,12 +99,11 @@ class Follower:
     # --- resolving specs ---------------------------------------------------------------------
 
     def _resolve(self, specs: list[str]) -> None:
-        seen: set[str] = set()
         for spec in specs:
             if spec == STDIN:
-                if self._stdin is None:
-                    self._stdin = StdinSource(self._out, self._max_line, self._stop, self._wake)
-                    self._out.add(STDIN, "following" if self._follow else "reading-history")
+                if STDIN not in self._known:
+                    self._known.add(STDIN)
+                    self._add_pipe(STDIN)
                 continue
             if glob.has_magic(spec):
                 paths = sorted(glob.glob(spec), key=rotation_order)
@@ -106,12 +112,16 @@ class Follower:
             else:
                 paths = [spec]
             for path in paths:
-                key = os.path.abspath(path)
-                if key in seen:
+                key = identity(path)
+                if key in self._known:
                     continue
-                seen.add(key)
+                self._known.add(key)
                 self._add_path(path)
         self._history.sort(key=rotation_order)
+
+    def _add_pipe(self, name: str) -> None:
+        self._pipes.append(PipeSource(name, self._out, self._max_line, self._stop, self._wake))
+        self._out.add(name, "following" if self._follow else "reading-history")
 
     def _add_path(self, path: str) -> None:
         if os.path.isdir(path):
@@ -122,6 +132,9 @@ class Follower:
             raise InputError(f"{path}: no such file")
         if not self._follow and not readable:
             raise InputError(f"{path}: permission denied")
+        if exists and not is_regular(path):
+            self._add_pipe(path)  # a FIFO or ``<(...)``: read once, to its end, like stdin
+            return
         if readable and (is_rotated_name(path) or _safe_is_gzip(path)):
             self._history.append(path)
             self._out.add(path, "reading-history", size=_size(path))
@@ -148,8 +161,8 @@ class Follower:
     def _run(self) -> None:
         out = self._out
         try:
-            if self._stdin is not None:
-                self._stdin.start()
+            for pipe in self._pipes:
+                pipe.start()
             ahead = sum(lv.open_history(self._since, self._ts_of) for lv in self._live)
             out.total = ahead + sum(_size(p) for p in self._history)
             for path in self._history:
@@ -171,8 +184,8 @@ class Follower:
                     else:
                         lv.finish()
             if not self._follow:
-                while self._stdin_open() and not self._stop.is_set():
-                    self._drain_stdin(block=True)
+                while self._pipes_open() and not self._stop.is_set():
+                    self._drain_pipes(block=True)
             out.history_done.set()
             out.progress(force=True)
             if self._follow:
@@ -187,23 +200,23 @@ class Follower:
             for lv in self._live:
                 lv.close()
 
-    def _stdin_open(self) -> bool:
-        return self._stdin is not None and self._stdin.framer is not None
+    def _pipes_open(self) -> bool:
+        return any(pipe.framer is not None for pipe in self._pipes)
 
-    def _drain_stdin(self, block: bool) -> None:
-        if self._stdin is not None:
-            self._stdin.drain(block)
+    def _drain_pipes(self, block: bool) -> None:
+        for pipe in self._pipes:
+            pipe.drain(block and pipe.framer is not None)
 
     def _follow_loop(self) -> None:
         while not self._stop.is_set():
             now = time.monotonic()
-            self._drain_stdin(block=False)
+            self._drain_pipes(block=False)
             for lv in self._live:
                 lv.check(now)
             if self._watcher is not None:
                 self._watcher.sync([lv.path for lv in self._live], now)
             self._out.progress()
-            if not self._live and not self._stdin_open():
+            if not self._live and not self._pipes_open():
                 return
             self._wake.wait(self._poll)
             self._wake.clear()

@@ -1,6 +1,6 @@
 """Everything the follower tells the world: batches to the sink, statuses, progress.
 
-The follower's parts (history, live files, stdin) run on one thread but report to callers on
+The follower's parts (history, live files, pipes) run on one thread but report to callers on
 other threads (the TUI reads statuses while the follower writes them). Keeping the sink, the
 status table and the progress counters behind one small object gives them one lock and one
 place where a skipped over-long line becomes a call to ``on_overlong``.

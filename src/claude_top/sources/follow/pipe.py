@@ -1,7 +1,8 @@
-"""Standard input as a source: blocking reads on a thread of their own, framed on the follower's.
+"""Stdin and pipes named as files: blocking reads on a thread of their own, framed on the follower's.
 
-A pipe cannot be polled like a file, and a blocking read on the follower thread would stop every
-file from being served while the pipe is quiet. So a helper thread only reads and queues chunks
+A pipe (``-``, a FIFO, ``<(...)``) cannot be polled, seeked or reopened like a file, and a blocking
+open or read on the follower thread would stop every file from being served while the pipe is
+quiet. So a helper thread only reads and queues chunks
 (``read1`` returns whatever the pipe has, so ``kubectl logs -f | claude-top -`` lines arrive as
 they are written); the follower thread frames and delivers them like any other source's bytes.
 """
@@ -15,28 +16,34 @@ from claude_top.sources.batches import READ_CHUNK, LineFramer
 from claude_top.sources.follow.outlet import Outlet
 from claude_top.sources.paths import open_bytes
 
-NAME = "-"
+STDIN = "-"
 
 
-class StdinSource:
-    """Stdin read by a pump thread; ``drain`` frames what arrived, on the caller's thread."""
+class PipeSource:
+    """A pipe read to its end by a pump thread; ``drain`` frames what arrived, on the caller's."""
 
     def __init__(
-        self, out: Outlet, max_line: int, stop: threading.Event, wake: threading.Event
+        self,
+        name: str,
+        out: Outlet,
+        max_line: int,
+        stop: threading.Event,
+        wake: threading.Event,
     ) -> None:
+        self.name = name
         self._out = out
         self._stop = stop
         self._wake = wake
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=16)
-        self.framer: LineFramer | None = LineFramer(NAME, max_line)
+        self.framer: LineFramer | None = LineFramer(name, max_line)
         """None once stdin has ended or failed."""
 
     def start(self) -> None:
-        threading.Thread(target=self._pump, name="claude-top-stdin", daemon=True).start()
+        threading.Thread(target=self._pump, name="claude-top-pipe", daemon=True).start()
 
     def _pump(self) -> None:
         try:
-            f = open_bytes(NAME)
+            f = open_bytes(self.name)  # opened here: a FIFO blocks until a writer comes
             read1 = getattr(f, "read1", f.read)
             while True:
                 data: bytes = read1(READ_CHUNK)
@@ -68,14 +75,14 @@ class StdinSource:
                 break
             if isinstance(item, BaseException):
                 out.deliver(framer)
-                out.set(NAME, "error", f"stdin: {item}")
+                out.set(self.name, "error", f"{self.name}: {item}")
                 self.framer = None
                 return
             out.bytes += len(item)
             if not item:
                 framer.finish()
                 out.deliver(framer)
-                out.set(NAME, "done", "end of input", offset=framer.pos, size=framer.pos)
+                out.set(self.name, "done", "end of input", offset=framer.pos, size=framer.pos)
                 self.framer = None
                 return
             framer.feed(item)
@@ -84,4 +91,4 @@ class StdinSource:
             if block:
                 break
         out.deliver(framer)
-        out.set(NAME, out.status_of(NAME).state, "", offset=framer.pos, size=framer.pos)
+        out.set(self.name, out.status_of(self.name).state, "", offset=framer.pos, size=framer.pos)

@@ -1,0 +1,114 @@
+"""What the user names: each input read once, and pipes read without losing bytes."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from claude_top.commands.common import read_all
+from claude_top.core.clock import FixedClock
+from claude_top.engine.engine import Engine
+from claude_top.sources.follow import Follower
+from claude_top.sources.paths import Batch, expand, read_batches
+from loggen import T0, line
+
+LINES = [line(T0 + i, request_id=f"r{i}") for i in range(300)]  # ~90 KB, more than a pipe buffer
+DATA = b"".join(ln + b"\n" for ln in LINES)
+
+
+def _followed(specs: list[str]) -> list[bytes]:
+    got: list[bytes] = []
+
+    def sink(batch: Batch) -> None:
+        got.extend(batch.lines)
+
+    f = Follower(specs, sink, follow=False, use_watcher=False)
+    f.start()
+    assert f.wait_history(30)
+    f.stop()
+    assert f.error is None
+    return got
+
+
+def _twice(tmp_path: Path) -> list[str]:
+    log = tmp_path / "app.log"
+    log.write_bytes(DATA)
+    (tmp_path / "link.log").symlink_to(log)
+    os.link(log, tmp_path / "hard.log")
+    return [
+        str(log),
+        str(tmp_path / "*.log"),
+        str(tmp_path / "." / "app.log"),
+        str(tmp_path / "link.log"),
+    ]
+
+
+def test_a_file_named_twice_is_read_once_one_shot(tmp_path: Path) -> None:
+    assert len(expand(_twice(tmp_path))) == 1
+
+
+def test_a_file_named_twice_is_read_once_when_following(tmp_path: Path) -> None:
+    assert _followed(_twice(tmp_path)) == LINES
+
+
+def _through_pipe(data: bytes, read: Callable[[str], object]) -> object:
+    """``read`` a path that is a pipe (like ``<(cat log)``) while a thread writes ``data``."""
+    r, w = os.pipe()
+
+    def write() -> None:
+        with os.fdopen(w, "wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    result: list[object] = []
+    reader = threading.Thread(target=lambda: result.append(read(f"/dev/fd/{r}")), daemon=True)
+    reader.start()
+    reader.join(60)  # a guard against a hang, not a speed limit
+    os.close(r)
+    assert result, "the read hung"
+    return result[0]
+
+
+def _one_shot(path: str) -> list[bytes]:
+    return [ln for b in read_batches(path, lambda *a: None) for ln in b.lines]
+
+
+def test_a_pipe_named_as_a_file_loses_no_bytes_one_shot() -> None:
+    assert _through_pipe(DATA, _one_shot) == LINES
+
+
+def test_a_gzip_stream_through_a_pipe_is_decompressed() -> None:
+    assert _through_pipe(gzip.compress(DATA), _one_shot) == LINES
+
+
+def test_a_pipe_loses_no_bytes_in_summary_with_two_jobs() -> None:
+    def summary(path: str) -> int:
+        engine = Engine(clock=FixedClock(T0 + 86400))
+        read_all(engine, [path], split=True)
+        return engine.lines.records
+
+    assert _through_pipe(DATA, summary) == len(LINES)
+
+
+def test_a_pipe_loses_no_bytes_when_followed() -> None:
+    assert _through_pipe(DATA, lambda p: _followed([p])) == LINES
+
+
+def test_a_fifo_whose_writer_exits_is_read_to_its_end(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as f:
+            f.write(DATA)
+
+    threading.Thread(target=write, daemon=True).start()
+    result: list[list[bytes]] = []
+    reader = threading.Thread(target=lambda: result.append(_one_shot(str(fifo))), daemon=True)
+    reader.start()
+    reader.join(60)
+    assert result == [LINES]
