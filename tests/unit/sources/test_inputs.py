@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,3 +113,45 @@ def test_a_fifo_whose_writer_exits_is_read_to_its_end(tmp_path: Path) -> None:
     reader.start()
     reader.join(60)
     assert result == [LINES]
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, batch: Batch) -> None:
+        with self.lock:
+            self.lines.extend(batch.lines)
+
+    def wait_for(self, n: int) -> list[bytes]:
+        deadline = time.monotonic() + 20  # a guard against a hang, not a speed limit
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.lines) >= n:
+                    break
+            time.sleep(0.01)
+        with self.lock:
+            return list(self.lines)
+
+
+def test_a_glob_picks_up_files_created_later_and_not_renamed_ones(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_bytes(b"a1\n")
+    got = _Collect()
+    f = Follower([str(tmp_path / "*.log")], got, poll_interval=0.02, use_watcher=False)
+    f.start()
+    try:
+        assert f.wait_history(10)
+        assert got.wait_for(1) == [b"a1"]
+        (tmp_path / "b.log").write_bytes(b"b1\nb2\n")
+        assert sorted(got.wait_for(3)) == [b"a1", b"b1", b"b2"]
+        (tmp_path / "a.log").rename(tmp_path / "c.log")  # the same file under a new name
+        with open(tmp_path / "b.log", "ab") as fh:
+            fh.write(b"b3\n")
+        assert sorted(got.wait_for(4)) == [b"a1", b"b1", b"b2", b"b3"]
+        time.sleep(0.3)  # many polls: c.log must not be read again as a new file
+        with got.lock:
+            assert sorted(got.lines) == [b"a1", b"b1", b"b2", b"b3"]
+    finally:
+        f.stop()
+    assert f.error is None

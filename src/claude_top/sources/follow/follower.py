@@ -71,6 +71,10 @@ class Follower:
         self._pipes: list[PipeSource] = []
         self._known: set[tuple[int, int] | str] = set()
         """The identities of every input resolved so far: one file named twice is read once."""
+        self._globs: list[str] = []
+        """Patterns expanded again while following, so files created later are read too."""
+        self._passed: dict[str, tuple[int, int] | str] = {}
+        """Later matches not followed (rotated or renamed copies of what we read), by identity."""
         self._resolve(specs)
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -106,6 +110,7 @@ class Follower:
                     self._add_pipe(STDIN)
                 continue
             if glob.has_magic(spec):
+                self._globs.append(spec)
                 paths = sorted(glob.glob(spec), key=rotation_order)
                 if not paths:
                     raise InputError(f"{spec}: no file matches this pattern")
@@ -119,11 +124,33 @@ class Follower:
                 self._add_path(path)
         self._history.sort(key=rotation_order)
 
+    def _rescan(self) -> None:
+        """Follow the new matches of each glob from their start; not the files we already hold
+        under another name (``app.log`` renamed to ``old.log``) nor finished rotated files."""
+        held: set[tuple[int, int] | str] = set()
+        for lv in self._live:
+            held |= lv.held()
+        for spec in self._globs:
+            for path in sorted(glob.glob(spec), key=rotation_order):
+                key = identity(path)
+                if key in self._known or self._passed.get(path) == key:
+                    continue
+                if (
+                    key in held
+                    or not is_regular(path)  # a directory, or a pipe nobody will write again
+                    or is_rotated_name(path)
+                    or _safe_is_gzip(path)
+                ):
+                    self._passed[path] = key
+                    continue
+                self._known.add(key)
+                self._add_path(path, later=True)
+
     def _add_pipe(self, name: str) -> None:
         self._pipes.append(PipeSource(name, self._out, self._max_line, self._stop, self._wake))
         self._out.add(name, "following" if self._follow else "reading-history")
 
-    def _add_path(self, path: str) -> None:
+    def _add_path(self, path: str, later: bool = False) -> None:
         if os.path.isdir(path):
             raise InputError(f"{path}: is a directory, not a log file")
         exists = os.path.exists(path)
@@ -135,7 +162,7 @@ class Follower:
         if exists and not is_regular(path):
             self._add_pipe(path)  # a FIFO or ``<(...)``: read once, to its end, like stdin
             return
-        if readable and (is_rotated_name(path) or _safe_is_gzip(path)):
+        if readable and not later and (is_rotated_name(path) or _safe_is_gzip(path)):
             self._history.append(path)
             self._out.add(path, "reading-history", size=_size(path))
             return
@@ -149,7 +176,7 @@ class Follower:
                 wake=self._wake,
             )
         )
-        if not exists:
+        if not exists or later:  # the next look opens it and reads it from the start
             self._out.add(path, "waiting", "waiting for the file to appear")
         elif not readable:
             self._out.add(path, "error", "permission denied")
@@ -211,10 +238,12 @@ class Follower:
         while not self._stop.is_set():
             now = time.monotonic()
             self._drain_pipes(block=False)
+            if self._globs:
+                self._rescan()
             for lv in self._live:
                 lv.check(now)
             if self._watcher is not None:
-                self._watcher.sync([lv.path for lv in self._live], now)
+                self._watcher.sync([lv.path for lv in self._live] + self._globs, now)
             self._out.progress()
             if not self._live and not self._pipes_open():
                 return

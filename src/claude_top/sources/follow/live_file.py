@@ -92,6 +92,13 @@ class LiveFile:
         self._out.set(self.path, "done", "", offset=self.framer.pos)
         self.close()
 
+    def held(self) -> set[tuple[int, int]]:
+        """(device, inode) of every file this name holds open, current and rotated away."""
+        out = {(st.st_dev, st.st_ino) for st in (os.fstat(r.fh.fileno()) for r in self.retired)}
+        if self.ident is not None:
+            out.add(self.ident)
+        return out
+
     def close(self) -> None:
         for r in self.retired:
             r.fh.close()
