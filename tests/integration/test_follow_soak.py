@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from claude_top.sources.follow import Follower
 from claude_top.sources.paths import Batch
 
@@ -86,3 +88,60 @@ def test_100k_lines_through_rotations(tmp_path: Path) -> None:
     assert len(got) == TOTAL, (len(got), TOTAL)
     assert ids == list(range(TOTAL))
     assert elapsed < 30
+
+
+KEEP = 8
+"""Rotated files kept, as logrotate's ``rotate 8``: app.log.1 (newest) .. app.log.8."""
+
+
+def _rotate(path: Path) -> None:
+    for n in range(KEEP - 1, 0, -1):
+        if os.path.exists(f"{path}.{n}"):
+            os.rename(f"{path}.{n}", f"{path}.{n + 1}")
+    os.rename(path, f"{path}.1")
+
+
+@pytest.mark.parametrize(("use_watcher", "poll"), [(True, 1.0), (False, 0.05), (False, 0.2)])
+def test_rotation_every_50_ms_loses_no_line(tmp_path: Path, use_watcher: bool, poll: float) -> None:
+    """The writer does not wait for the follower: some files live and are rotated away between
+    two looks. They are still next to the live file (app.log.1, .2 ...) and must be read."""
+    path = tmp_path / "app.log"
+    got: list[bytes] = []
+    lock = threading.Lock()
+
+    def sink(batch: Batch) -> None:
+        with lock:
+            got.extend(batch.lines)
+
+    total = 0
+
+    def writer() -> None:
+        nonlocal total
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        for _ in range(60):  # 60 rotations, 50 ms apart
+            for _ in range(5):
+                os.write(fd, b"%08d\n" % total)
+                total += 1
+                time.sleep(0.01)
+            _rotate(path)
+            os.close(fd)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.close(fd)
+
+    path.touch()
+    f = Follower([str(path)], sink, poll_interval=poll, use_watcher=use_watcher, rotate_wait=0.5)
+    f.start()
+    assert f.wait_history(5)
+    w = threading.Thread(target=writer)
+    w.start()
+    w.join(60)
+    deadline = time.monotonic() + 10  # a guard against a hang, not a speed limit
+    while time.monotonic() < deadline:
+        with lock:
+            if len(got) >= total:
+                break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    f.stop()
+    assert f.error is None
+    assert sorted(int(ln) for ln in got) == list(range(total))

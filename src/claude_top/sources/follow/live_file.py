@@ -9,6 +9,11 @@ loop. Each look decides from stat/fstat and a fingerprint of the first bytes wha
 * the same inode, smaller than what we read, or a changed first 256 bytes: copytruncate or a
   rewrite in place, read again from 0;
 * no file: "waiting", retried every poll; a missing directory is an error that heals.
+
+A file can also be created and rotated away between two looks (rotation every 50 ms, or a
+burst while the poll sleeps). Its lines are not lost: on each rotation the numbered siblings
+(``app.log.1`` .. ``app.log.9``) written since we started and never opened are read from their
+start and drained like any rotated-away file.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ ROTATED_SHOWN_S = 2.0
 """How long a source shows state "rotated" before going back to "following"."""
 READ_BUDGET = 64 << 20
 """Most bytes read from one file per pass, so one flooding file cannot starve the others."""
+SIBLINGS = 9
+"""How many numbered rotated files (``.1`` .. ``.9``) are searched for files we never saw."""
+REMEMBERED = 256
+"""How many files opened under a name are remembered, to tell a missed one from a read one."""
 
 
 @dataclass(slots=True)
@@ -37,6 +46,7 @@ class _Retired:
 
     fh: BinaryIO
     framer: LineFramer
+    fp: Fingerprint
     deadline: float
 
 
@@ -66,6 +76,10 @@ class LiveFile:
         self.reopened = False  # opened at least once: a later open is a reopen
         self.changed_at = 0.0
         self.retired: list[_Retired] = []
+        self._opened: dict[tuple[int, int], Fingerprint] = {}
+        """The files opened under this name (oldest first): their first bytes tell one from a
+        new file that was handed the inode of a deleted one."""
+        self._started = time.time()
 
     # --- history -----------------------------------------------------------------------------
 
@@ -134,6 +148,8 @@ class LiveFile:
         elif self.fh is None and out.status_of(self.path).state == "waiting":
             message = "appeared; following new file"
         if self.fh is None:
+            if was_open:
+                self._adopt_missed(now)
             try:
                 self._open()
             except OSError as e:
@@ -163,12 +179,39 @@ class LiveFile:
         else:
             self._out.set(self.path, "waiting", "waiting for the file to appear", size=0)
 
+    def _adopt_missed(self, now: float) -> None:
+        """Read the rotated siblings that lived and were rotated away between two looks."""
+        for n in range(SIBLINGS, 0, -1):  # oldest first
+            sibling = f"{self.path}.{n}"
+            try:
+                fh = open(sibling, "rb", buffering=0)  # noqa: SIM115 - retired below
+            except OSError:
+                continue
+            fst = os.fstat(fh.fileno())
+            ident = (fst.st_dev, fst.st_ino)
+            if fst.st_mtime < self._started or self._read_before(ident, fh):
+                fh.close()
+                continue
+            fp = self._remember(ident, fh)
+            framer = LineFramer(sibling, self._max_line)
+            self.retired.append(_Retired(fh, framer, fp, now + self._rotate_wait))
+
+    def _read_before(self, ident: tuple[int, int], fh: BinaryIO) -> bool:
+        fp = self._opened.get(ident)
+        return fp is not None and bool(fp.head) and fp.matches(fh)
+
+    def _remember(self, ident: tuple[int, int], fh: BinaryIO) -> Fingerprint:
+        fp = self._opened[ident] = Fingerprint.of(fh)
+        while len(self._opened) > REMEMBERED:
+            del self._opened[next(iter(self._opened))]
+        return fp
+
     def _open(self) -> None:
         fh = open(self.path, "rb", buffering=0)  # noqa: SIM115 - lives across calls
         fst = os.fstat(fh.fileno())  # identity of what we opened, not of an earlier stat
         self.fh = fh
         self.ident = (fst.st_dev, fst.st_ino)
-        self.fp = Fingerprint.of(fh)
+        self.fp = self._remember(self.ident, fh)
         self.framer = LineFramer(self.path, self._max_line)
         self.reopened = True
 
@@ -177,13 +220,15 @@ class LiveFile:
         assert self.fh is not None
         self.fh.seek(0)
         self.framer = LineFramer(self.path, self._max_line)
-        self.fp = Fingerprint.of(self.fh)
+        self.fp = (
+            Fingerprint.of(self.fh) if self.ident is None else self._remember(self.ident, self.fh)
+        )
         self.changed_at = now
         self._out.set(self.path, "rotated", message, offset=0, size=0)
 
     def _retire(self, now: float) -> None:
-        if self.fh is not None and self.framer is not None:
-            self.retired.append(_Retired(self.fh, self.framer, now + self._rotate_wait))
+        if self.fh is not None and self.framer is not None and self.fp is not None:
+            self.retired.append(_Retired(self.fh, self.framer, self.fp, now + self._rotate_wait))
         self.fh = self.framer = self.fp = self.ident = None
 
     def pump(self, history: bool = False) -> bool:
@@ -234,6 +279,7 @@ class LiveFile:
                 r.framer.feed(data)
                 if r.framer.full:
                     self._out.deliver(r.framer)
+            r.fp.matches(r.fh)  # extend the remembered first bytes of what we read
         except OSError:
             final = True
         self._out.deliver(r.framer)
