@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -332,21 +333,29 @@ def test_glob_of_several_live_files(tmp_path: Path, follow: Make) -> None:
 
 
 def test_since_seeks_with_few_timestamp_calls(tmp_path: Path, follow: Make) -> None:
+    """The skipped part is still checked for late lines, but the usual spelling of the time is
+    compared as text there: the caller's extractor runs only for the search itself."""
     log = tmp_path / "app.log"
+
+    def iso(i: int) -> bytes:
+        return datetime.fromtimestamp(i, UTC).isoformat(timespec="milliseconds").encode()
+
     log.write_bytes(
-        b"".join(b'{"ts": %d, "pad": "%s"}\n' % (i, b"x" * (i % 50)) for i in range(20_000))
+        b"".join(
+            b'{"timestamp":"%s","pad":"%s"}\n' % (iso(i), b"x" * (i % 50)) for i in range(20_000)
+        )
     )
     calls = 0
 
     def ts_of(line: bytes) -> float | None:
         nonlocal calls
         calls += 1
-        return float(line.split(b",")[0].split(b":")[1])
+        return datetime.fromisoformat(line.split(b'"')[3].decode()).timestamp()
 
     f, sink = follow([str(log)], since=12_345.5, ts_of=ts_of)
     assert f.wait_history(5)
     got = sink.numbered()
-    assert got[0][0] == 12_347 and got[0][1].startswith(b'{"ts": 12346,')
+    assert got[0][0] == 12_347 and got[0][1].startswith(b'{"timestamp":"%s"' % iso(12_346))
     assert len(got) == 20_000 - 12_346
     assert calls < 200
 

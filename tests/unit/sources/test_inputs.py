@@ -12,6 +12,7 @@ from pathlib import Path
 from claude_top.commands.common import read_all
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
+from claude_top.ingest.reader import timestamp_of
 from claude_top.sources.follow import Follower
 from claude_top.sources.paths import Batch, expand, read_batches
 from loggen import T0, line
@@ -155,3 +156,31 @@ def test_a_glob_picks_up_files_created_later_and_not_renamed_ones(tmp_path: Path
     finally:
         f.stop()
     assert f.error is None
+
+
+def test_since_on_a_file_out_of_time_order_skips_no_record_when_following(tmp_path: Path) -> None:
+    """Probes see a time-ordered file; a few late records sit early in it, one in another
+    spelling of the time. The seek must not skip them: the totals are those of a full read."""
+    since = T0 + 5000
+    ts = [T0 + i for i in range(0, 10_000, 2)]
+    ts[10] = ts[700] = since + 50  # late lines inside the part the seek skips
+    texts = [line(t, request_id=f"r{i}") for i, t in enumerate(ts)]
+    texts[1500] = line(since + 60, request_id="r-epoch").replace(
+        b'"timestamp":"', b'"timestamp": "'
+    )
+    log = tmp_path / "app.log"
+    log.write_bytes(b"".join(t + b"\n" for t in texts))
+
+    def calls(engine: Engine) -> int:
+        return engine.query().total.calls
+
+    want = Engine(clock=FixedClock(T0 + 86400), since=since)
+    for batch in read_batches(str(log), want.count_overlong):
+        want.ingest(batch)
+    got = Engine(clock=FixedClock(T0 + 86400), since=since)
+    f = Follower([str(log)], got.ingest, since=since, ts_of=timestamp_of, use_watcher=False)
+    f.start()
+    assert f.wait_history(30)
+    f.stop()
+    assert f.error is None
+    assert calls(got) == calls(want) == 2500 + 3

@@ -4,16 +4,24 @@ Kept apart from following because it answers a different question ("what happene
 started?") with different tools: a binary search by time in plain files, a line-by-line skip in
 compressed ones (gzip cannot seek), and a read to the end that counts a last line without a
 newline.
+
+The binary search trusts the file to be in time order, which a merged or multi-writer log is
+not. So the part it skips is still scanned (it is scanned anyway, to keep line numbers true):
+a line there whose time is at or after ``since`` is delivered with its own number. The common
+spelling, ``"timestamp":"2026-11-20T10:00:00.123+00:00"`` once in the line, is compared as text
+(well under a microsecond a line); anything else goes to the caller's extractor.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import BinaryIO
 
-from claude_top.sources.batches import READ_CHUNK, LineFramer
+from claude_top.sources.batches import READ_CHUNK, Batch, LineFramer, frame
 from claude_top.sources.fingerprint import TsOf, count_newlines, seek_since, tail_start
 from claude_top.sources.follow.outlet import Outlet
 from claude_top.sources.paths import is_gzip, open_bytes
@@ -31,15 +39,78 @@ def since_offset(bf: BinaryIO, st: os.stat_result, since: float | None, ts_of: T
     return 0 if found is None else found
 
 
-def start_of(fh: BinaryIO, since: float | None, ts_of: TsOf | None) -> tuple[int, int, int]:
-    """(offset, line number, size) where a live file's history begins; ``fh`` is left there."""
+_TS_KEY = b'"timestamp"'
+_UTC_ISO = re.compile(
+    rb'"timestamp":\s*"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d{1,9})?(?:Z|\+00:00)"'
+)
+
+
+def _late_lines(since: float, ts_of: TsOf) -> Callable[[bytes], bool]:
+    """A test of "this line's time is at or after ``since``", fast for the common spelling."""
+    since_s = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%S").encode()
+    slow = _keep_from(since, ts_of)
+    search = _UTC_ISO.search
+
+    def late(line: bytes) -> bool:
+        m = search(line)
+        if m is None or line.count(_TS_KEY) != 1:
+            return slow(line)
+        second = m.group(1)
+        if second != since_s:  # whole seconds apart: the text order is the time order
+            return second > since_s
+        return slow(line)
+
+    return late
+
+
+def late_in_skipped(
+    f: BinaryIO, source: str, end: int, since: float, ts_of: TsOf, max_line: int
+) -> tuple[list[Batch], int]:
+    """The lines of [0, ``end``) at or after ``since``, and how many lines that part holds."""
+    f.seek(0)
+    late = _late_lines(since, ts_of)
+    framer = LineFramer(source, max_line)
+    found: list[Batch] = []
+    for item in frame(f, source, limit=end, framer=framer):
+        if isinstance(item, Batch):
+            found.extend(_runs(item, late))
+    return found, framer.lineno - 1
+
+
+def _runs(batch: Batch, keep: Callable[[bytes], bool]) -> Iterator[Batch]:
+    """The kept lines of ``batch``, as batches of consecutive lines with their own numbers."""
+    run: list[bytes] = []
+    first = 0
+    for i, line in enumerate(batch.lines):
+        if keep(line):
+            if not run:
+                first = batch.first_lineno + i
+            run.append(line)
+        elif run:
+            yield Batch(batch.source, first, run)
+            run = []
+    if run:
+        yield Batch(batch.source, first, run)
+
+
+def start_of(
+    fh: BinaryIO, source: str, since: float | None, ts_of: TsOf | None, max_line: int
+) -> tuple[int, int, int, list[Batch]]:
+    """(offset, line number, size, late lines before it) where a live file's history begins;
+    ``fh`` is left at the offset."""
     st = os.fstat(fh.fileno())
+    late: list[Batch] = []
     # A buffered twin of the same open file (shared offset) for readline-based seeking.
     with open(os.dup(fh.fileno()), "rb") as bf:
         offset = since_offset(bf, st, since, ts_of)
-        lineno = count_newlines(bf, offset) + 1 if offset else 1
+        lineno = 1
+        if offset and since is not None and ts_of is not None and st.st_mtime >= since:
+            late, before = late_in_skipped(bf, source, offset, since, ts_of, max_line)
+            lineno = before + 1
+        elif offset:
+            lineno = count_newlines(bf, offset) + 1
     fh.seek(offset)
-    return offset, lineno, st.st_size
+    return offset, lineno, st.st_size, late
 
 
 def _keep_from(since: float, ts_of: TsOf) -> Callable[[bytes], bool]:
@@ -80,9 +151,12 @@ def read_rotated(
     keep = _keep_from(since, ts_of) if since is not None and ts_of is not None else None
     try:
         if not gz and keep is not None:
+            assert since is not None and ts_of is not None
             offset = since_offset(f, st, since, ts_of)
             if offset:
-                framer = LineFramer(path, max_line, count_newlines(f, offset) + 1, offset)
+                late, before = late_in_skipped(f, path, offset, since, ts_of, max_line)
+                out.deliver_batches(late)
+                framer = LineFramer(path, max_line, before + 1, offset)
             f.seek(offset)
             keep = None
         done = raw.tell()

@@ -12,7 +12,7 @@ loop. Each look decides from stat/fstat and a fingerprint of the first bytes wha
 
 A file can also be created and rotated away between two looks (rotation every 50 ms, or a
 burst while the poll sleeps). Its lines are not lost: on each rotation the numbered siblings
-(``app.log.1`` .. ``app.log.9``) written since we started and never opened are read from their
+(``app.log.1`` .. ``app.log.9``) written since we started and never read are read from their
 start and drained like any rotated-away file.
 """
 
@@ -22,11 +22,12 @@ import os
 import stat
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from claude_top.sources.batches import READ_CHUNK, LineFramer
-from claude_top.sources.fingerprint import Fingerprint, TsOf
+from claude_top.sources.fingerprint import HEAD_BYTES, Fingerprint, TsOf, pread
 from claude_top.sources.follow.history import start_of
 from claude_top.sources.follow.outlet import Outlet
 
@@ -76,9 +77,10 @@ class LiveFile:
         self.reopened = False  # opened at least once: a later open is a reopen
         self.changed_at = 0.0
         self.retired: list[_Retired] = []
-        self._opened: dict[tuple[int, int], Fingerprint] = {}
-        """The files opened under this name (oldest first): their first bytes tell one from a
-        new file that was handed the inode of a deleted one."""
+        self._heads: deque[Fingerprint] = deque(maxlen=REMEMBERED)
+        """The first bytes of the files read under this name. Content, not the inode, tells a
+        file we read from a new one: a deleted file's inode is handed to the next new file at
+        once, and a copytruncate copy has a new inode but lines we already read."""
         self._started = time.time()
 
     # --- history -----------------------------------------------------------------------------
@@ -88,13 +90,14 @@ class LiveFile:
         try:
             self._open()
             assert self.fh is not None
-            offset, lineno, size = start_of(self.fh, since, ts_of)
+            offset, lineno, size, late = start_of(self.fh, self.path, since, ts_of, self._max_line)
         except FileNotFoundError:
             return 0  # "waiting"; the follow loop picks it up when it appears
         except OSError as e:
             if self.fh is None:
                 self._out.set(self.path, "error", e.strerror or str(e))
             return 0  # the follow loop retries it
+        self._out.deliver_batches(late)
         self.framer = LineFramer(self.path, self._max_line, lineno, offset)
         return max(0, size - offset)
 
@@ -188,22 +191,20 @@ class LiveFile:
             except OSError:
                 continue
             fst = os.fstat(fh.fileno())
-            ident = (fst.st_dev, fst.st_ino)
-            if fst.st_mtime < self._started or self._read_before(ident, fh):
+            if fst.st_mtime < self._started or self._read_before(fh):
                 fh.close()
                 continue
-            fp = self._remember(ident, fh)
+            fp = self._remember(fh)
             framer = LineFramer(sibling, self._max_line)
             self.retired.append(_Retired(fh, framer, fp, now + self._rotate_wait))
 
-    def _read_before(self, ident: tuple[int, int], fh: BinaryIO) -> bool:
-        fp = self._opened.get(ident)
-        return fp is not None and bool(fp.head) and fp.matches(fh)
+    def _read_before(self, fh: BinaryIO) -> bool:
+        head = pread(fh, HEAD_BYTES, 0)
+        return any(fp.head and head.startswith(fp.head) for fp in self._heads)
 
-    def _remember(self, ident: tuple[int, int], fh: BinaryIO) -> Fingerprint:
-        fp = self._opened[ident] = Fingerprint.of(fh)
-        while len(self._opened) > REMEMBERED:
-            del self._opened[next(iter(self._opened))]
+    def _remember(self, fh: BinaryIO) -> Fingerprint:
+        fp = Fingerprint.of(fh)
+        self._heads.append(fp)
         return fp
 
     def _open(self) -> None:
@@ -211,7 +212,7 @@ class LiveFile:
         fst = os.fstat(fh.fileno())  # identity of what we opened, not of an earlier stat
         self.fh = fh
         self.ident = (fst.st_dev, fst.st_ino)
-        self.fp = self._remember(self.ident, fh)
+        self.fp = self._remember(fh)
         self.framer = LineFramer(self.path, self._max_line)
         self.reopened = True
 
@@ -220,9 +221,7 @@ class LiveFile:
         assert self.fh is not None
         self.fh.seek(0)
         self.framer = LineFramer(self.path, self._max_line)
-        self.fp = (
-            Fingerprint.of(self.fh) if self.ident is None else self._remember(self.ident, self.fh)
-        )
+        self.fp = self._remember(self.fh)
         self.changed_at = now
         self._out.set(self.path, "rotated", message, offset=0, size=0)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from claude_top.sources.batches import Batch, LineFramer, OnOverlong, batches_only
@@ -120,7 +120,11 @@ class Outlet:
 
     def deliver(self, framer: LineFramer) -> None:
         """Hand over what the framer has ready: batches to the sink, over-long lines counted."""
-        for batch in batches_only(iter(framer.take()), self._on_overlong or _uncounted):
+        self.deliver_batches(batches_only(iter(framer.take()), self._on_overlong or _uncounted))
+
+    def deliver_batches(self, batches: Iterable[Batch]) -> None:
+        """Batches to the sink (a generator is consumed in order: over-long reports between)."""
+        for batch in batches:
             self.lines += len(batch.lines)
             self._sink(batch)
 
