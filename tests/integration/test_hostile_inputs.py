@@ -55,7 +55,6 @@ KNOWN_FAILING: dict[str, set[str]] = {
         "summary_json",
         "table_and_check_write_no_raw_escape",
     },
-    "day_9999": {"arguments"},
     "dev_full": {"stdout_on_dev_full"},
     "escape_in_key": {"config_files"},
     "inf": {"follow_interval"},
@@ -79,9 +78,6 @@ KNOWN_FAILING: dict[str, set[str]] = {
     "nested_5000": {"config_files"},
     "nested_tables": {"config_files"},
     "not_utf8": {"config_files"},
-    "now_huge_epoch": {"arguments"},
-    "now_year_one": {"arguments"},
-    "since_huge_duration": {"arguments"},
     "status_2_64": {
         "alone",
         "follower",

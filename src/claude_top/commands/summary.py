@@ -23,15 +23,18 @@ from claude_top.views.summary import summary_dict, to_csv, to_table
 def _bounds(a: argparse.Namespace, now: float, tz: Any) -> tuple[float | None, float | None]:
     """``--day`` / ``--since`` / ``--until`` as epoch bounds (a later option wins)."""
     since = until = None
+    option = "--day"
     try:
         if a.day:
             since, until = day_bounds(parse_date(a.day), tz)
+        option = "--since"
         if a.since:
             since = parse_time(a.since, now, tz)
+        option = "--until"
         if a.until:
             until = parse_time(a.until, now, tz)
     except TimeArgError as e:
-        raise UserError(str(e)) from None
+        raise UserError(f"{option}: {e}") from None
     if since is not None and until is not None and until <= since:
         raise UserError("--until must be after --since")
     return since, until

@@ -16,11 +16,16 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from claude_top.core.errors import TimeArgError
 
 __all__ = [
+    "TIME_MAX",
+    "TIME_MIN",
     "TimeArgError",
+    "check_time",
     "day_bounds",
+    "is_duration",
     "local_midnight",
     "parse_date",
     "parse_duration",
+    "parse_seconds",
     "parse_time",
     "parse_timestamp",
     "utc_date",
@@ -50,19 +55,65 @@ def parse_timestamp(v: object) -> float | None:
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC).timestamp()
+TIME_MAX = datetime(9999, 1, 1, tzinfo=UTC).timestamp()
+"""The times a user may type (``--now``, ``--since``, ``--until``, ``--day``): [1970, 9999).
+
+A year short of the end of ``datetime``'s range, so that every day bound, zone offset and
+window computed from such a time (the 7-day baseline, "yesterday") stays inside it."""
+DURATION_MAX = 36_525 * 86400.0
+"""The longest duration a user may type: 100 years (``all`` is the window without a start)."""
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for an error message, control characters escaped (``repr`` does that)."""
+    return repr(text if len(text) <= 60 else text[:59] + "…")
+
+
+def is_duration(text: str) -> bool:
+    """Whether ``text`` has the shape of a duration (``parse_duration`` may still refuse it)."""
+    return _DURATION.match(text) is not None
+
 
 def parse_duration(text: str) -> float:
-    """``90s``, ``10m``, ``1h``, ``8d``, ``1w`` -> seconds."""
+    """``90s``, ``10m``, ``1h``, ``8d``, ``1w`` -> seconds; at most ``DURATION_MAX``."""
     m = _DURATION.match(text)
     if not m:
-        raise TimeArgError(f"{text!r} is not a duration (examples: 30s, 10m, 1h, 8d)")
-    return float(m.group(1)) * _UNIT[m.group(2)]
+        raise TimeArgError(f"{_shown(text)} is not a duration (examples: 30s, 10m, 1h, 8d)")
+    seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if seconds > DURATION_MAX:
+        raise TimeArgError(f"{_shown(text)} is too long a duration (at most 100 years: 36525d)")
+    return seconds
+
+
+def parse_seconds(text: str, low: float, high: float) -> float:
+    """A number of seconds (``2``, ``0.5``) or a duration (``10s``, ``1m``) in [low, high].
+
+    For intervals such as ``--interval`` and ``--poll``: nan, inf, zero and negative values
+    are refused, so a loop that sleeps this long can neither spin nor sleep forever.
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = parse_duration(text)
+    if not low <= seconds <= high:  # also false for nan
+        raise TimeArgError(f"{_shown(text)} is not between {low:g} and {high:g} seconds")
+    return seconds
+
+
+def check_time(ts: float, text: str) -> float:
+    """``ts`` (read from ``text``) if it lies in [TIME_MIN, TIME_MAX), else a TimeArgError."""
+    if not TIME_MIN <= ts < TIME_MAX:  # also false for nan
+        raise TimeArgError(f"{_shown(text)} is out of range (1970-01-01 .. 9998-12-31)")
+    return ts
 
 
 def parse_time(text: str, now: float, tz: tzinfo = UTC) -> float:
     """An absolute time (ISO 8601, a date, epoch seconds) or a duration ago (``2h`` = now - 2h).
 
-    A time without an offset is read in ``tz``.
+    A time without an offset is read in ``tz``. An absolute time must lie in [TIME_MIN,
+    TIME_MAX) and a duration be at most ``DURATION_MAX``, so nothing computed from the answer
+    leaves the range of ``datetime``.
     """
     text = text.strip()
     if _DURATION.match(text):
@@ -76,24 +127,28 @@ def parse_time(text: str, now: float, tz: tzinfo = UTC) -> float:
     if number is not None:
         t = parse_timestamp(number)
         if t is None:
-            raise TimeArgError(f"{text!r} is not a time")
-        return t
+            raise TimeArgError(f"{_shown(text)} is not a time")
+        return check_time(t, text)
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=tz)
+        ts = dt.timestamp()
+    except (ValueError, OverflowError):
         raise TimeArgError(
-            f"{text!r} is not a time (examples: 2026-11-27T14:00, 2026-11-27, 1764252000, 2h)"
+            f"{_shown(text)} is not a time (examples: 2026-11-27T14:00, 2026-11-27, 1764252000, 2h)"
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return dt.timestamp()
+    return check_time(ts, text)
 
 
 def parse_date(text: str) -> date:
+    """A ``YYYY-MM-DD`` date typed by a user, in [1970-01-01, 9999-01-01)."""
     try:
-        return date.fromisoformat(text.strip())
+        d = date.fromisoformat(text.strip())
     except ValueError:
-        raise TimeArgError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+        raise TimeArgError(f"{_shown(text)} is not a date (expected YYYY-MM-DD)") from None
+    check_time(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp(), text)
+    return d
 
 
 def local_midnight(ts: float, tz: tzinfo) -> float:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from claude_top.core.errors import TimeArgError
 from claude_top.core.timeutil import (
     day_bounds,
+    is_duration,
     local_midnight,
     parse_date,
     parse_duration,
@@ -49,10 +50,9 @@ def check_window(value: object) -> WindowName:
     if _DATE.match(name):
         parse_date(name)
         return WindowName(name, None)
-    try:
-        seconds = parse_duration(name)
-    except TimeArgError:
-        raise TimeArgError(f"{value!r} is not a window ({examples})") from None
+    if not is_duration(name):
+        raise TimeArgError(f"{value!r} is not a window ({examples})")
+    seconds = parse_duration(name)  # a duration too long says so
     if seconds <= 0:
         raise TimeArgError(f"{value!r} is not a window: a duration must be longer than zero")
     return WindowName(name, seconds)
