@@ -47,7 +47,6 @@ KNOWN_FAILING: dict[str, set[str]] = {
         "summary_json",
         "table_and_check_write_no_raw_escape",
     },
-    "binary": {"config_files"},
     "cached_2_64": {
         "alone",
         "follower",
@@ -75,9 +74,6 @@ KNOWN_FAILING: dict[str, set[str]] = {
     "missing_file": {"arguments"},
     "model_escape": {"table_and_check_write_no_raw_escape"},
     "nan": {"follow_interval"},
-    "nested_5000": {"config_files"},
-    "nested_tables": {"config_files"},
-    "not_utf8": {"config_files"},
     "status_2_64": {
         "alone",
         "follower",

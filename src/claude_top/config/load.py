@@ -145,13 +145,7 @@ def load(path: str | None = None) -> Config:
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"{p}: config file not found")
-    try:
-        with open(p, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    data = _read_toml(p)
     unknown = sorted(set(data) - set(SECTIONS))
     if unknown:
         raise ConfigError(f"{p}: unknown section {unknown[0]!r} (known: {', '.join(SECTIONS)})")
@@ -173,6 +167,22 @@ def load(path: str | None = None) -> Config:
     except ConfigError as e:
         raise ConfigError(f"{p}: {e}") from None
     return cfg
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    """The file's TOML, or a ConfigError naming the file: unreadable, not UTF-8, not TOML, or
+    nested too deep for the parser (``tomllib`` recurses once per level)."""
+    try:
+        with open(p, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not UTF-8 (byte {e.start}): a config file is UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: not valid TOML: nested too deep") from None
 
 
 def _validate_ui(ui: Mapping[str, Any], where: str) -> None:
