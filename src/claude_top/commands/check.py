@@ -3,7 +3,9 @@
 The exit status follows the monitoring-plugin convention (0 OK, 1 warning, 2 critical, 3 could
 not check) so the command drops into cron, systemd timers, Nagios or Icinga unchanged. "Could not
 check" must never look like "critical": a missing log is a broken check, not a broken app, so
-every user mistake is caught here and mapped to 3 instead of the CLI's usual status 2.
+every user mistake is caught here and mapped to 3 instead of the CLI's usual status 2 (``main``
+does the same for a bad argument, an unwritable output and an internal error). The text output
+quotes feature names and models from the log, which the rules make safe (``rules.checks``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import orjson
 
 from claude_top.commands.common import load_config, make_clock, read_all, time_zone
+from claude_top.commands.failing import say
 from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import iso
 from claude_top.engine.engine import Engine
@@ -40,7 +43,7 @@ def cmd_check(a: argparse.Namespace) -> int:
         )
         read_all(engine, a.logs)
     except (UserError, ConfigError) as e:
-        sys.stderr.write(f"claude-top check: {e}\n")
+        say("claude-top check", str(e))
         return EXIT_UNKNOWN
     now = clock.now()
     firing = Alerts(engine, rules, tz).evaluate(now)

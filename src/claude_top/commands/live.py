@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import threading
 import time
 from typing import Any
 
 from claude_top.commands.common import load_config, make_clock, time_zone
+from claude_top.commands.failing import say
 from claude_top.config.load import Config
 from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import grouped
@@ -91,7 +91,7 @@ def run_tui(args: argparse.Namespace) -> int:
     finally:
         follower.stop()
     if follower.error is not None:
-        sys.stderr.write(f"claude-top: reading stopped: {follower.error}\n")
+        say("claude-top", f"reading stopped: {follower.error}")
         return 1
     return 0
 
@@ -113,9 +113,10 @@ def run_demo(args: argparse.Namespace) -> int:
     live.start()
     try:
         if args.no_tui:
-            sys.stderr.write(
-                f"claude-top demo: wrote {grouped(n)} lines of history to {path}; "
-                "appending live calls (Ctrl-C to stop)\n"
+            say(
+                "claude-top demo",
+                f"wrote {grouped(n)} lines of history to {path}; "
+                "appending live calls (Ctrl-C to stop)",
             )
             while live.is_alive():
                 live.join(0.5)
@@ -137,4 +138,4 @@ def run_demo(args: argparse.Namespace) -> int:
         stop.set()
         live.join(2.0)
         if not args.out:
-            sys.stderr.write(f"claude-top demo: the log is kept at {path}\n")
+            say("claude-top demo", f"the log is kept at {path}")

@@ -1,16 +1,56 @@
 """The command line's grammar: the subcommands' parser and the TUI's own.
 
 Two parsers because ``claude-top LOG...`` takes log names where the subcommands take a command
-name: ``main`` picks one by the first argument.
+name: ``main`` picks one by the first argument. A mistake on the command line is a
+``UserError`` (one line, printed by ``main`` with the command's own status) rather than
+argparse's usage block and status 2, which ``check`` must never exit with for its own failure.
+Numbers are checked here, before anything runs: an interval of nan, inf, zero or 1e308 would
+spin or sleep forever.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
+from typing import NoReturn
 
 from claude_top import __version__
+from claude_top.core.errors import TimeArgError, UserError
+from claude_top.core.timeutil import parse_seconds
 
 COMMANDS = ("summary", "check", "prices", "config", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one-line ``UserError``s (subparsers inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (see: {self.prog} --help)")
+
+
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: seconds (``2``, ``0.5``, ``10s``) in [low, high], or a one-line error."""
+
+    def parse(text: str) -> float:
+        try:
+            return parse_seconds(text, low, high)
+        except TimeArgError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = "seconds"
+    return parse
+
+
+def _rate(text: str) -> float:
+    """``demo --rate``: calls per second, a finite number in [0, 1000]."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0 <= rate <= 1000:  # also false for nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate between 0 and 1000 calls/s")
+    return rate
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -23,7 +63,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--now", metavar="TIME", help="evaluate as of this time (ISO 8601 or epoch)")
 
 
-def _add_summary(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
     s = sub.add_parser("summary", help="numbers per feature/model/user over a window")
     s.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, or - for stdin")
     g = s.add_mutually_exclusive_group()
@@ -41,13 +81,19 @@ def _add_summary(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "memory in all), 1 in this process only (default 2)",
     )
     s.add_argument("--follow", action="store_true", help="keep reading; print every --interval")
-    s.add_argument("--interval", type=float, default=2.0, metavar="SECONDS")
+    s.add_argument(
+        "--interval",
+        type=_seconds(0.01, 86400),
+        default=2.0,
+        metavar="SECONDS",
+        help="seconds between prints with --follow (0.01 to 86400; default 2)",
+    )
     _add_common(s)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The subcommands: summary, check, prices, config, demo."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="claude-top",
         description="Live view of a Claude-powered app's call log. "
         "Subcommands: summary, check, prices, config, demo.",
@@ -69,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="generate a realistic live log and watch it")
     d.add_argument("--out", metavar="FILE", help="write the stream here (default: a temp file)")
-    d.add_argument("--rate", type=float, default=5.0, help="live calls per second")
+    d.add_argument(
+        "--rate", type=_rate, default=5.0, help="live calls per second (0 to 1000; default 5)"
+    )
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--no-tui", action="store_true", help="only write the stream")
     d.add_argument("--theme", metavar="NAME")
@@ -78,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_tui_parser() -> argparse.ArgumentParser:
     """``claude-top LOG...``: the live view."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="claude-top",
         description="Live view of a Claude-powered app's call log. Other commands: "
         "claude-top {summary,check,prices,config,demo} --help",
@@ -93,7 +141,11 @@ def build_tui_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", default="10m", metavar="WINDOW")
     p.add_argument("--theme", metavar="NAME")
     p.add_argument(
-        "--poll", type=float, default=1.0, metavar="SECONDS", help="fallback poll interval"
+        "--poll",
+        type=_seconds(0.01, 3600),
+        default=1.0,
+        metavar="SECONDS",
+        help="fallback poll interval (0.01 to 3600; default 1)",
     )
     _add_common(p)
     return p
