@@ -71,7 +71,6 @@ KNOWN_FAILING: dict[str, set[str]] = {
         "summary_json",
         "table_and_check_write_no_raw_escape",
     },
-    "model_escape": {"table_and_check_write_no_raw_escape"},
     "status_2_64": {
         "alone",
         "follower",
@@ -301,6 +300,14 @@ def test_tui_poll_is_refused_before_the_tui_starts(value: str) -> None:
 def test_demo_rate_is_refused(value: str) -> None:
     with pytest.raises(UserError, match="--rate"):
         build_parser().parse_args(["demo", "--rate", value])
+
+
+def test_prices_show_config_model_names_escaped(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_bytes(b'[prices."m\\u001b[31mred"]\ninput = 1.0\noutput = 2.0\n')
+    rc, out, err = _run(["prices", "--config", str(cfg)])
+    assert (rc, err) == (0, "")
+    assert "m^[[31mred *" in out and _no_raw_control(out)
 
 
 def test_check_text_shows_alert_scopes_escaped(tmp_path: Path) -> None:

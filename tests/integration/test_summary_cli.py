@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from claude_top.commands.main import main
+from claude_top.core.text import cell_width
 from loggen import T0, call, random_calls
 
 GROUP_KEYS = {
@@ -186,3 +187,15 @@ def test_table_warns_about_calls_without_user(
     log = write(tmp_path / "b.log", [call(T0), call(T0, user_id=None)])
     assert main(["summary", str(log)]) == 0
     assert "1 calls were logged without a user_id" in capsys.readouterr().out
+
+
+def test_table_rows_align_with_wide_feature_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = ["chat", "検索エージェント", "chat 🤖🔥", "cafe\u0301", "ＦＵＬＬ"]
+    log = write(tmp_path / "wide.log", [call(T0, feature=n) for n in names], [])
+    assert main(["summary", str(log)]) == 0
+    table = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    assert len(table) == 4 + len(names)
+    # Every column is right-aligned but the first: aligned rows end in the same terminal cell.
+    assert len({cell_width(row) for row in table}) == 1, table

@@ -14,7 +14,7 @@ from typing import Any
 
 from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats, Summary
-from claude_top.core.text import safe_text
+from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.engine import LineStats
 
 PLURAL = {"feature": "features", "model": "models", "user": "users"}
@@ -140,13 +140,12 @@ def to_table(doc: dict[str, Any], by: str) -> str:
     for name, g in doc[PLURAL[by]].items():
         rows.append(row(safe_text(name), g))
     rows.append(row("TOTAL", doc["total"]))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(cell_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     widths[0] = min(widths[0], 40)
 
     def line(r: tuple[str, ...]) -> str:
-        first = r[0] if len(r[0]) <= widths[0] else r[0][: widths[0] - 1] + "…"
-        cells = [first.ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        cells = [fit(r[0], widths[0])] + [
+            fit(c, w, right=True) for c, w in zip(r[1:], widths[1:], strict=True)
         ]
         return "  ".join(cells).rstrip()
 
@@ -175,8 +174,9 @@ def to_table(doc: dict[str, Any], by: str) -> str:
             " them (log a user_id with every call)."
         )
     if t["unpriced_calls"]:
+        models = ", ".join(safe_text(m, 60) for m in t["unpriced_models"])
         out.append(
-            f"* {t['unpriced_calls']} calls have no price (models: {', '.join(t['unpriced_models'])});"
+            f"* {t['unpriced_calls']} calls have no price (models: {models});"
             " their cost is not included. Add them under [prices] in the config."
         )
     return "\n".join(out) + "\n"

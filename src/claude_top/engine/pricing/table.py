@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from claude_top.core import format as fmt
 from claude_top.core.errors import PriceConfigError
+from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.pricing.families import is_family_of, normalize_model
 from claude_top.engine.pricing.parse import builtin_data, parse_override
 from claude_top.engine.pricing.rates import ModelPrice
@@ -173,7 +174,7 @@ class PriceTable:
             if p.tier_threshold is not None and p.tier_rates is not None:
                 t = p.tier_rates
                 tier = f"> {fmt.grouped(p.tier_threshold)}: {fmt.price(t.input)} / {fmt.price(t.output)}"
-            family = p.family + (" *" if self.is_override(p) else "")
+            family = safe_text(p.family, 60) + (" *" if self.is_override(p) else "")
             body.append(
                 (
                     family,
@@ -186,12 +187,12 @@ class PriceTable:
                     tier,
                 )
             )
-        widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
+        widths = [max(cell_width(row[i]) for row in (header, *body)) for i in range(len(header))]
         left = {0, 1, 7}  # text columns; numbers right-aligned
 
         def line(row: tuple[str, ...]) -> str:
             cells = (
-                c.ljust(w) if i in left else c.rjust(w)
+                fit(c, w, right=i not in left)
                 for i, (c, w) in enumerate(zip(row, widths, strict=True))
             )
             return "  ".join(cells).rstrip()
