@@ -70,11 +70,6 @@ other per-user windows (``summary --by user --day/--since``) filter at ingest in
 
 EVENTS_KEPT = 2000
 ERRORS_KEPT_PER_FEATURE = 20
-LATENCY_CACHE_MAX = 200_000
-
-_latency_buckets: dict[int, int] = {}
-"""Latency -> its histogram bucket (``histogram.bucket_of(clamp(ms))``), computed once each;
-negated for a latency outside the histogram's range (counted as clamped)."""
 
 
 def err_key(error: str | None, status: int | None) -> str:
@@ -120,7 +115,6 @@ class Aggregates:
         since, until = self.since, self.until
         gfine, ufine = self.groups.fine, self.users.fine
         thresholds = self.tier_thresholds
-        buckets = _latency_buckets
         run = self.running
         track_users = self.track_users
         horizon = now - HORIZON_S
@@ -193,15 +187,11 @@ class Aggregates:
             row[G_LATSUM] += lat
             if stop == "max_tokens":
                 row[G_MAXTOK] += 1
-            hb = buckets.get(lat)  # negative: the latency was clamped into the histogram's range
-            if hb is None:
-                if len(buckets) > LATENCY_CACHE_MAX:
-                    buckets.clear()
-                hb = bucket_of(clamp(lat))
-                hb = buckets[lat] = -hb if lat < LOWEST_MS or lat > HIGHEST_MS else hb
-            if hb < 0:
+            if LOWEST_MS <= lat <= HIGHEST_MS:
+                hb = bucket_of(lat)
+            else:
                 row[G_CLAMPED] += 1
-                hb = -hb
+                hb = bucket_of(clamp(lat))
             h = row[G_HIST]
             h[hb] = h.get(hb, 0) + 1
             if not user:

@@ -81,6 +81,11 @@ _rests: dict[str, int] = {}
 """``:SS+00:00``, ``:SS.fff+00:00`` or ``:SS.ffffff+00:00`` -> microseconds past the minute."""
 
 
+_SECONDS_US = {f"{s:02d}": s * 1_000_000 for s in range(60)}
+_MILLIS_US = {f"{ms:03d}": ms * 1000 for ms in range(1000)}
+"""``SS`` and ``fff`` of the common ``:SS.fff+00:00``: a missing key is not a valid time."""
+
+
 def _digits(s: str) -> bool:
     return s.isascii() and s.isdigit()
 
@@ -145,7 +150,7 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
     append = out.append
     loads = orjson.loads
     get12, cw5_key = _GET12, _CW5_KEY
-    minutes, rests = _minutes, _rests
+    minutes, rests, secs, millis = _minutes, _rests, _SECONDS_US, _MILLIS_US
     extra_ok = FAST_EXTRA.issuperset
     decoded = 0
     for i, line in enumerate(lines):
@@ -186,9 +191,15 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             m = minutes.get(ts[:16])
             if m is None:
                 m = _remember(minutes, ts[:16], minute_us(ts[:16]))
-            r = rests.get(ts[16:])
-            if r is None:
-                r = _remember(rests, ts[16:], rest_us(ts[16:]))
+            # The rest of the time, ``:SS.fff+00:00``, from two small tables: a table of every
+            # rest seen would be large, and a log's times never repeat one soon.
+            if ts[19:20] == "." and ts[23:] == "+00:00":
+                if ts[16] != ":":
+                    raise ValueError(ts)
+                r = secs[ts[17:19]] + millis[ts[20:23]]
+            else:
+                cached = rests.get(ts[16:])
+                r = _remember(rests, ts[16:], rest_us(ts[16:])) if cached is None else cached
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             take_line(line, first_lineno + i, source, stats, out)
             continue
