@@ -377,3 +377,23 @@ def test_internal_error_is_one_line_naming_it(
     assert (rc, out) == (status, "")
     assert err.count("\n") == 1 and "internal error: RuntimeError: a bug ^[[31m" in err
     assert "report" in err and _no_raw_control(err)
+
+
+def test_demo_out_unwritable_is_a_user_mistake(tmp_path: Path) -> None:
+    rc, _out, err = _run(["demo", "--no-tui", "--out", str(tmp_path / "no" / "\x1b[31m.log")])
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("claude-top: --out: "), err
+    assert _no_raw_control(err)
+
+
+def test_internal_error_without_a_message_reads_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import claude_top.commands.main as main_module
+
+    def broken(_a: object) -> int:
+        raise MemoryError
+
+    monkeypatch.setattr(main_module, "_command", lambda _name: broken)
+    monkeypatch.delenv("CLAUDE_TOP_TRACEBACK", raising=False)
+    rc, _out, err = _run(["summary", _arg_log(tmp_path)])
+    assert rc == 1 and "internal error: MemoryError (please report it" in err, err

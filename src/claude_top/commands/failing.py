@@ -31,7 +31,8 @@ def say(prog: str, message: str) -> None:
 
 def internal_error(prog: str, error: BaseException) -> None:
     """Say that ``error`` is a bug (its type and message) and where to report it."""
-    say(prog, f"internal error: {type(error).__name__}: {error} ({REPORT})")
+    detail = f": {error}" if str(error) else ""
+    say(prog, f"internal error: {type(error).__name__}{detail} ({REPORT})")
 
 
 def want_traceback() -> bool:

@@ -105,7 +105,10 @@ def run_demo(args: argparse.Namespace) -> int:
     else:
         fd, path = tempfile.mkstemp(prefix="claude-top-demo-", suffix=".log")
         os.close(fd)
-    n = write_history(path, time.time(), config)
+    try:
+        n = write_history(path, time.time(), config)
+    except OSError as e:
+        raise UserError(f"--out: cannot write {path}: {e.strerror or e}") from None
     stop = threading.Event()
     live = threading.Thread(
         target=run_live, args=(path, config, stop), name="claude-top-demo", daemon=True

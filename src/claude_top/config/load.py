@@ -29,6 +29,8 @@ SECTIONS = ("prices", "alerts", "limits", "ui")
 UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
 """``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
 UI_STRINGS = ("theme", "theme_file", "tz", "window")
+CONFIG_MAX_BYTES = 1 << 20
+"""A config file is a few KiB of TOML; a bigger "file" is a mistake (a device, a log)."""
 
 
 def default_path() -> Path:
@@ -170,13 +172,18 @@ def load(path: str | None = None) -> Config:
 
 
 def _read_toml(p: Path) -> dict[str, Any]:
-    """The file's TOML, or a ConfigError naming the file: unreadable, not UTF-8, not TOML, or
-    nested too deep for the parser (``tomllib`` recurses once per level)."""
+    """The file's TOML, or a ConfigError naming the file: unreadable, larger than
+    ``CONFIG_MAX_BYTES`` (``--config /dev/zero`` would fill the memory), not UTF-8, not TOML,
+    or nested too deep for the parser (``tomllib`` recurses once per level)."""
     try:
         with open(p, "rb") as f:
-            return tomllib.load(f)
+            raw = f.read(CONFIG_MAX_BYTES + 1)
     except OSError as e:
         raise ConfigError(f"{p}: cannot read: {e.strerror or e}") from None
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise ConfigError(f"{p}: larger than 1 MiB: not a config file")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise ConfigError(f"{p}: not UTF-8 (byte {e.start}): a config file is UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
