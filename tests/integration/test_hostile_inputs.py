@@ -397,3 +397,20 @@ def test_internal_error_without_a_message_reads_cleanly(
     monkeypatch.delenv("CLAUDE_TOP_TRACEBACK", raising=False)
     rc, _out, err = _run(["summary", _arg_log(tmp_path)])
     assert rc == 1 and "internal error: MemoryError (please report it" in err, err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_on_a_terminal_shows_names_escaped_and_exact_elsewhere(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    path.write_bytes(good(feature="x\x1b[2Jy") + b"\n")
+    args = ["summary", "--format", "csv", str(path)]
+    screen = _Terminal()
+    with redirect_stdout(screen), redirect_stderr(io.StringIO()):
+        assert main(args) == 0
+    assert "x^[[2Jy" in screen.getvalue() and _no_raw_control(screen.getvalue())
+    rc, out, _err = _run(args)
+    assert rc == 0 and "x\x1b[2Jy" in out  # a file or a pipe gets the name as logged

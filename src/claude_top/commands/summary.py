@@ -55,7 +55,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
         if a.format == "json":
             sys.stdout.write(orjson.dumps(doc).decode() + "\n")
         elif a.format == "csv":
-            sys.stdout.write(to_csv(doc, a.by))
+            sys.stdout.write(to_csv(doc, a.by, for_terminal=sys.stdout.isatty()))
         else:
             sys.stdout.write(to_table(doc, a.by))
         sys.stdout.flush()

@@ -90,12 +90,15 @@ CSV_COLUMNS = (
 )
 
 
-def to_csv(doc: dict[str, Any], by: str) -> str:
+def to_csv(doc: dict[str, Any], by: str, *, for_terminal: bool = False) -> str:
+    """The groups as CSV, names exact; ``for_terminal`` makes them safe to show (as ``ls``
+    does with names it prints to a terminal), for a CSV read on screen rather than by a tool."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow([by, *CSV_COLUMNS])
     for name, g in doc[PLURAL[by]].items():
-        w.writerow([name, *(g[c] for c in CSV_COLUMNS)])
+        shown = safe_text(name) if for_terminal else name
+        w.writerow([shown, *(g[c] for c in CSV_COLUMNS)])
     w.writerow(["*", *(doc["total"][c] for c in CSV_COLUMNS)])
     return out.getvalue()
 
