@@ -4,6 +4,12 @@ Why a component of its own: the UI must never block on disk. One daemon thread d
 history first (rotated files oldest first, then each live file from ``since``), then the follow
 loop; the sink is always called on that thread, with batches. A poll every ``poll_interval``
 covers missed file-system events, so a miss costs one interval.
+
+The thread must never stop silently: an exception while reading one source (or in the sink,
+``engine.ingest``) becomes that source's "error" status with the exception's text, and the
+others go on being read. Only an error outside every guard ends the thread, and then every
+source says so and ``error`` holds it. ``heartbeat`` lets a view tell a stuck thread from a
+quiet log (``rules.sources``).
 """
 
 from __future__ import annotations
@@ -13,13 +19,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from claude_top.core.errors import InputError
 from claude_top.sources.batches import MAX_LINE_BYTES, Batch, OnOverlong
 from claude_top.sources.fingerprint import TsOf
 from claude_top.sources.follow.history import read_rotated
 from claude_top.sources.follow.live_file import LiveFile
-from claude_top.sources.follow.outlet import Outlet, Progress, SourceStatus
+from claude_top.sources.follow.outlet import Outlet, Progress, SourceStatus, error_text
 from claude_top.sources.follow.pipe import STDIN, PipeSource
 from claude_top.sources.follow.wakeup import DirWatcher
 from claude_top.sources.paths import (
@@ -58,7 +65,7 @@ class Follower:
     ) -> None:
         self._since = since
         self._ts_of = ts_of
-        self._poll = poll_interval
+        self.poll_interval = poll_interval
         self._max_line = max_line_bytes
         self._follow = follow
         self._rotate_wait = max(rotate_wait, 2 * poll_interval)
@@ -99,6 +106,27 @@ class Follower:
     @property
     def statuses(self) -> list[SourceStatus]:
         return self._out.statuses()
+
+    @property
+    def heartbeat(self) -> float:
+        """Wall-clock time of the thread's last sign of life (a loop turn, a batch)."""
+        return self._out.heartbeat
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive (False before ``start`` and after it ended)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _guarded(self, source: str | None, step: Callable[..., Any], *args: Any) -> None:
+        """Run one step; an exception becomes the error status of ``source`` (None: all)."""
+        try:
+            step(*args)
+        except Exception as e:
+            message = f"internal error: {error_text(e)}"
+            if source is None:
+                self._out.fail_all(message)
+            else:
+                self._out.fault(source, message)
 
     # --- resolving specs ---------------------------------------------------------------------
 
@@ -190,26 +218,14 @@ class Follower:
         try:
             for pipe in self._pipes:
                 pipe.start()
-            ahead = sum(lv.open_history(self._since, self._ts_of) for lv in self._live)
-            out.total = ahead + sum(_size(p) for p in self._history)
+            out.total = self._open_history() + sum(_size(p) for p in self._history)
             for path in self._history:
                 if self._stop.is_set():
                     return
-                read_rotated(
-                    path,
-                    out,
-                    since=self._since,
-                    ts_of=self._ts_of,
-                    max_line=self._max_line,
-                    stop=self._stop,
-                )
+                self._guarded(path, self._read_rotated, path)
             for lv in self._live:
                 if lv.fh is not None and not self._stop.is_set():
-                    lv.pump(history=True)
-                    if self._follow:
-                        out.set(lv.path, "following", "")
-                    else:
-                        lv.finish()
+                    self._guarded(lv.path, self._read_history, lv)
             if not self._follow:
                 while self._pipes_open() and not self._stop.is_set():
                     self._drain_pipes(block=True)
@@ -219,13 +235,39 @@ class Follower:
                 self._follow_loop()
         except BaseException as e:
             self.error = e
-            out.fail_all(f"follower stopped: {e!r}")
+            out.fail_all(f"reading stopped: {error_text(e)}")
         finally:
             out.history_done.set()
             if self._watcher is not None:
                 self._watcher.stop()
             for lv in self._live:
                 lv.close()
+
+    def _open_history(self) -> int:
+        ahead = 0
+        for lv in self._live:
+            try:
+                ahead += lv.open_history(self._since, self._ts_of)
+            except Exception as e:
+                self._out.fault(lv.path, f"internal error: {error_text(e)}")
+        return ahead
+
+    def _read_rotated(self, path: str) -> None:
+        read_rotated(
+            path,
+            self._out,
+            since=self._since,
+            ts_of=self._ts_of,
+            max_line=self._max_line,
+            stop=self._stop,
+        )
+
+    def _read_history(self, lv: LiveFile) -> None:
+        lv.pump(history=True)
+        if self._follow:
+            self._out.set(lv.path, "following", "")
+        else:
+            lv.finish()
 
     def _pipes_open(self) -> bool:
         return any(pipe.framer is not None for pipe in self._pipes)
@@ -236,18 +278,21 @@ class Follower:
 
     def _follow_loop(self) -> None:
         while not self._stop.is_set():
+            self._out.beat()
             now = time.monotonic()
-            self._drain_pipes(block=False)
+            for pipe in self._pipes:
+                self._guarded(pipe.name, pipe.drain, False)
             if self._globs:
-                self._rescan()
+                self._guarded(None, self._rescan)
             for lv in self._live:
-                lv.check(now)
+                self._guarded(lv.path, lv.check, now)
             if self._watcher is not None:
-                self._watcher.sync([lv.path for lv in self._live] + self._globs, now)
-            self._out.progress()
+                paths = [lv.path for lv in self._live] + self._globs
+                self._guarded(None, self._watcher.sync, paths, now)
+            self._guarded(None, self._out.progress)
             if not self._live and not self._pipes_open():
                 return
-            self._wake.wait(self._poll)
+            self._wake.wait(self.poll_interval)
             self._wake.clear()
 
 

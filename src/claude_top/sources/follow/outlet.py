@@ -8,6 +8,7 @@ place where a skipped over-long line becomes a call to ``on_overlong``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +26,9 @@ class SourceStatus:
     ``state``: "reading-history" | "following" | "waiting" (file missing) | "rotated" (just
     reopened or restarted; shown for ~2 s) | "error" (retried every poll) | "done".
     ``offset`` is bytes consumed of the current file (complete lines only), ``size`` its size.
+    ``since`` is the wall-clock time the state was entered. ``fault`` and ``fault_at`` keep the
+    last unexpected failure (an exception while reading, or in the sink) after the source has
+    healed, so a failure between two looks of a view is still seen (``rules.sources``).
     """
 
     path: str
@@ -32,6 +36,9 @@ class SourceStatus:
     message: str
     offset: int
     size: int
+    since: float = 0.0
+    fault: str = ""
+    fault_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +81,16 @@ class Outlet:
         self.total: int | None = None
         """On-disk bytes of history, once known."""
         self._last_progress = (-1.0, -1, False)
+        self.heartbeat = time.time()
+        """Wall-clock time of the follower's last sign of life (a loop turn, a batch)."""
+
+    def beat(self) -> None:
+        self.heartbeat = time.time()
 
     def add(self, path: str, state: str, message: str = "", size: int = 0) -> None:
         """A new source, shown without an ``on_status`` call (nothing changed yet)."""
         with self._lock:
-            self._status[path] = SourceStatus(path, state, message, 0, size)
+            self._status[path] = SourceStatus(path, state, message, 0, size, time.time())
 
     def has(self, path: str) -> bool:
         with self._lock:
@@ -109,6 +121,9 @@ class Outlet:
                 message,
                 old.offset if offset is None else offset,
                 old.size if size is None else size,
+                old.since if old.state == state else time.time(),
+                old.fault,
+                old.fault_at,
             )
             self._status[path] = new
         if self._on_status is not None and (old.state, old.message) != (state, message):
@@ -116,7 +131,25 @@ class Outlet:
 
     def fail_all(self, message: str) -> None:
         for status in self.statuses():
-            self.set(status.path, "error", message)
+            self.fault(status.path, message)
+
+    def fault(self, source: str, message: str) -> None:
+        """An unexpected failure of ``source``: state "error", and remembered after it heals.
+
+        A source not in the table (a rotated sibling read under its own name) is reported on
+        the name it was found under."""
+        for path in self._owners(source):
+            with self._lock:
+                old = self._status[path]
+                self._status[path] = dataclasses.replace(old, fault=message, fault_at=time.time())
+            self.set(path, "error", message)
+
+    def _owners(self, source: str) -> list[str]:
+        with self._lock:
+            if source in self._status:
+                return [source]
+            found = [p for p in self._status if source.startswith(p + ".")]
+            return found[:1] or list(self._status)
 
     def deliver(self, framer: LineFramer) -> None:
         """Hand over what the framer has ready: batches to the sink, over-long lines counted."""
@@ -126,7 +159,13 @@ class Outlet:
         """Batches to the sink (a generator is consumed in order: over-long reports between)."""
         for batch in batches:
             self.lines += len(batch.lines)
-            self._sink(batch)
+            self.heartbeat = time.time()
+            try:
+                self._sink(batch)
+            except Exception as e:  # one batch lost, reported; reading goes on
+                last = batch.first_lineno + len(batch.lines) - 1
+                where = f"lines {batch.first_lineno}-{last}"
+                self.fault(batch.source, f"could not ingest {where}: {error_text(e)}")
 
     def progress(self, force: bool = False) -> None:
         if self._on_progress is None:
@@ -140,6 +179,12 @@ class Outlet:
             return
         self._last_progress = (now, self.lines, done)
         self._on_progress(Progress(self.lines, self.bytes, now - self.t0, done, self.total))
+
+
+def error_text(e: BaseException) -> str:
+    """An exception as a status message says it: its type and its text."""
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _uncounted(source: str, lineno: int, length: int) -> None:
