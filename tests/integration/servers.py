@@ -292,6 +292,10 @@ class Sshd:
             "UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
             "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUseDNS no\n"
             "PrintMotd no\nPrintLastLog no\nLogLevel VERBOSE\n"
+            # bash sources ~/.bashrc for a command run over ssh only in a top-level shell; a
+            # session that starts one level down runs just the command, whatever the user's rc
+            # files do (a pyenv rehash lock left by a killed session once hung every later one).
+            "SetEnv SHLVL=1\n"
         )
         self.client_config = workdir / "ssh_config"
         self.client_config.write_text(
