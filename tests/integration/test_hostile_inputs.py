@@ -414,3 +414,20 @@ def test_csv_on_a_terminal_shows_names_escaped_and_exact_elsewhere(tmp_path: Pat
     assert "x^[[2Jy" in screen.getvalue() and _no_raw_control(screen.getvalue())
     rc, out, _err = _run(args)
     assert rc == 0 and "x\x1b[2Jy" in out  # a file or a pipe gets the name as logged
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--tz", ""], ["--day", ""], ["--since", ""], ["--until", ""], ["--now", ""]],
+    ids=lambda a: a[0].lstrip("-") + "_empty",
+)
+def test_empty_values_are_refused_not_ignored(args: list[str], tmp_path: Path) -> None:
+    rc, _out, err = _run(["summary", *args, _arg_log(tmp_path)])
+    assert rc == 2 and err.count("\n") == 1 and args[0] in err, err
+
+
+def test_empty_ui_tz_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_bytes(b'[ui]\ntz = ""\n')
+    rc, _out, err = _run(["check", "--config", str(cfg), _arg_log(tmp_path)])
+    assert rc == 3 and "ui.tz" in err, err

@@ -51,7 +51,7 @@ def run_tui(args: argparse.Namespace) -> int:
     tz = time_zone(cfg, getattr(args, "tz", None))
     clock = make_clock(getattr(args, "now", None), tz)
     try:
-        since = parse_time(args.since, clock.now(), tz) if args.since else None
+        since = parse_time(args.since, clock.now(), tz) if args.since is not None else None
     except TimeArgError as e:
         raise UserError(f"--since: {e}") from None
     win = _check_window(args.window or str(cfg.ui.get("window", "10m")))

@@ -25,13 +25,13 @@ def _bounds(a: argparse.Namespace, now: float, tz: Any) -> tuple[float | None, f
     since = until = None
     option = "--day"
     try:
-        if a.day:
+        if a.day is not None:
             since, until = day_bounds(parse_date(a.day), tz)
         option = "--since"
-        if a.since:
+        if a.since is not None:
             since = parse_time(a.since, now, tz)
         option = "--until"
-        if a.until:
+        if a.until is not None:
             until = parse_time(a.until, now, tz)
     except TimeArgError as e:
         raise UserError(f"{option}: {e}") from None

@@ -69,11 +69,12 @@ class Config:
             raise ConfigError(f"{self.path or 'config'}: {e}") from None
 
     def timezone(self, override: str | None = None) -> ZoneInfo:
-        name = override or self.ui.get("tz") or "UTC"
+        # An empty name is a mistake to say, not a reason to fall back to UTC unannounced.
+        name = override if override is not None else self.ui.get("tz", "UTC")
         try:
             return ZoneInfo(str(name))
         except (ZoneInfoNotFoundError, ValueError):
-            where = "--tz" if override else f"{self.path}: ui.tz"
+            where = "--tz" if override is not None else f"{self.path}: ui.tz"
             raise ConfigError(f"{where}: unknown time zone {name!r}") from None
 
     def to_toml(self) -> str:
