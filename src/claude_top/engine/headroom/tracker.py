@@ -1,34 +1,26 @@
-"""Rate-limit headroom: how close the last minute ran to the API's limits, and who used it.
+"""The per-second tracker: the last few minutes of calls, per model class, feature and user.
 
-The API limits an organization per *model class* in three dimensions -- requests (RPM), input
-tokens (ITPM) and output tokens (OTPM) per minute -- and every user of the app shares them, so
-one user's batch job can starve everyone. The engine's minute buckets answer "how much today";
-they cannot say "how much in the 60 seconds that end now", nor who made that minute, without
-scanning per-user rows at a coarse hour. This module keeps the last few minutes at one-second
-resolution, per model class, feature and user, and answers exactly that.
+The engine's minute buckets answer "how much today"; they cannot say "how much in the 60
+seconds that end now", nor who made that minute, without scanning per-user rows at a coarse
+hour. This module keeps the last ``KEEP_S`` seconds at one-second resolution, the newest limits
+and remaining counts the response headers carried, and answers with a ``HeadroomSnapshot``;
+each 429 it is fed opens or extends a burst in its ``BurstLog``.
 
 It is live-only on purpose: the engine feeds it records from the last ``HORIZON_S`` seconds of
 its clock (history is older and skipped at the cost of one comparison per line). Limits come
-from the config (``[limits.<class>] rpm/itpm/otpm``) or, when the log carries them, from the
-newest ``ratelimit_*_limit`` header values the ``instrument`` wrapper logs; the config wins,
-because it is what the operator says the limits are (headers can lag a limit change, and a log
-from a shared key may carry another workspace's values).
-
-For every burst of 429s the tracker also keeps who drove the minute before it -- computed when
-the burst's first 429 arrives, because that is the moment the minute is still in memory.
+from the config or, when the log carries them, from the newest ``ratelimit_*_limit`` header
+values the ``instrument`` wrapper logs; the config wins, because it is what the operator says
+the limits are (headers can lag a limit change, and a log from a shared key may carry another
+workspace's values).
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import re
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from claude_top.core.errors import HeadroomConfigError
 from claude_top.core.record import (
     CACHE_READ,
     CACHE_W1H,
@@ -49,6 +41,15 @@ from claude_top.core.record import (
     Record,
     as_named,
 )
+from claude_top.engine.headroom.bursts import Burst, BurstLog
+from claude_top.engine.headroom.config import DIMENSIONS, HeadroomConfig
+from claude_top.engine.headroom.snapshot import (
+    ClassHeadroom,
+    Dimension,
+    HeadroomSnapshot,
+    Share,
+    top_shares,
+)
 
 HORIZON_S = 180.0
 """Records older than this (relative to the clock) are not tracked: the engine skips them."""
@@ -57,202 +58,6 @@ KEEP_S = 180
 FUTURE_S = 60.0
 """Records this far past the clock are clock skew, still kept; further ones are ignored."""
 WINDOW_S = 60.0
-BURST_GAP_S = 60.0
-"""429s of one model class closer than this to the previous one belong to the same burst."""
-BURSTS_KEPT = 100
-DIMENSIONS = ("rpm", "itpm", "otpm")
-DIM_LABELS = {"rpm": "RPM", "itpm": "ITPM", "otpm": "OTPM"}
-RESERVED_KEYS = ("itpm_counts_cache_reads", "classes")
-"""Keys of ``[limits]`` that are settings, not model classes."""
-
-_FAMILY = re.compile(
-    r"(?:^|[./:_-])claude-(?:(?P<old>\d+)(?:[-.]\d+)?-)?(?P<family>opus|sonnet|haiku)"
-    r"(?:-(?P<major>\d{1,2})(?!\d))?"
-)
-"""``claude-sonnet-4-5-20250929`` (new names), ``claude-3-5-haiku-20241022`` (old names), also
-inside Bedrock / Vertex ids (``anthropic.claude-sonnet-4-5-20250929-v1:0``)."""
-
-
-def default_model_class(model: str) -> str:
-    """The family and major version: ``claude-sonnet-4-6`` and ``claude-sonnet-4-5-20250929``
-    are both ``sonnet-4``, ``claude-haiku-4-5`` is ``haiku-4``, ``claude-opus-4-1`` ``opus-4``.
-
-    Why the major version only: the API's published limits are per family and major version
-    ("Sonnet 4.x", "Opus 4.x" share one bucket across their minor versions). Where that is not
-    so (Haiku 3 and Haiku 3.5 have separate limits; both map to ``haiku-3`` here), the config's
-    ``[limits.classes]`` maps model-id prefixes to classes. An id without a known family is its
-    own class.
-    """
-    m = _FAMILY.search(model.lower())
-    if m is None:
-        return model
-    major = m.group("major") or m.group("old")
-    return f"{m.group('family')}-{major}" if major else m.group("family")
-
-
-@dataclass(frozen=True, slots=True)
-class ClassLimits:
-    """Per-minute limits of one model class; None where not configured."""
-
-    rpm: int | None = None
-    itpm: int | None = None
-    otpm: int | None = None
-
-    def get(self, dim: str) -> int | None:
-        value: int | None = getattr(self, dim)
-        return value
-
-
-@dataclass(frozen=True)
-class HeadroomConfig:
-    """The ``[limits]`` table, validated."""
-
-    limits: Mapping[str, ClassLimits] = field(default_factory=dict)
-    classes: tuple[tuple[str, str], ...] = ()
-    """(model-id prefix, class), longest prefix first: overrides ``default_model_class``."""
-    itpm_counts_cache_reads: bool = False
-    """Current models do not count cache reads toward ITPM (older ones did): set true for those."""
-
-    @classmethod
-    def from_raw(cls, raw: Mapping[str, Any]) -> HeadroomConfig:
-        """Validate ``[limits]``: ``itpm_counts_cache_reads``, ``[limits.classes]`` and one
-        ``[limits.<class>]`` table of positive integers ``rpm``/``itpm``/``otpm`` per class."""
-        if not isinstance(raw, Mapping):
-            raise HeadroomConfigError("limits: must be a table ([limits.sonnet-4] ...)")
-        counts = raw.get("itpm_counts_cache_reads", False)
-        if not isinstance(counts, bool):
-            raise HeadroomConfigError("limits.itpm_counts_cache_reads: must be true or false")
-        prefixes: list[tuple[str, str]] = []
-        table = raw.get("classes", {})
-        if not isinstance(table, Mapping):
-            raise HeadroomConfigError(
-                'limits.classes: must be a table of model-id prefix = "class"'
-            )
-        for prefix, name in table.items():
-            if not isinstance(name, str) or not name:
-                raise HeadroomConfigError(f"limits.classes.{prefix}: must be a class name")
-            prefixes.append((str(prefix).lower(), name))
-        prefixes.sort(key=lambda p: -len(p[0]))
-        limits: dict[str, ClassLimits] = {}
-        for name, spec in raw.items():
-            if name in RESERVED_KEYS:
-                continue
-            where = f"limits.{name}"
-            if not isinstance(spec, Mapping):
-                raise HeadroomConfigError(
-                    f"{where}: must be a table like {{ rpm = 50, itpm = 30000, otpm = 8000 }}"
-                )
-            values: dict[str, int] = {}
-            for key, v in spec.items():
-                if key not in DIMENSIONS:
-                    raise HeadroomConfigError(
-                        f"{where}.{key}: unknown key (expected one of: {', '.join(DIMENSIONS)})"
-                    )
-                if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                    raise HeadroomConfigError(f"{where}.{key}: must be a positive integer")
-                values[key] = v
-            limits[str(name)] = ClassLimits(**values)
-        return cls(limits, tuple(prefixes), counts)
-
-    def model_class(self, model: str) -> str:
-        low = model.lower()
-        for prefix, name in self.classes:
-            if low.startswith(prefix):
-                return name
-        return default_model_class(model)
-
-
-# -- what a snapshot says ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Dimension:
-    """One dimension (rpm, itpm or otpm) of one model class over the window."""
-
-    name: str
-    used: int
-    """Per minute: requests or tokens over the window, scaled to 60 s."""
-    limit: int | None
-    source: str | None
-    """Where ``limit`` came from: "config", "headers", or None (unknown)."""
-    remaining: int | None = None
-    """The newest ``remaining`` header value of this dimension, if the log carries it."""
-
-    @property
-    def ratio(self) -> float | None:
-        """Used / limit (1.0 = at the limit), or None without a limit."""
-        return None if not self.limit else self.used / self.limit
-
-
-@dataclass(frozen=True, slots=True)
-class ClassHeadroom:
-    model_class: str
-    models: tuple[str, ...]
-    """Model ids of this class seen in the window."""
-    rpm: Dimension
-    itpm: Dimension
-    otpm: Dimension
-
-    @property
-    def dimensions(self) -> tuple[Dimension, Dimension, Dimension]:
-        return (self.rpm, self.itpm, self.otpm)
-
-    @property
-    def worst(self) -> Dimension | None:
-        """The dimension closest to (or furthest past) its limit; None without any limit."""
-        known = [d for d in self.dimensions if d.ratio is not None]
-        return max(known, key=lambda d: d.ratio or 0.0) if known else None
-
-
-@dataclass(frozen=True, slots=True)
-class Share:
-    """One user or feature's part of the ITPM tokens (and requests) of a window."""
-
-    name: str
-    tokens: int
-    share: float
-    """Of all ITPM tokens of the window, 0..1."""
-    requests: int
-
-
-@dataclass(frozen=True, slots=True)
-class HeadroomSnapshot:
-    start: float
-    end: float
-    requests: int
-    itpm_tokens: int
-    otpm_tokens: int
-    classes: tuple[ClassHeadroom, ...]
-    top_users: tuple[Share, ...]
-    top_features: tuple[Share, ...]
-    cache_reads_counted: bool
-
-    @property
-    def limits_known(self) -> bool:
-        return any(d.limit for c in self.classes for d in c.dimensions)
-
-
-@dataclass(frozen=True, slots=True)
-class Burst:
-    """Consecutive 429s of one model class, and who drove the minute before the first one."""
-
-    model_class: str
-    start: float
-    end: float
-    """Time of the newest 429 of the burst."""
-    count: int
-    features: tuple[tuple[str, int], ...]
-    """Features that got the 429s, with counts, most first."""
-    users: tuple[Share, ...] | None
-    """Top users of the class by ITPM tokens in the minute before; None: not tracked (the burst
-    is older than the tracker's memory was when it was read)."""
-    drivers: tuple[Share, ...] | None
-    """Top features, likewise."""
-    partial: bool = False
-    """The tracker saw only part of the minute before (it started during it)."""
-
-
-# -- the tracker -------------------------------------------------------------------------------
 
 _REQ, _ITPM, _OTPM = 0, 1, 2
 
@@ -287,8 +92,9 @@ class Headroom:
         self._header_remaining: dict[tuple[str, str], tuple[float, int]] = {}
         self._covered_from: float | None = None
         """The tracker has every fed call from here on (set by the first feed)."""
-        self.bursts: deque[Burst] = deque(maxlen=BURSTS_KEPT)
-        self._open: dict[str, Burst] = {}
+        self._burst_log = BurstLog()
+        self.bursts: deque[Burst] = self._burst_log.kept
+        """The newest bursts, oldest first."""
         self._fed = 0
         """Counts feeds, so a snapshot asked twice in one refresh is computed once."""
         self._snap: tuple[tuple[float, float, int, int], HeadroomSnapshot] | None = None
@@ -409,31 +215,14 @@ class Headroom:
 
     def _burst(self, r: Record, tracked: bool | None) -> None:
         cls = self.model_class(r.model)
-        cur = self._open.get(cls)
-        if cur is not None and cur.start - BURST_GAP_S <= r.ts <= cur.end + BURST_GAP_S:
-            feats = dict(cur.features)
-            feats[r.feature] = feats.get(r.feature, 0) + 1
-            new = replace(
-                cur,
-                start=min(cur.start, r.ts),
-                end=max(cur.end, r.ts),
-                count=cur.count + 1,
-                features=_ranked(feats),
-            )
-            for i in range(len(self.bursts) - 1, -1, -1):
-                if self.bursts[i] is cur:
-                    self.bursts[i] = new
-                    break
-            self._open[cls] = new
+        if self._burst_log.extend(cls, r.ts, r.feature):
             return
         users = drivers = None
         partial = False
         if tracked is not None:
             users, drivers = self._drivers(cls, r.ts - WINDOW_S, r.ts)
             partial = self._covered_from is not None and r.ts - WINDOW_S < self._covered_from
-        b = Burst(cls, r.ts, r.ts, 1, ((r.feature, 1),), users, drivers, partial)
-        self.bursts.append(b)
-        self._open[cls] = b
+        self._burst_log.open(Burst(cls, r.ts, r.ts, 1, ((r.feature, 1),), users, drivers, partial))
 
     def _drivers(
         self, cls: str, start: float, end: float, top: int = 3
@@ -445,7 +234,7 @@ class Headroom:
                 for (c, name), row in src.items():
                     if c == cls:
                         _acc(dst, name, row)
-        return _top(users, top), _top(feats, top)
+        return top_shares(users, top), top_shares(feats, top)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -527,14 +316,14 @@ class Headroom:
             itpm_tokens=round(total[1] * scale),
             otpm_tokens=round(total[2] * scale),
             classes=tuple(out),
-            top_users=_top(users, top),
-            top_features=_top(feats, top),
+            top_users=top_shares(users, top),
+            top_features=top_shares(feats, top),
             cache_reads_counted=self.config.itpm_counts_cache_reads,
         )
 
     def bursts_between(self, start: float, end: float) -> list[Burst]:
         """Bursts whose newest 429 lies in [start, end), newest first."""
-        return [b for b in reversed(self.bursts) if start <= b.end < end]
+        return self._burst_log.between(start, end)
 
 
 def _acc(dst: dict[str, list[int]], name: str, row: list[int]) -> None:
@@ -544,18 +333,3 @@ def _acc(dst: dict[str, list[int]], name: str, row: list[int]) -> None:
     else:
         acc[0] += row[0]
         acc[1] += row[1]
-
-
-def _top(table: Mapping[str, list[int]], n: int) -> tuple[Share, ...]:
-    """The ``n`` largest by ITPM tokens (then requests), with their share of the whole table."""
-    total = sum(r[1] for r in table.values())
-    ranked = heapq.nsmallest(n, table.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
-    return tuple(
-        Share(name, r[1], r[1] / total if total else 0.0, r[0])
-        for name, r in ranked
-        if r[1] > 0 or total == 0
-    )
-
-
-def _ranked(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
-    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -1,0 +1,81 @@
+"""429 bursts: consecutive rate-limit refusals of one model class, and who drove the minute before.
+
+A burst is what an operator asks about after the fact ("who used up the limit at 14:02?"), so
+it must outlive the tracker's per-second memory: the tracker computes who drove the minute
+when a burst's first 429 arrives and hands it here, and this log keeps the newest bursts and
+extends the open one as more 429s of its class follow.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from claude_top.engine.headroom.snapshot import Share
+
+BURST_GAP_S = 60.0
+"""429s of one model class closer than this to the previous one belong to the same burst."""
+BURSTS_KEPT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """Consecutive 429s of one model class, and who drove the minute before the first one."""
+
+    model_class: str
+    start: float
+    end: float
+    """Time of the newest 429 of the burst."""
+    count: int
+    features: tuple[tuple[str, int], ...]
+    """Features that got the 429s, with counts, most first."""
+    users: tuple[Share, ...] | None
+    """Top users of the class by ITPM tokens in the minute before; None: not tracked (the burst
+    is older than the tracker's memory was when it was read)."""
+    drivers: tuple[Share, ...] | None
+    """Top features, likewise."""
+    partial: bool = False
+    """The tracker saw only part of the minute before (it started during it)."""
+
+
+class BurstLog:
+    """The newest ``BURSTS_KEPT`` bursts, oldest first, and the open one of each model class."""
+
+    def __init__(self) -> None:
+        self.kept: deque[Burst] = deque(maxlen=BURSTS_KEPT)
+        self._open: dict[str, Burst] = {}
+
+    def extend(self, model_class: str, ts: float, feature: str) -> bool:
+        """Count a 429 at ``ts`` into the open burst of its class; False when none is near."""
+        cur = self._open.get(model_class)
+        if cur is None or not cur.start - BURST_GAP_S <= ts <= cur.end + BURST_GAP_S:
+            return False
+        feats = dict(cur.features)
+        feats[feature] = feats.get(feature, 0) + 1
+        new = replace(
+            cur,
+            start=min(cur.start, ts),
+            end=max(cur.end, ts),
+            count=cur.count + 1,
+            features=_ranked(feats),
+        )
+        for i in range(len(self.kept) - 1, -1, -1):
+            if self.kept[i] is cur:
+                self.kept[i] = new
+                break
+        self._open[model_class] = new
+        return True
+
+    def open(self, burst: Burst) -> None:
+        """Start a new burst: it is the open one of its class from now on."""
+        self.kept.append(burst)
+        self._open[burst.model_class] = burst
+
+    def between(self, start: float, end: float) -> list[Burst]:
+        """Bursts whose newest 429 lies in [start, end), newest first."""
+        return [b for b in reversed(self.kept) if start <= b.end < end]
+
+
+def _ranked(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
