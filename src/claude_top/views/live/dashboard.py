@@ -26,13 +26,13 @@ from claude_top.core.stats import GroupStats, Summary, pct
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days, window
 from claude_top.engine.engine import Engine
+from claude_top.engine.headroom import Burst
 from claude_top.rules.baseline import cost_baseline
 from claude_top.views.live.detail import BreakdownRow, FeatureDetail, feature_detail
 from claude_top.views.live.export import export_json
-from claude_top.views.live.headroom import burst_row, headroom_view
+from claude_top.views.live.headroom import headroom_view
 from claude_top.views.live.rows import (
     AlertRow,
-    BurstRow,
     Dashboard,
     FeatureRow,
     Gauge,
@@ -52,7 +52,7 @@ __all__ = [
     "SORT_COLUMNS",
     "AlertsLike",
     "BreakdownRow",
-    "BurstRow",
+    "Burst",
     "Dashboard",
     "FeatureDetail",
     "FeatureRow",
@@ -196,7 +196,7 @@ class _Frame:
     rows: list[FeatureRow]
     kpis: Kpis
     rate_limits: tuple[RateLimitRow, ...]
-    bursts: tuple[BurstRow, ...]
+    bursts: tuple[Burst, ...]
     headroom: HeadroomView
     users: tuple[UserRow, ...]
     lines: LineHealth
@@ -241,7 +241,7 @@ def _read_frame(
         if low is None or any(low in s.lower() for s in (r.feature, r.user_id, r.model))
     ][:RECENT_429]
     snap = engine.headroom.snapshot(t, max_age=1.0)
-    bursts = tuple(burst_row(b) for b in engine.headroom.bursts_between(t - 86400, t))
+    bursts = tuple(engine.headroom.bursts_between(t - 86400, t))
     users = tuple(
         UserRow(
             g.name,

@@ -1,4 +1,4 @@
-"""The headroom panel and the 429 bursts as view rows: the tracker's snapshot, levelled.
+"""The headroom panel as view rows: the tracker's snapshot, levelled.
 
 A gauge is past the headroom rule at the rule's severity (``thresholds.Threshold.of_gauge``),
 and critical at the limit itself.
@@ -6,8 +6,8 @@ and critical at the limit itself.
 
 from __future__ import annotations
 
-from claude_top.engine.headroom import DIM_LABELS, Burst, HeadroomSnapshot
-from claude_top.views.live.rows import BurstRow, Gauge, HeadroomClassRow, HeadroomView, Level
+from claude_top.engine.headroom import DIM_LABELS, HeadroomSnapshot
+from claude_top.views.live.rows import Gauge, HeadroomClassRow, HeadroomView, Level
 from claude_top.views.live.thresholds import Threshold
 
 
@@ -36,10 +36,4 @@ def headroom_view(snap: HeadroomSnapshot, th: Threshold, live: bool = True) -> H
         cache_reads_counted=snap.cache_reads_counted,
         threshold_pct=th.value,
         live=live,
-    )
-
-
-def burst_row(b: Burst) -> BurstRow:
-    return BurstRow(
-        b.model_class, b.start, b.end, b.count, b.features, b.users, b.drivers, b.partial
     )

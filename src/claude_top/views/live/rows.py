@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from claude_top.engine.headroom import Share
+from claude_top.engine.headroom import Burst, Share
 
 Level = Literal["ok", "warning", "critical"]
 
@@ -74,21 +74,6 @@ class RateLimitRow:
     requests_remaining: int | None
     tokens_remaining: int | None
     retry_after_s: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class BurstRow:
-    """A burst of 429s of one model class, and who drove the minute before it."""
-
-    model_class: str
-    start: float
-    end: float
-    count: int
-    features: tuple[tuple[str, int], ...]
-    users: tuple[Share, ...] | None
-    """None: the burst is older than the headroom tracker's memory was when it was read."""
-    drivers: tuple[Share, ...] | None
-    partial: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +211,8 @@ class Dashboard:
     features: tuple[FeatureRow, ...]
     worst_p95: FeatureRow | None
     rate_limits: tuple[RateLimitRow, ...]
-    bursts: tuple[BurstRow, ...]
+    bursts: tuple[Burst, ...]
+    """The engine's bursts as they are: a ``Burst`` is already a frozen row of plain values."""
     headroom: HeadroomView
     users: tuple[UserRow, ...]
     alerts: tuple[AlertRow, ...]

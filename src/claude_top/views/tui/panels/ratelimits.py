@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from claude_top.core import format as fmt
-from claude_top.views.live.dashboard import BurstRow, Dashboard
+from claude_top.views.live.dashboard import Burst, Dashboard
 from claude_top.views.tui.panels.cells import (
     DEFAULT,
     GLYPH,
@@ -19,7 +19,7 @@ from claude_top.views.tui.panels.cells import (
 )
 
 
-def burst_lines(b: BurstRow, tz: str, pal: Palette = DEFAULT) -> list[Text]:
+def burst_lines(b: Burst, tz: str, pal: Palette = DEFAULT) -> list[Text]:
     """One 429 burst: when, how many, and who drove the minute before it (users, features)."""
     head = Text(no_wrap=True, overflow="ellipsis")
     at = zone(tz)
