@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from datetime import UTC, datetime
@@ -203,3 +204,39 @@ def test_empty_log_is_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     log.write_text("")
     code, out, _ = run(capsys, str(log), "--now", NOW)
     assert code == 0 and out.startswith("OK: no alerts (0 records")
+
+
+def test_a_stale_log_is_a_warning_naming_the_age(
+    logs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, str(logs["quiet"]), "--now", "2026-11-27T16:00:00Z")
+    assert code == 1
+    assert out == "WARNING stale_log all traffic: newest call 2h ago (limit 15m)\n"
+
+
+def test_stale_log_counts_like_any_alert_and_its_age_is_configurable(
+    logs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[alerts.stale_log]\nmax_age = "3h"\n')
+    later = ("--now", "2026-11-27T16:00:00Z", "--config", str(cfg))
+    assert run(capsys, str(logs["quiet"]), *later)[0] == 0
+    cfg.write_text('[alerts.stale_log]\nmax_age = "1h"\nseverity = "critical"\n')
+    code, out, _ = run(capsys, str(logs["quiet"]), *later, "--format", "json")
+    assert code == 2
+    [alert] = json.loads(out)["alerts"]
+    assert (alert["rule"], alert["threshold"]) == ("stale_log", 3600.0)
+    assert 7200 < alert["value"] < 7200 + 180  # the newest quiet call is within a step of 14:00
+
+
+def test_a_log_that_fails_halfway_could_not_be_checked(
+    logs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A gzip file whose second half is garbage: the lines before it were read, but the
+    check is incomplete, so it is "could not check", not an answer."""
+    whole = gzip.compress(logs["quiet"].read_bytes())
+    broken = tmp_path / "app.log.1.gz"
+    broken.write_bytes(whole[: len(whole) // 2] + b"\xff" * 64)
+    code, out, err = run(capsys, str(broken), "--now", NOW)
+    assert (code, out) == (3, "")
+    assert "app.log.1.gz: read failed" in err and err.count("\n") == 1

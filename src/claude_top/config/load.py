@@ -20,7 +20,7 @@ from claude_top.core.errors import ConfigError, TimeArgError
 from claude_top.core.text import safe_text
 from claude_top.core.windows import check_window
 from claude_top.engine.pricing import PriceConfigError, PriceTable
-from claude_top.rules.spec import UNITS, rules_from_config
+from claude_top.rules.spec import rule_comment, rule_table, rules_from_config
 
 if TYPE_CHECKING:
     from claude_top.engine.headroom import HeadroomConfig
@@ -102,16 +102,8 @@ class Config:
             "# smallest number of calls (lines for rejected_lines) the rule trusts.",
         ]
         for r in rules:
-            out += ["", f"# {r.id}: threshold in {UNITS.get(r.id, 'the rule unit')}"]
-            out.append(f"[alerts.{r.id}]")
-            table = {
-                "threshold": r.threshold,
-                "window": r.window,
-                "severity": r.severity,
-                "min_calls": r.min_calls,
-                "enabled": r.enabled,
-            }
-            out += table_body(table, f"alerts.{r.id}")
+            out += ["", rule_comment(r), f"[alerts.{r.id}]"]
+            out += table_body(rule_table(r), f"alerts.{r.id}")
         out += [
             "",
             "# Price overrides, USD per million tokens (the built-in table: claude-top prices).",

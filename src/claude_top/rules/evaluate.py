@@ -20,16 +20,19 @@ minutes, dropping the partial minute at its start and including the whole minute
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from claude_top.core.clock import Clock
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.windows import window
 from claude_top.engine.engine import Engine
 from claude_top.rules import checks
 from claude_top.rules.baseline import cost_baseline
+from claude_top.rules.sources import SourceHealth, source_problems, stale_age, stale_message
 from claude_top.rules.spec import ALL, COST_RULES, DEFAULT_RULES, HEADROOM_MAX_WINDOW_S, Rule
 
 TRANSITIONS_KEPT = 200
@@ -66,9 +69,23 @@ class Alerts:
     """
 
     def __init__(
-        self, engine: Engine, rules: Sequence[Rule] | None = None, tz: tzinfo = UTC
+        self,
+        engine: Engine,
+        rules: Sequence[Rule] | None = None,
+        tz: tzinfo = UTC,
+        *,
+        sources: SourceHealth | None = None,
+        clock: Clock | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
+        self.sources = sources
+        """The follower whose health the ``source`` rule reads (None: one-shot, no such rule)."""
+        self.clock = clock
+        """The view's clock for ``stale_log`` (None: the ``now`` evaluated at), so a replay's
+        anchor never hides that the log stopped."""
+        self.wall = wall
+        """The reader's own clock, for the ``source`` rule's grace and stall times."""
         self.rules: list[Rule] = list(DEFAULT_RULES if rules is None else rules)
         self.tz = tz
         self.transitions: deque[Transition] = deque(maxlen=TRANSITIONS_KEPT)
@@ -117,10 +134,7 @@ class Alerts:
                 self.transitions.append(Transition(now, "resolved", old))
         self.firing = current
         self._queries = {}
-        return sorted(
-            current.values(),
-            key=lambda a: (a.severity != "critical", order.get(a.rule, len(order)), a.scope),
-        )
+        return sorted(current.values(), key=lambda a: alert_order(a, order))
 
     def _query(self, start: float | None, end: float | None) -> Summary:
         key = (start, end)
@@ -160,6 +174,10 @@ class Alerts:
         )
 
     def _evaluate_rule(self, rule: Rule, now: float) -> list[Alert]:
+        if rule.id == "source":
+            return self._source(rule)
+        if rule.id == "stale_log":
+            return self._stale_log(rule, now)
         if rule.id == "rejected_lines":
             a = self._rejected_lines(rule, now)
             return [] if a is None else [a]
@@ -235,6 +253,46 @@ class Alerts:
                 out.append(self._alert(rule, c.model_class, worst, now, text))
         return out
 
+    # -- the health of what is read ------------------------------------------------------------
+
+    def _source(self, rule: Rule) -> list[Alert]:
+        if self.sources is None:
+            return []
+        wall_now = self.wall()
+        return [
+            Alert(
+                rule.id,
+                p.path or ALL,
+                rule.severity,
+                wall_now - p.since,
+                rule.threshold,
+                "",
+                p.since,
+                p.message,
+            )
+            for p in source_problems(self.sources, wall_now, rule.threshold)
+        ]
+
+    def _stale_log(self, rule: Rule, now: float) -> list[Alert]:
+        at = self.clock.now() if self.clock is not None else now
+        newest = self.engine.newest_ts
+        age = stale_age(rule, newest, at)
+        if age is None or newest is None:
+            return []
+        since = newest + rule.threshold
+        return [
+            Alert(
+                rule.id,
+                ALL,
+                rule.severity,
+                age,
+                rule.threshold,
+                "",
+                since,
+                stale_message(rule, age),
+            )
+        ]
+
     # -- rejected lines -----------------------------------------------------------------------
 
     def _sample_lines(self, now: float) -> None:
@@ -273,6 +331,12 @@ class Alerts:
         reasons = sorted(ls.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
         text = checks.rejected_message(rule, ratio, rejected, lines, over, [k for k, _ in reasons])
         return self._alert(rule, ALL, ratio, now, text)
+
+
+def alert_order(a: Alert, order: dict[str, int]) -> tuple[bool, bool, int, str]:
+    """Source problems first (a blind monitor makes every other answer doubtful), then critical
+    before warning, then in rule order (``order``), then by scope."""
+    return (a.rule != "source", a.severity != "critical", order.get(a.rule, len(order)), a.scope)
 
 
 def _span(name: str, now: float, tz: tzinfo) -> float:

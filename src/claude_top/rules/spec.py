@@ -15,6 +15,7 @@ from typing import Any
 
 from claude_top.core import format as fmt
 from claude_top.core.errors import ConfigError, TimeArgError
+from claude_top.core.timeutil import DURATION_MAX, parse_seconds
 from claude_top.core.windows import check_window
 
 SEVERITIES = ("warning", "critical")
@@ -25,6 +26,9 @@ HEADROOM_MAX_WINDOW_S = 120.0
 COST_RULES = ("daily_cost", "cost_pace")
 BELOW = ("cache_hit",)
 """Rules that fire when the value falls *below* the threshold; every other rule fires above."""
+AGE_KEYS = {"source": "grace", "stale_log": "max_age"}
+"""The health rules (``rules.sources``): their threshold is a duration, set under this key,
+and they have no window or minimum."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("unpriced", 0.0, "24h", "warning", min_calls=0),
     Rule("rejected_lines", 1.0, "10m", "warning"),
     Rule("headroom", 80.0, "1m", "warning", min_calls=0),
+    Rule("source", 30.0, "", "critical", min_calls=0),
+    Rule("stale_log", 900.0, "", "warning", min_calls=0),
 )
 """The defaults, in the issue's order. The cost rules keep a minimum of 20 calls today: at
 00:05 a handful of calls can be "150% of the usual pace" without meaning anything."""
@@ -93,10 +99,39 @@ UNITS: dict[str, str] = {
     "unpriced": "number of calls of models without a price",
     "rejected_lines": "percent of lines rejected",
     "headroom": "percent of a model class's rate limit (RPM, ITPM or OTPM) used",
+    "source": "a source that errors fires at once; one missing, or a reader without progress, "
+    "after grace",
+    "stale_log": "fires when the newest call is older than max_age (at --now when given)",
 }
 """What each threshold counts; ``claude-top config`` prints it next to the value."""
 
 _KEYS = ("threshold", "window", "severity", "min_calls", "enabled")
+
+
+def keys_of(rule_id: str) -> tuple[str, ...]:
+    """The keys an ``[alerts.<id>]`` table may hold."""
+    age = AGE_KEYS.get(rule_id)
+    return _KEYS if age is None else (age, "severity", "enabled")
+
+
+def rule_table(rule: Rule) -> dict[str, Any]:
+    """The rule as its ``[alerts.<id>]`` table, every key written out (``claude-top config``)."""
+    age = AGE_KEYS.get(rule.id)
+    if age is not None:
+        return {age: fmt.span(rule.threshold), "severity": rule.severity, "enabled": rule.enabled}
+    return {
+        "threshold": rule.threshold,
+        "window": rule.window,
+        "severity": rule.severity,
+        "min_calls": rule.min_calls,
+        "enabled": rule.enabled,
+    }
+
+
+def rule_comment(rule: Rule) -> str:
+    """The comment above a rule's table: what its threshold counts."""
+    what = UNITS.get(rule.id, "the rule unit")
+    return f"# {rule.id}: {what}" if rule.id in AGE_KEYS else f"# {rule.id}: threshold in {what}"
 
 
 def rules_from_config(raw: Mapping[str, Any]) -> list[Rule]:
@@ -120,10 +155,14 @@ def rules_from_config(raw: Mapping[str, Any]) -> list[Rule]:
 def _apply(rule: Rule, spec: object, where: str) -> Rule:
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{where}: must be a table like {{ threshold = 5 }}")
+    keys = keys_of(rule.id)
     for key in spec:
-        if key not in _KEYS:
-            raise ConfigError(f"{where}.{key}: unknown key (expected one of: {', '.join(_KEYS)})")
+        if key not in keys:
+            raise ConfigError(f"{where}.{key}: unknown key (expected one of: {', '.join(keys)})")
     changes: dict[str, Any] = {}
+    age = AGE_KEYS.get(rule.id)
+    if age is not None and age in spec:
+        changes["threshold"] = _age(spec[age], f"{where}.{age}")
     if "threshold" in spec:
         v = spec["threshold"]
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
@@ -147,6 +186,16 @@ def _apply(rule: Rule, spec: object, where: str) -> Rule:
             raise ConfigError(f"{where}.enabled: must be true or false")
         changes["enabled"] = spec["enabled"]
     return dataclasses.replace(rule, **changes)
+
+
+def _age(v: object, where: str) -> float:
+    """A duration ("15m", "30s") or a number of seconds, from 1 s to 100 years."""
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise ConfigError(f'{where}: must be a duration like "15m" or a number of seconds')
+    try:
+        return parse_seconds(str(v), 1.0, DURATION_MAX)
+    except TimeArgError as e:
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def rule_window(rule_id: str, v: object, where: str) -> str:

@@ -32,6 +32,8 @@ def test_defaults_when_no_alerts_table() -> None:
         "unpriced",
         "rejected_lines",
         "headroom",
+        "source",
+        "stale_log",
     ]
 
 

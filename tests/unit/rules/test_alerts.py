@@ -12,7 +12,7 @@ import pytest
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
 from claude_top.rules.evaluate import Alert, Alerts
-from claude_top.rules.spec import DEFAULT_RULES, Rule
+from claude_top.rules.spec import AGE_KEYS, DEFAULT_RULES, Rule
 
 T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC).timestamp()
 """A Friday, 14:00 UTC: on a minute boundary, so window edges are exact."""
@@ -69,6 +69,11 @@ def errors(n: int, start: float, end: float, status: int = 500, **kw: Any) -> li
     return spread(n, start, end, error=name, status=status, **kw)
 
 
+TRAFFIC = [r for r in DEFAULT_RULES if r.id not in AGE_KEYS]
+"""The rules about the calls: these tests move ``now`` hours past the newest call, which the
+health rule ``stale_log`` rightly reports (tested in ``test_source_rules``)."""
+
+
 def make(lines: list[str], now: float = T0) -> Engine:
     e = Engine(clock=FixedClock(now))
     e.ingest_lines(lines)
@@ -76,7 +81,7 @@ def make(lines: list[str], now: float = T0) -> Engine:
 
 
 def fired(engine: Engine, now: float = T0, rule: str | None = None) -> list[Alert]:
-    out = Alerts(engine).evaluate(now)
+    out = Alerts(engine, TRAFFIC).evaluate(now)
     return [a for a in out if rule is None or a.rule == rule]
 
 
@@ -119,7 +124,7 @@ def test_error_rate_needs_min_calls() -> None:
 
 def test_error_rate_resolves_keeping_since_and_transitions() -> None:
     e = make(spread(20, T0 - 600, T0) + errors(10, T0 - 600, T0))
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     first = al.evaluate(T0)
     assert {a.since for a in first} == {T0}
     again = al.evaluate(T0 + 60)  # still firing: since stays at the first time it was seen
@@ -166,7 +171,7 @@ def test_rate_limit_quiet_and_resolves() -> None:
     e = make(spread(50, T0 - 300, T0) + errors(3, T0 - 360, T0 - 301, status=429))
     assert fired(e, rule="rate_limit") == []  # 6 minutes ago: outside 5 min
     e = make(errors(2, T0 - 120, T0 - 60, status=429))
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     assert len(al.evaluate(T0)) == 2
     assert al.evaluate(T0 + 300) == []
     assert [t.kind for t in al.transitions] == ["fired"] * 2 + ["resolved"] * 2
@@ -190,7 +195,7 @@ def test_p95_latency_min_calls_and_resolve() -> None:
     e = make(spread(19, T0 - 600, T0, latency=30_000))
     assert fired(e, rule="p95_latency") == []
     e.ingest_lines([line(T0 - 1, latency=30_000)])
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     assert len(al.evaluate(T0)) == 2
     assert al.evaluate(T0 + 660) == []
     assert al.transitions[-1].kind == "resolved"
@@ -222,7 +227,7 @@ def test_max_tokens_quiet_min_and_resolve() -> None:
     e = make(spread(15, T0 - 3600, T0) + spread(4, T0 - 3600, T0, stop="max_tokens"))
     assert fired(e, rule="max_tokens") == []  # 19 calls
     e.ingest_lines([line(T0 - 5)])
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     assert len(al.evaluate(T0)) == 2
     assert al.evaluate(T0 + 3600) == []
 
@@ -255,7 +260,7 @@ def test_cache_hit_quiet_min_and_broken_caching() -> None:
     )
     out = fired(e, rule="cache_hit")
     assert scopes(out) == {"*", "rag"} and out[0].value == 0.0
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     al.evaluate(T0)
     e.ingest_lines(spread(30, T0, T0 + 3600, feature="rag", cached=5000))
     assert al.evaluate(T0 + 3600) == []
@@ -272,7 +277,7 @@ def test_unpriced_names_the_models() -> None:
     assert "claude-unknown-9" in out[0].message and out[0].value == 1.0
     assert fired(make([line(T0 - 60)]), rule="unpriced") == []
     # older than 24 h: resolved
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     al.evaluate(T0)
     assert al.evaluate(T0 + DAY) == []
 
@@ -301,7 +306,7 @@ def test_rejected_lines_cumulative_on_first_evaluation() -> None:
 
 def test_rejected_lines_uses_deltas_between_evaluations() -> None:
     e = make(spread(1000, T0 - 3600, T0))
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     assert al.evaluate(T0) == []
     # 5 bad of the 105 lines read since: 4.8%, though only 0.45% of everything read
     e.ingest_lines(spread(100, T0, T0 + 600) + [BAD] * 5)
@@ -394,7 +399,7 @@ def test_cost_pace_compares_the_same_hours() -> None:
 def test_cost_pace_baseline_of_four_days_and_resolve() -> None:
     # day 5 is the log's partial first day; days 4..1 count, two of them without calls
     e = make(history([2, 3, 5]) + today(60))
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     out = [a for a in al.evaluate(T0) if a.rule == "cost_pace"]
     assert out and "of the 4-day average by 14:00" in out[0].message
     assert out[0].value == pytest.approx(60 / 15 * 100)
@@ -407,14 +412,14 @@ def test_cost_pace_baseline_of_four_days_and_resolve() -> None:
 def test_cost_baseline_follows_history_as_it_loads() -> None:
     """The TUI evaluates while history is still being read: unfinished days are not kept."""
     e = make(history([7, 6, 5, 4]))
-    al = Alerts(e)
+    al = Alerts(e, TRAFFIC)
     assert al.evaluate(T0) == []  # no calls today
     e.ingest_lines(history([3, 2, 1], n=300) + today(70))
     # with the last 3 days read, the average is (3*30 + 3*300)/6 = 165 calls: 70 is quiet
     assert [a for a in al.evaluate(T0 + 1) if a.rule == "daily_cost"] == []
     e.compact()  # compaction re-buckets old days: cached answers start over, same numbers
     assert [a for a in al.evaluate(T0 + 2) if a.rule == "daily_cost"] == []
-    assert [a.rule for a in Alerts(e).evaluate(T0 + 2)] == []
+    assert [a.rule for a in Alerts(e, TRAFFIC).evaluate(T0 + 2)] == []
 
 
 def test_cost_rules_with_a_time_zone() -> None:
@@ -437,7 +442,7 @@ def test_order_critical_then_rule_then_scope() -> None:
         + errors(25, T0 - 500, T0, feature="a")
         + spread(30, T0 - 500, T0, feature="a", latency=40_000)
     )
-    out = Alerts(e).evaluate(T0)
+    out = Alerts(e, TRAFFIC).evaluate(T0)
     keys = [(a.severity, a.rule, a.scope) for a in out]
     assert keys[:2] == [("critical", "error_rate", "*"), ("critical", "error_rate", "a")]
     rest = keys[2:]
@@ -453,18 +458,18 @@ def test_disabled_rules_and_rule_lookup() -> None:
     assert al.rule("error_rate") is None
     assert al.rule("rate_limit") == DEFAULT_RULES[1]
     assert al.rule("nope") is None
-    assert Alerts(e).rule("p95_latency") == DEFAULT_RULES[2]
+    assert Alerts(e, TRAFFIC).rule("p95_latency") == DEFAULT_RULES[2]
 
 
 def test_quiet_traffic_fires_nothing() -> None:
     days = list(range(1, 8))
     e = make(history(days, n=100, hour=12) + spread(100, T0 - 7200, T0, cached=0))
-    assert Alerts(e).evaluate(T0) == []
+    assert Alerts(e, TRAFFIC).evaluate(T0) == []
 
 
 def test_hostile_feature_names_are_made_visible() -> None:
     e = make(errors(30, T0 - 300, T0, feature="\x1b]0;pwned\x07"))
-    msgs = [a.message for a in Alerts(e).evaluate(T0)]
+    msgs = [a.message for a in Alerts(e, TRAFFIC).evaluate(T0)]
     assert msgs and not any("\x1b" in m for m in msgs)
 
 
