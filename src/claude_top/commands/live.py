@@ -15,6 +15,7 @@ from typing import Any
 from claude_top.commands.common import load_config, make_clock, time_zone
 from claude_top.commands.failing import say
 from claude_top.config.load import Config
+from claude_top.core.clock import Clock
 from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import grouped
 from claude_top.core.timeutil import TimeArgError, parse_time
@@ -25,12 +26,12 @@ from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
 
 
-def _alerts(engine: Engine, cfg: Config, tz: Any) -> Alerts:
+def _alerts(engine: Engine, cfg: Config, tz: Any, clock: Clock) -> Alerts:
     try:
         rules = rules_from_config(cfg.alerts)
     except (ValueError, ConfigError) as e:
         raise UserError(f"{cfg.path or 'config'}: {e}") from None
-    return Alerts(engine, rules, tz=tz)
+    return Alerts(engine, rules, tz=tz, clock=clock)
 
 
 def _check_window(name: str) -> str:
@@ -62,7 +63,7 @@ def run_tui(args: argparse.Namespace) -> int:
     # --now views the log as of that moment: later lines are counted but not aggregated.
     until = clock.now() + 1 if getattr(args, "now", None) else None
     engine = Engine(cfg.price_table(), clock, tz, since=since, until=until, headroom=headroom)
-    alerts = _alerts(engine, cfg, tz)
+    alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
     try:
         follower = Follower(
@@ -76,6 +77,7 @@ def run_tui(args: argparse.Namespace) -> int:
         )
     except InputError as e:
         raise UserError(str(e)) from None
+    alerts.sources = follower  # the source rule reads its statuses and heartbeat
     try:
         app = ClaudeTopApp(
             engine, alerts, clock, follower, cfg, window=win, theme=args.theme, progress=box

@@ -328,7 +328,8 @@ def _alert_rows(
     if alerts is None or pending:
         return [], []
     firing = [_alert_row(x) for x in alerts.evaluate(t)]
-    firing.sort(key=lambda r: (r.severity != "critical", r.rule, r.scope))
+    # A source that cannot be read first: it makes every other number doubtful.
+    firing.sort(key=lambda r: (r.rule != "source", r.severity != "critical", r.rule, r.scope))
     transitions: list[TransitionRow] = []
     for tr in list(alerts.transitions)[-RECENT_TRANSITIONS:][::-1]:
         ar = _alert_row(tr.alert)

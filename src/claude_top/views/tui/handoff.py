@@ -40,16 +40,23 @@ class ThrottledAlerts:
         self._last: list[Any] = []
         self._lock = threading.Lock()
         self.background = False
+        self.version = 0
+        """Bumped whenever the answer changes, so the screen redraws for new alerts alone."""
 
     def evaluate(self, now: float) -> list[Any]:
         if self.background and self._at is not None:
             return self._last
         return self.refresh(now)
 
-    def refresh(self, now: float) -> list[Any]:
+    def refresh(self, now: float, force: bool = False) -> list[Any]:
+        """The rules' answer at ``now``; evaluated again if a second passed, or with ``force``
+        (the app's alert timer, which decides by itself when something changed)."""
         with self._lock:
-            if self._at is None or not 0 <= now - self._at < self._every:
-                self._last = self._alerts.evaluate(now)
+            if force or self._at is None or not 0 <= now - self._at < self._every:
+                answer = self._alerts.evaluate(now)
+                if answer != self._last:
+                    self.version += 1
+                self._last = answer
                 self._at = now
             return self._last
 

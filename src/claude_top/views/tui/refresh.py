@@ -21,6 +21,7 @@ from textual.app import App
 
 from claude_top.core.clock import Clock
 from claude_top.engine.engine import Engine
+from claude_top.rules.sources import source_problems
 from claude_top.views.live.dashboard import AlertsLike, Dashboard, Thresholds, build_dashboard
 from claude_top.views.tui.handoff import LatestProgress, ThrottledAlerts
 
@@ -67,7 +68,7 @@ class RefreshingApp(App[None]):
         self._building = False
         self._gc_frozen = False
         self._loading_built = 0.0
-        self._alerts_version = -1
+        self._alerts_version: tuple[int, tuple[Any, ...]] = (-1, ())
         self._alerts_at = 0.0
         self._last_key: tuple[Any, ...] | None = None
         self._rate = 0.0
@@ -131,6 +132,7 @@ class RefreshingApp(App[None]):
             state,
             tuple((s.path, s.state) for s in statuses),
             None if prog is None else (prog.lines, prog.history_done),
+            0 if self._rules is None else self._rules.version,
         )
         if key == self._last_key:
             self._tick_header(now)
@@ -172,16 +174,26 @@ class RefreshingApp(App[None]):
         if d is None or self._rules is None or (d.progress is not None and not d.progress.done):
             return
         now = self.clock.now()
-        # On an idle log the answers only move with the windows: every IDLE_S is enough.
-        if self.engine.version == self._alerts_version and now - self._alerts_at < IDLE_S:
+        # On an idle log the answers only move with the windows: every IDLE_S is enough, unless
+        # the health of a source changed (which moves no engine version).
+        version = (self.engine.version, self._sources_key())
+        if version == self._alerts_version and now - self._alerts_at < IDLE_S:
             return
-        self._alerts_version, self._alerts_at = self.engine.version, now
+        self._alerts_version, self._alerts_at = version, now
         self._alerts_in_thread(d.now + (now - d.clock_now))
+
+    def _sources_key(self) -> tuple[Any, ...]:
+        """The source problems now (``rules.sources``): what the ``source`` rule would say."""
+        rule = self.alerts.rule("source") if self.alerts is not None else None
+        if self.follower is None or rule is None:
+            return ()
+        problems = source_problems(self.follower, time.time(), rule.threshold)
+        return tuple((p.path, p.since) for p in problems)
 
     @work(thread=True, group="alerts", exclusive=True, exit_on_error=False)
     def _alerts_in_thread(self, now: float) -> None:
         assert self._rules is not None
-        self._rules.refresh(now)
+        self._rules.refresh(now, force=True)
 
     @work(thread=True, group="build", exit_on_error=False)
     def _build_in_thread(

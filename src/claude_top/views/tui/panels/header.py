@@ -21,6 +21,7 @@ def header(d: Dashboard, pal: Palette = DEFAULT) -> Text:
     """Name, pause/replay badges, window, filter, sources, ingest rate, newest line's age."""
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append(" claude-top ", style=f"bold reverse {pal.primary}")
+    _source_alert(out, d, pal)
     if d.paused:
         out.append(" ")
         out.append(" ⏸ PAUSED ", style=f"bold reverse {pal.warning}")
@@ -37,6 +38,21 @@ def header(d: Dashboard, pal: Palette = DEFAULT) -> Text:
     out.append(f"  │ {fmt.grouped(d.ingest_rate)} lines/s", style=pal.muted)
     out.append(f"  │ newest {fmt.age(d.newest_age_s)} ago", style=pal.muted)
     return out
+
+
+def _source_alert(out: Text, d: Dashboard, pal: Palette) -> None:
+    """What failed and since when, ahead of everything else: a blind monitor must say so."""
+    failed = [a for a in d.alerts if a.rule == "source"]
+    if not failed:
+        return
+    first = failed[0]
+    out.append(" ")
+    text = log_text(f" ⚠ {first.message}", 80, f"bold reverse {pal.error}")
+    if first.since is not None:
+        text.append(f" since {fmt.clock(first.since, zone(d.tz))} ")
+    if len(failed) > 1:
+        text.append(f"+{len(failed) - 1} ")
+    out.append_text(text)
 
 
 def _sources(out: Text, d: Dashboard, pal: Palette) -> None:
