@@ -64,7 +64,14 @@ def cmd_summary(a: argparse.Namespace) -> int:
         from claude_top.commands.follow_summary import follow_summary
 
         try:
-            return follow_summary(engine, a.logs, a.interval, emit, table=a.format == "table")
+            return follow_summary(
+                engine,
+                a.logs,
+                a.interval,
+                emit,
+                table=a.format == "table",
+                alerts_config=cfg.alerts,
+            )
         except InputError as e:
             raise UserError(str(e)) from None
     read_all(engine, a.logs, split=a.jobs > 1)
