@@ -90,6 +90,22 @@ async def test_w_cycles_windows(engine: Engine) -> None:
         assert seen == [*WINDOW_CYCLE[2:], *WINDOW_CYCLE[:2]]
 
 
+async def test_a_key_pressed_while_a_frame_is_built_is_not_lost(engine: Engine) -> None:
+    """A frame being built (here: one the alert rules asked for) when ``w`` is pressed: once it
+    lands, the view is rebuilt for the new window."""
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        old = app.dashboard
+        assert old is not None
+        app._building = True
+        await pilot.press("w")
+        app._apply(old)
+        await settle(pilot)
+        assert app.dashboard is not None and app.dashboard.window_name == app.window_name
+        assert app.window_name != old.window_name
+
+
 async def test_s_and_shift_s_sort(engine: Engine) -> None:
     app = make_app(engine)
     async with app.run_test(size=(160, 48)) as pilot:

@@ -7,13 +7,13 @@ is drawn does not depend on how fast the test runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 from make_fixture import END
 from rich.console import Console
 from rich.text import Text
+from tests.unit.rules.test_source_rules import Health
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -34,20 +34,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@dataclass
-class StandInFollower:
-    statuses: list[SourceStatus] = field(default_factory=list)
-    heartbeat: float = WALL
-    running: bool = True
-    error: BaseException | None = None
-    poll_interval: float = 1.0
+def stand_in(statuses: list[SourceStatus]) -> Health:
+    """A follower that beat just now (at ``WALL``) with these statuses."""
+    return Health(statuses, heartbeat=WALL)
 
 
-def failing(path: str, message: str = "Permission denied") -> StandInFollower:
-    return StandInFollower([SourceStatus(path, "error", message, 0, 0, WALL - 60)])
+def failing(path: str, message: str = "Permission denied") -> Health:
+    return stand_in([SourceStatus(path, "error", message, 0, 0, WALL - 60)])
 
 
-def make_app(engine: Engine, follower: StandInFollower) -> ClaudeTopApp:
+def make_app(engine: Engine, follower: Health) -> ClaudeTopApp:
     alerts = Alerts(engine, sources=follower, wall=lambda: WALL)
     return ClaudeTopApp(engine, alerts, FixedClock(END), follower, threaded=False)
 
@@ -95,7 +91,7 @@ async def test_a_hostile_file_name_reaches_the_header_made_visible(engine: Engin
 
 
 async def test_healthy_sources_leave_the_header_alone(engine: Engine) -> None:
-    ok = StandInFollower([SourceStatus("/var/log/app.log", "following", "", 0, 0, WALL)])
+    ok = stand_in([SourceStatus("/var/log/app.log", "following", "", 0, 0, WALL)])
     app = make_app(engine, ok)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
@@ -107,7 +103,7 @@ async def test_healthy_sources_leave_the_header_alone(engine: Engine) -> None:
 async def test_a_source_failing_on_an_idle_log_reaches_the_screen(engine: Engine) -> None:
     """No engine version moves when a file becomes unreadable: the rules still run again and
     the screen is redrawn for the new alert alone."""
-    follower = StandInFollower([SourceStatus("/var/log/app.log", "following", "", 0, 0, WALL)])
+    follower = stand_in([SourceStatus("/var/log/app.log", "following", "", 0, 0, WALL)])
     alerts = Alerts(engine, sources=follower, wall=lambda: WALL)
     app = ClaudeTopApp(engine, alerts, FixedClock(END), follower)
     async with app.run_test(size=(160, 48)) as pilot:

@@ -217,6 +217,8 @@ class RefreshingApp(App[None]):
         if self.follower is not None and (d.progress is None or d.progress.done):
             self._settle_gc()
         self._render()
+        if self._last_key is None:  # a key changed the view while this frame was being built
+            self._tick()
 
     def _settle_gc(self) -> None:
         """Once history is in, move the engine's long-lived rows out of the GC's sight.
