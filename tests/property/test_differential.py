@@ -46,6 +46,8 @@ ints = st.one_of(
     st.integers(2**53 - 2, 2**53 + 2),
     st.integers(2**63 - 1, 2**64 - 1),
     st.sampled_from([0, 1, 255, 256, 257, 3_600_000, 3_600_001]),
+    # The edges of core.schema.LIMITS: counts, latencies, statuses, header values.
+    st.sampled_from([2**30 - 1, 2**30, 2**32 - 1, 2**32, 99, 100, 599, 600, 2**53, 2**53 + 1]),
 )
 numbers = st.one_of(
     ints,
@@ -135,10 +137,10 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
                 ["claude-sonnet-4-6", "claude-sonnet-4-5", "claude-haiku-4-5", "mystery-model"]
             )
         ),
-        "input_tokens": draw(st.integers(0, 300_000)),
+        "input_tokens": draw(st.one_of(st.integers(0, 300_000), st.just(2**30 - 1))),
         "output_tokens": draw(st.integers(0, 4000)),
         "cached_tokens": draw(st.sampled_from([0, 0, 1024, 60_000])),
-        "latency_ms": draw(st.integers(0, 4_000_000)),
+        "latency_ms": draw(st.one_of(st.integers(0, 4_000_000), st.just(2**32 - 1))),
         "stop_reason": draw(st.sampled_from(["end_turn", "max_tokens", None, "error"])),
         "error": None,
         "error_status": None,

@@ -6,8 +6,9 @@ builders) takes the names from here, so a field renamed or added here is renamed
 everywhere, and a writer that misspells a key fails type checking (``CallLine`` is a TypedDict).
 
 ``FIELDS`` says, per key, what kind of value it holds, whether a record needs it, which other
-spellings mean the same, and which ``Record`` slot it fills. An import-time check keeps it and
-``CallLine`` in step.
+spellings mean the same, and which ``Record`` slot it fills. ``LIMITS`` says, per kind of number,
+the range a value must lie in (both decoders enforce it). An import-time check keeps ``FIELDS``
+and ``CallLine`` in step.
 """
 
 from enum import StrEnum
@@ -22,17 +23,53 @@ class Kind(StrEnum):
     TEXT = "text"
     """A string, or null."""
     COUNT = "count"
-    """A token count: a non-negative integer (an integral float is accepted)."""
+    """A token count: an integer in ``LIMITS`` (an integral float is accepted)."""
     INT = "int"
-    """An integer, or a string of digits (header values are sometimes logged as text)."""
+    """A rate-limit header value: an integer in ``LIMITS``, or a string of digits (header
+    values are sometimes logged as text)."""
+    STATUS = "status"
+    """An HTTP status: an integer in ``LIMITS``, or a string of digits."""
     NUMBER = "number"
-    """A finite number, or a string holding one."""
+    """Seconds to wait (``retry-after``): a number in ``LIMITS``, or a string holding one."""
     DURATION_MS = "duration_ms"
-    """A finite, non-negative number of milliseconds (floats are truncated)."""
+    """A number of milliseconds in ``LIMITS`` (floats are truncated)."""
     FLAG = "flag"
     """A JSON boolean."""
     IGNORED = "ignored"
     """Known and written by our own writers, but not aggregated (``api_request_id``)."""
+
+
+COUNT_MAX = 2**30 - 1
+"""The most tokens of one kind one call may count: 1,073,741,823, a thousand times the largest
+context window. A row's sums stay exact in JSON (below 2**53) for 8 million calls at this bound,
+and for centuries of any real traffic (a million calls a day of 200,000 tokens is 2**53 in 120
+years). One less than a power of two, so the fast decoder tests five counts with one ``|``."""
+DURATION_MS_MAX = 2**32 - 1
+"""The longest latency: 4,294,967,295 ms, about 49.7 days (a batch's results are kept 29)."""
+HEADER_MAX = 2**53
+"""The largest rate-limit header value: every integer up to it is exact in JSON and a float."""
+RETRY_AFTER_MAX_S = 86_400.0
+"""The longest ``retry-after``: one day (the API asks for seconds)."""
+
+
+class Limit(NamedTuple):
+    low: float
+    high: float
+    """Both bounds are allowed values."""
+
+
+LIMITS: dict[Kind, Limit] = {
+    Kind.COUNT: Limit(0, COUNT_MAX),
+    Kind.INT: Limit(0, HEADER_MAX),
+    Kind.STATUS: Limit(100, 599),
+    Kind.NUMBER: Limit(0.0, RETRY_AFTER_MAX_S),
+    Kind.DURATION_MS: Limit(0, DURATION_MS_MAX),
+}
+"""The range of each kind of number; a value outside it is rejected as ``bad <field>``.
+
+Why bounds at all: a log line is input, and a count of 2**64 (or a latency of 1e30) would be
+summed into rows that JSON output, the TUI's export and every consumer must then carry. Within
+these bounds every value, and every sum of them over any real log, is an exact 64-bit integer."""
 
 
 class Field(NamedTuple):
@@ -86,7 +123,7 @@ FIELDS: tuple[Field, ...] = (
     Field("latency_ms", K.DURATION_MS, True, (), "latency_ms"),
     Field("stop_reason", K.TEXT, False, (), "stop_reason"),
     Field("error", K.TEXT, False, (), "error"),
-    Field("error_status", K.INT, False, (), "error_status"),
+    Field("error_status", K.STATUS, False, (), "error_status"),
     Field(
         "cache_creation_tokens",
         K.COUNT,

@@ -22,7 +22,13 @@ from typing import Any
 
 import orjson
 
-from claude_top.core.schema import ARTICLE_FIELDS, BY_KEY, RATELIMIT_HEADER_KEYS, Kind
+from claude_top.core.schema import (
+    ARTICLE_FIELDS,
+    BY_KEY,
+    LIMITS,
+    RATELIMIT_HEADER_KEYS,
+    Kind,
+)
 from claude_top.core.stats import LineStats
 from claude_top.ingest.reader import TS_MAX, TS_MIN, take_line
 
@@ -48,7 +54,7 @@ _EXPECTED_KINDS = {
     "latency_ms": Kind.DURATION_MS,
     "stop_reason": Kind.TEXT,
     "error": Kind.TEXT,
-    "error_status": Kind.INT,
+    "error_status": Kind.STATUS,
     **dict.fromkeys(EXTRA_COUNTS, Kind.COUNT),
     **dict.fromkeys(EXTRA_INTS, Kind.INT),
     **dict.fromkeys(EXTRA_IGNORED, Kind.IGNORED),
@@ -58,6 +64,19 @@ module, so it fails at import instead of decoding silently by an old rule."""
 _changed = [k for k, kind in _EXPECTED_KINDS.items() if BY_KEY[k].kind is not kind]
 if _changed:  # pragma: no cover - a developer's mistake, caught at import
     raise AssertionError(f"schema kinds changed for the fast decoder: {_changed}")
+
+COUNT_BITS = 30
+"""Counts are checked as ``(a | b | ...) >> COUNT_BITS == 0``: true exactly when every one is in
+``LIMITS[Kind.COUNT]`` (a negative one keeps its sign, a larger one sets a higher bit)."""
+DURATION_BITS = 32
+"""Likewise for a latency, against ``LIMITS[Kind.DURATION_MS]``."""
+HEADER_MAX = int(LIMITS[Kind.INT].high)
+if (
+    LIMITS[Kind.COUNT] != (0, 2**COUNT_BITS - 1)
+    or LIMITS[Kind.DURATION_MS] != (0, 2**DURATION_BITS - 1)
+    or LIMITS[Kind.INT].low != 0
+):  # pragma: no cover - a developer's mistake, caught at import
+    raise AssertionError("schema limits changed for the fast decoder")
 
 
 def _decoder_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -171,7 +190,7 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
                 cw1 = d.get("cache_creation_1h_tokens", 0)
                 extras = tuple(map(d.get, EXTRA_INTS))
                 for v in extras:
-                    if v is not None and type(v) is not int:
+                    if v is not None and (type(v) is not int or not 0 <= v <= HEADER_MAX):
                         raise TypeError
             if (
                 err is not None
@@ -180,12 +199,8 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
                 or not type(inp) is type(out_) is type(cr) is type(cw5) is type(cw1) is int
                 or type(lat) is not int
                 or (stop is not None and type(stop) is not str)
-                or inp < 0
-                or out_ < 0
-                or cr < 0
-                or cw5 < 0
-                or cw1 < 0
-                or lat < 0
+                or (inp | out_ | cr | cw5 | cw1) >> COUNT_BITS
+                or lat >> DURATION_BITS
             ):
                 raise TypeError
             m = minutes.get(ts[:16])

@@ -13,14 +13,13 @@ common shape faster and hands every other line to ``parse_line``; a differential
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from claude_top.core.record import Record
-from claude_top.core.schema import FIELDS, MARKER_KEYS, Field, Kind
+from claude_top.core.schema import FIELDS, LIMITS, MARKER_KEYS, Field, Kind
 from claude_top.core.stats import LineStats
 from claude_top.core.timeutil import parse_timestamp
 
@@ -83,15 +82,21 @@ def _text(v: Any) -> Any:
     return v if type(v) is str else _BAD
 
 
+_COUNT = LIMITS[Kind.COUNT]
+_INT = LIMITS[Kind.INT]
+_STATUS = LIMITS[Kind.STATUS]
+_NUMBER = LIMITS[Kind.NUMBER]
+_DURATION = LIMITS[Kind.DURATION_MS]
+
+
 def _count(v: Any) -> Any:
-    if type(v) is int:
-        return v if v >= 0 else _BAD
-    if type(v) is float and v.is_integer() and v >= 0:
-        return int(v)
+    if type(v) is int or (type(v) is float and v.is_integer()):
+        return int(v) if _COUNT.low <= v <= _COUNT.high else _BAD
     return _BAD
 
 
-def _int(v: Any) -> Any:
+def _integer(v: Any) -> Any:
+    """An integer, an integral float, or a string of ASCII digits, as an ``int``."""
     if type(v) is int:
         return v
     if type(v) is float and v.is_integer():
@@ -101,6 +106,16 @@ def _int(v: Any) -> Any:
         if digits.isascii() and digits.isdigit():
             return int(digits)
     return _BAD
+
+
+def _int(v: Any) -> Any:
+    i = _integer(v)
+    return i if i is not _BAD and _INT.low <= i <= _INT.high else _BAD
+
+
+def _status(v: Any) -> Any:
+    i = _integer(v)
+    return i if i is not _BAD and _STATUS.low <= i <= _STATUS.high else _BAD
 
 
 def _number(v: Any) -> Any:
@@ -113,11 +128,11 @@ def _number(v: Any) -> Any:
             return _BAD
     else:
         return _BAD
-    return f if math.isfinite(f) else _BAD
+    return f if _NUMBER.low <= f <= _NUMBER.high else _BAD  # NaN fails both
 
 
 def _duration_ms(v: Any) -> Any:
-    if (type(v) is int or type(v) is float) and math.isfinite(v) and v >= 0:
+    if (type(v) is int or type(v) is float) and _DURATION.low <= v <= _DURATION.high:
         return int(v)
     return _BAD
 
@@ -131,6 +146,7 @@ RULES: dict[Kind, Callable[[Any], Any]] = {
     Kind.TEXT: _text,
     Kind.COUNT: _count,
     Kind.INT: _int,
+    Kind.STATUS: _status,
     Kind.NUMBER: _number,
     Kind.DURATION_MS: _duration_ms,
     Kind.FLAG: _flag,

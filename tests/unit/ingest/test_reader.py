@@ -8,6 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claude_top.core.record import Record
+from claude_top.core.schema import FIELDS, LIMITS, Kind
+from claude_top.core.stats import LineStats
+from claude_top.ingest import fast
 from claude_top.ingest.reader import (
     R_JSON,
     R_TIMESTAMP,
@@ -200,3 +203,42 @@ def test_mangled_records_land_in_one_class(fields: dict[str, object]) -> None:
 )
 def test_values_no_rule_accepts(fields: dict[str, object], reason: str) -> None:
     assert parse_line(orjson.dumps({**call(T0), **fields})) == Rejected(reason)
+
+
+def _edges() -> list[tuple[str, Kind, object, object]]:
+    """(key, kind, highest value allowed, lowest value refused above it) for each kind."""
+    out = []
+    for f in FIELDS:
+        limit = LIMITS.get(f.kind)
+        if limit is None:
+            continue
+        high = limit.high
+        past = high + 1 if isinstance(high, int) else high * 2
+        out.append((f.key, f.kind, high, past))
+    return out
+
+
+@pytest.mark.parametrize(("key", "kind", "high", "past"), _edges(), ids=str)
+def test_each_limit_is_kept_by_both_decoders(
+    key: str, kind: Kind, high: float, past: float
+) -> None:
+    for value, accepted in ((high, True), (past, False), (LIMITS[kind].low - 1, False)):
+        raw = orjson.dumps({**call(T0), key: value})
+        want = parse_line(raw)
+        assert isinstance(want, Record) is accepted, (value, want)
+        stats = LineStats()
+        got = fast.decode_batch([raw], "x", 1, stats)
+        assert (len(got), stats.records, stats.rejected) == ((1, 1, 0) if accepted else (0, 0, 1))
+        if not accepted:
+            assert want == Rejected(f"bad {key}") and stats.by_reason == {f"bad {key}": 1}
+
+
+def test_the_fast_decoder_takes_counts_and_latency_up_to_their_limits() -> None:
+    top = {k: LIMITS[Kind.COUNT].high for k in ("input_tokens", "output_tokens", "cached_tokens")}
+    raw = orjson.dumps({**call(T0), **top, "latency_ms": LIMITS[Kind.DURATION_MS].high})
+    got = fast.decode_batch([raw], "x", 1, LineStats())
+    assert len(got) == 1 and got[0][5] == top["input_tokens"] and got[0][10] == 2**32 - 1
+    for key, past in (("cached_tokens", 2**30), ("latency_ms", 2**32), ("output_tokens", -1)):
+        stats = LineStats()
+        assert fast.decode_batch([orjson.dumps({**call(T0), key: past})], "x", 1, stats) == []
+        assert stats.by_reason == {f"bad {key}": 1}
