@@ -42,22 +42,7 @@ from claude_top.sources.follow import Follower
 NOW_TS = parse_timestamp(NOW)
 assert NOW_TS is not None
 
-KNOWN_FAILING: dict[str, set[str]] = {
-    "array_of_records": {
-        "alone",
-        "follower",
-        "in_a_batch_of_good_lines",
-        "summary_json",
-        "table_and_check_write_no_raw_escape",
-    },
-    "truncated_timestamp": {
-        "alone",
-        "follower",
-        "in_a_batch_of_good_lines",
-        "summary_json",
-        "table_and_check_write_no_raw_escape",
-    },
-}
+KNOWN_FAILING: dict[str, set[str]] = {}
 """case -> the tests it still fails: strict xfails, so a fix must take its entry out."""
 
 

@@ -198,8 +198,51 @@ def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
     return Record(**values)
 
 
+_MARKERS = tuple(k.encode() for k in MARKER_KEYS)
+_ARTICLE_HINTS = tuple(f'"{k}"'.encode() for k in ("timestamp", "feature", "model"))
+
+
 def _looks_like_record(raw: bytes) -> bool:
-    return any(k.encode() in raw for k in MARKER_KEYS)
+    """Whether bytes that are not a JSON object we can read claim to be a call record.
+
+    The test for a broken line (invalid JSON or UTF-8): it holds a marker key
+    (``core.schema.MARKER_KEYS``, anywhere), or one of the article's ``"timestamp"``,
+    ``"feature"`` or ``"model"`` keys, quoted as a JSON key is. A truncated line of ours
+    (``{"timestamp": "2026-``) has at least its first key. The price: a broken line of another
+    JSON logger that has a ``"timestamp"`` key counts as rejected, not foreign, which says
+    more than hiding a broken record of ours would.
+    """
+    return any(k in raw for k in _MARKERS) or any(k in raw for k in _ARTICLE_HINTS)
+
+
+def _holds_record(value: Any) -> bool:
+    """Whether a decoded JSON value other than an object holds an object with a marker key
+    (``[{...a record...}]``): a record in a shape we do not read, rejected as not an object.
+    A value without one (``[1, 2, 3]``, a string) is foreign."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is dict:
+            if any(k in v for k in MARKER_KEYS):
+                return True
+            stack.extend(v.values())
+        elif type(v) is list:
+            stack.extend(v)
+    return False
+
+
+_NOT_JSON = Rejected("")
+"""``_not_an_object``'s answer for a line that is not one JSON value (the brace path judges);
+told apart by identity, never returned by ``parse_line``."""
+
+
+def _not_an_object(raw: bytes) -> Rejected | None:
+    """The verdict on a line that is a whole JSON value but not an object."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+    return Rejected(R_NOT_OBJECT) if _holds_record(value) else FOREIGN
 
 
 def parse_line(raw: bytes, _depth: int = 0) -> Record | Rejected | None:
@@ -210,6 +253,11 @@ def parse_line(raw: bytes, _depth: int = 0) -> Record | Rejected | None:
     if not raw:
         return FOREIGN
     start = raw.find(b"{")
+    if start != 0 and raw[:1] in b'["-0123456789tfn':
+        # A whole JSON value that is not an object: an array, a string, a number...
+        verdict = _not_an_object(raw)
+        if verdict is not _NOT_JSON:
+            return verdict
     if start < 0:
         return Rejected(R_UTF8) if not _is_utf8(raw) and _looks_like_record(raw) else FOREIGN
     body = raw[start:] if start else raw

@@ -13,6 +13,7 @@ from claude_top.core.stats import LineStats
 from claude_top.ingest import fast
 from claude_top.ingest.reader import (
     R_JSON,
+    R_NOT_OBJECT,
     R_TIMESTAMP,
     R_UTF8,
     Rejected,
@@ -242,3 +243,24 @@ def test_the_fast_decoder_takes_counts_and_latency_up_to_their_limits() -> None:
         stats = LineStats()
         assert fast.decode_batch([orjson.dumps({**call(T0), key: past})], "x", 1, stats) == []
         assert stats.by_reason == {f"bad {key}": 1}
+
+
+@pytest.mark.parametrize(
+    ("raw", "verdict"),
+    [
+        (b"[" + GOOD + b"]", Rejected(R_NOT_OBJECT)),
+        (b"[[1, " + GOOD + b"]]", Rejected(R_NOT_OBJECT)),
+        (b'[{"latency_ms": 5}]', Rejected(R_NOT_OBJECT)),
+        (b"[1, 2, 3]", None),
+        (b'["latency_ms"]', None),  # the word, not a key of an object
+        (b'"input_tokens"', None),
+        (b'[{"level": "info"}]', None),
+        (b"[1, 2] " + GOOD[:-5], Rejected(R_JSON)),  # not one JSON value; a broken record
+        (b'{"timestamp": "2026-', Rejected(R_JSON)),
+        (b'{"feature": "chat", "mod', Rejected(R_JSON)),
+        (b'{"level": "info", "msg": "sta', None),
+        (b"{timestamp", None),  # not a JSON key
+    ],
+)
+def test_what_looks_like_a_record(raw: bytes, verdict: Rejected | None) -> None:
+    assert parse_line(raw) == verdict

@@ -174,7 +174,7 @@ def test_line_health_sources_progress(engine: Engine) -> None:
         lines, bytes, elapsed_s, history_done, total_bytes = 1000, 250, 2.0, False, 1000
 
     d = build_dashboard(engine, None, now=END, statuses=[S()], progress=P())
-    assert d.lines.records == engine.lines.records and d.lines.rejected == 2
+    assert d.lines.records == engine.lines.records and d.lines.rejected == 3
     assert dict(d.lines.by_reason) == engine.lines.by_reason
     assert d.sources[0].state == "following"
     assert d.progress is not None and d.progress.fraction == 0.25
