@@ -32,6 +32,8 @@ R_UTF8 = "invalid UTF-8"
 R_NOT_OBJECT = "not a JSON object"
 R_TIMESTAMP = "bad timestamp"
 R_TOO_LONG = "line too long"
+R_INTERNAL = "internal error"
+"""A bug met on this line: the line is rejected (its example kept) and reading goes on."""
 
 
 def r_missing(field: str) -> str:
@@ -277,8 +279,8 @@ def parse_line(raw: bytes, _depth: int = 0) -> Record | Rejected | None:
         return parse_line(inner.encode("utf-8", "surrogatepass"), 1)
     try:
         return record_from_dict(obj)
-    except Exception:  # pragma: no cover - defensive: a reader must never crash the tool
-        return Rejected(R_JSON)
+    except Exception:  # a bug: a reader must never crash the tool
+        return Rejected(R_INTERNAL)
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -296,8 +298,13 @@ def timestamp_of(raw: bytes) -> float | None:
 
 
 def take_line(raw: bytes, lineno: int, source: str, stats: LineStats, out: list[Any]) -> None:
-    """Classify one line: count it in ``stats``, and append it to ``out`` if it is a record."""
-    r = parse_line(raw)
+    """Classify one line: count it in ``stats``, and append it to ``out`` if it is a record.
+
+    Whatever goes wrong in classifying it rejects this line alone ("internal error")."""
+    try:
+        r = parse_line(raw)
+    except Exception:
+        r = Rejected(R_INTERNAL)
     if r is None:
         stats.foreign += 1
     elif type(r) is Rejected:
