@@ -214,9 +214,24 @@ def lines(draw: st.DrawFn) -> bytes:
         return draw(st.binary(max_size=60))
     if choice == 1:
         return draw(st.sampled_from([b"", b"   ", b"Traceback (most recent call last):", b"[1]"]))
-    body = orjson.dumps(draw(records()))
+    d = draw(records())
+    body = orjson.dumps(d)
     if choice == 2:
         body = body.replace(b'"timestamp"', b'"timestamp" ')  # same JSON, other spelling
+    if choice == 3 and d:  # a key again, with another value: the last one wins
+        key = draw(st.sampled_from(sorted(d)))
+        again = orjson.dumps({key: draw(odd_values)})[1:-1]
+        body = (
+            body[:-1] + b"," + again + b"}"
+            if draw(st.booleans())
+            else b"{" + again + b"," + body[1:]
+        )
+    if choice == 4:  # numbers as no writer of ours spells them
+        old = draw(st.sampled_from([b":0,", b":1,", b":100,"]))
+        new = draw(
+            st.sampled_from([b":-0,", b":0e0,", b":1e-400,", b":1E0,", b":1e400,", b":NaN,"])
+        )
+        body = body.replace(old, new)
     return _envelope(body, draw(st.integers(0, 14)))
 
 
