@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-import orjson
-
 from claude_top.commands.common import load_config, make_clock, read_all, time_zone
 from claude_top.commands.failing import say
+from claude_top.core import jsondoc
 from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import iso
 from claude_top.engine.engine import Engine
@@ -54,7 +53,7 @@ def cmd_check(a: argparse.Namespace) -> int:
             "checked_at": iso(now),
             "lines": lines_dict(engine.lines),
         }
-        sys.stdout.write(orjson.dumps(doc).decode() + "\n")
+        sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
     elif firing:
         for x in firing:
             sys.stdout.write(f"{x.severity.upper()} {x.rule} {x.message}\n")

@@ -10,9 +10,8 @@ import argparse
 import sys
 from typing import Any
 
-import orjson
-
 from claude_top.commands.common import load_config, make_clock, read_all, time_zone
+from claude_top.core import jsondoc
 from claude_top.core.errors import InputError, UserError
 from claude_top.core.format import iso
 from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
@@ -53,7 +52,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
     def emit() -> None:
         doc = summary_dict(engine.query(by=a.by), engine.lines, window)
         if a.format == "json":
-            sys.stdout.write(orjson.dumps(doc).decode() + "\n")
+            sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
         elif a.format == "csv":
             sys.stdout.write(to_csv(doc, a.by, for_terminal=sys.stdout.isatty()))
         else:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
-
+from claude_top.core import jsondoc
 from claude_top.core.format import file_stamp
 from claude_top.views.live.dashboard import Dashboard, export_json
 
@@ -30,5 +29,5 @@ def view_path(directory: Path, at: float, suffix: str) -> Path:
 def export_view(d: Dashboard, directory: Path) -> Path:
     """Write the view as indented JSON; returns where (OSError if it cannot)."""
     path = view_path(directory, d.now, ".json")
-    path.write_bytes(orjson.dumps(export_json(d), option=orjson.OPT_INDENT_2))
+    path.write_bytes(jsondoc.dumps(export_json(d), indent=True))
     return path
