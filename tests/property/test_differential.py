@@ -204,6 +204,10 @@ def _envelope(body: bytes, how: int) -> bytes:
         return b"2026-11-20 00:00:00,123 INFO app " + body
     if how == 9:
         return body + b"\n"
+    if how == 10:
+        return b"[" + body + b"]"  # a record in an array: not a JSON object
+    if how == 11:
+        return b"[1, " + body + b"]"
     return body
 
 
