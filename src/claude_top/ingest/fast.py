@@ -10,9 +10,10 @@ reference verdict stands; a failure there too rejects the line as "internal erro
 judges a line itself: it only takes the lines whose verdict it can be sure of, so both
 decoders always agree (``tests/property/test_differential.py`` checks it on arbitrary lines).
 
-Why it is fast: a timestamp's minute (``2026-11-20T14:05``) and its rest (``:07.123+00:00``)
-are each validated once and cached as integer microseconds, so a line costs two dict look-ups
-instead of ``datetime.fromisoformat``; the sum divided by 10**6 is, bit for bit, what
+Why it is fast: a timestamp's minute (``2026-11-20T14:05``) is validated once and cached as
+float microseconds, and a line of the same minute as the line before is recognised by two string
+comparisons; its seconds (``:07``) and the rest (``.123+00:00``) come from two small tables. The
+parts are exact integers in a float, so their sum divided by 10**6 is, bit for bit, what
 ``datetime.timestamp()`` computes (an exact integer of microseconds, divided once).
 """
 
@@ -96,15 +97,22 @@ _GET12 = itemgetter(*_decoder_keys(ARTICLE_FIELDS))
 _NO_EXTRAS = (None,) * len(EXTRA_INTS)
 CACHE_MAX = 100_000
 
-_minutes: dict[str, int] = {}
-"""``YYYY-MM-DDTHH:MM`` -> epoch microseconds of that minute (UTC), for valid ones only."""
+_minutes: dict[str, tuple[float, str]] = {}
+"""``YYYY-MM-DDTHH:MM`` -> (epoch microseconds of that minute, UTC, as an exact float; the
+smallest string above every time of that minute), for valid minutes of 1685 .. 2255 only."""
 _rests: dict[str, int] = {}
 """``:SS+00:00``, ``:SS.fff+00:00`` or ``:SS.ffffff+00:00`` -> microseconds past the minute."""
 
+EXACT_US = 2**53 - 60_000_000
+"""A minute below this many microseconds from the epoch (either way) plus its seconds is an
+integer a float holds exactly, so float sums of the parts below are exact too."""
 
-_SECONDS_US = {f"{s:02d}": s * 1_000_000 for s in range(60)}
-_MILLIS_US = {f"{ms:03d}": ms * 1000 for ms in range(1000)}
-"""``SS`` and ``fff`` of the common ``:SS.fff+00:00``: a missing key is not a valid time."""
+_SECONDS_US = {f":{s:02d}": s * 1e6 for s in range(60)}
+"""``:SS`` of a time -> its microseconds (a float); a missing key is not a valid second."""
+_FRACTIONS_US = {f".{ms:03d}+00:00": ms * 1e3 for ms in range(1000)} | {"+00:00": 0.0}
+"""The rest after the seconds, ``.fff+00:00`` or ``+00:00``, -> microseconds: the common shapes
+of a time, each from a small table (a table of every ``:SS.fff`` would be large, and a log's
+times never repeat one soon). Anything else takes ``rest_us`` through the ``_rests`` cache."""
 
 
 def _digits(s: str) -> bool:
@@ -139,6 +147,18 @@ def minute_us(prefix: str) -> int | None:
     return t * 1_000_000
 
 
+def _minute(prefix: str) -> tuple[float, str]:
+    """A valid minute's cache entry (see ``_minutes``); any other raises (the reader judges)."""
+    us = minute_us(prefix)
+    if us is None or not -EXACT_US < us < EXACT_US:
+        raise ValueError(prefix)
+    if len(_minutes) > CACHE_MAX:
+        _minutes.clear()
+    # Strings from ``prefix`` up to this one (excluded) are exactly those starting with it.
+    entry = _minutes[prefix] = (float(us), prefix[:15] + chr(ord(prefix[15]) + 1))
+    return entry
+
+
 def rest_us(rest: str) -> int | None:
     """Microseconds of ``:SS[.fff|.ffffff]+00:00`` past the minute, or ``None``."""
     if rest[:1] != ":" or rest[-6:] != "+00:00":
@@ -171,7 +191,9 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
     append = out.append
     loads = orjson.loads
     get12, cw5_key = _GET12, _CW5_KEY
-    minutes, rests, secs, millis = _minutes, _rests, _SECONDS_US, _MILLIS_US
+    minutes, rests, secs, fractions = _minutes, _rests, _SECONDS_US, _FRACTIONS_US
+    lo = hi = ""  # the minute of the last time: ``lo <= ts < hi`` means ``ts[:16] == lo``
+    m = 0.0
     extra_ok = FAST_EXTRA.issuperset
     decoded = 0
     for i, line in enumerate(lines):
@@ -205,16 +227,12 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
                 or lat >> DURATION_BITS
             ):
                 raise TypeError
-            m = minutes.get(ts[:16])
-            if m is None:
-                m = _remember(minutes, ts[:16], minute_us(ts[:16]))
-            # The rest of the time, ``:SS.fff+00:00``, from two small tables: a table of every
-            # rest seen would be large, and a log's times never repeat one soon.
-            if ts[19:20] == "." and ts[23:] == "+00:00":
-                if ts[16] != ":":
-                    raise ValueError(ts)
-                r = secs[ts[17:19]] + millis[ts[20:23]]
-            else:
+            if not lo <= ts < hi:  # two comparisons cost less than a slice and a look-up
+                m, hi = minutes.get(ts[:16]) or _minute(ts[:16])
+                lo = ts[:16]
+            try:
+                r = secs[ts[16:19]] + fractions[ts[19:]]
+            except KeyError:
                 cached = rests.get(ts[16:])
                 r = _remember(rests, ts[16:], rest_us(ts[16:])) if cached is None else cached
         except Exception:  # not the common shape (or a bug here): the reader judges the line
@@ -222,10 +240,10 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             continue
         decoded += 1
         if extras is _NO_EXTRAS:  # a short record (core.record.SHORT)
-            append(((m + r) / 1_000_000, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
+            append(((m + r) / 1e6, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
                     stop))  # fmt: skip
         else:
-            append(((m + r) / 1_000_000, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
+            append(((m + r) / 1e6, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
                     stop, None, None, False, extras[0], extras[1], None, extras[2], extras[3],
                     extras[4], extras[5], extras[6]))  # fmt: skip
     stats.records += decoded
