@@ -19,7 +19,14 @@ from collections.abc import Callable
 from sys import intern
 from typing import Any
 
-from claude_top.core.histogram import HIGHEST_MS, LOWEST_MS, bucket_of, clamp
+from claude_top.core.histogram import (
+    BUCKET_TABLE,
+    BUCKET_TABLE_LIMIT,
+    HIGHEST_MS,
+    LOWEST_MS,
+    bucket_of,
+    clamp,
+)
 from claude_top.core.record import SHORT, Record, as_named
 from claude_top.core.stats import LineStats
 from claude_top.engine import store as B
@@ -113,6 +120,9 @@ class Aggregates:
     def accumulate(self, records: list[Any], now: float) -> None:
         """Aggregate decoded records, in order (``now``: the clock, for the headroom tracker)."""
         since, until = self.since, self.until
+        bounded = since is not None or until is not None
+        first = -math.inf if since is None else since
+        end = math.inf if until is None else until
         gfine, ufine = self.groups.fine, self.users.fine
         thresholds = self.tier_thresholds
         run = self.running
@@ -131,12 +141,12 @@ class Aggregates:
             if len(rec) == SHORT:
                 ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
                 err = status = None
-                batch = headers = False
+                batch = for_headroom_anyway = False
             else:
                 (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
                  batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
                  rl_out) = rec  # fmt: skip
-                headers = not (
+                for_headroom_anyway = status == 429 or not (
                     rl_req is None
                     and rl_req_limit is None
                     and rl_in_limit is None
@@ -144,7 +154,7 @@ class Aggregates:
                     and rl_out_limit is None
                     and rl_out is None
                 )
-            if (since is not None and ts < since) or (until is not None and ts >= until):
+            if bounded and not first <= ts < end:
                 skipped += 1
                 continue
             if ts > newest:
@@ -157,9 +167,10 @@ class Aggregates:
             variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
             if batch:
                 variant |= 1
-            if not m_lo <= ts < m_hi:
+            if ts >= m_hi or ts < m_lo:
                 minute = int(ts // MINUTE) * MINUTE
-                m_lo, m_hi = minute, minute + MINUTE
+                # Floats: comparing a float with a float costs less than with an int.
+                m_lo, m_hi = float(minute), float(minute + MINUTE)
                 gmin, gmax = min(gmin, minute), max(gmax, minute)
                 gbucket = gfine.get(minute)  # type: ignore[assignment]
                 if gbucket is None:
@@ -187,7 +198,9 @@ class Aggregates:
             row[G_LATSUM] += lat
             if stop == "max_tokens":
                 row[G_MAXTOK] += 1
-            if LOWEST_MS <= lat <= HIGHEST_MS:
+            if lat < BUCKET_TABLE_LIMIT and lat >= LOWEST_MS:
+                hb = BUCKET_TABLE[lat]
+            elif LOWEST_MS <= lat <= HIGHEST_MS:
                 hb = bucket_of(lat)
             else:
                 row[G_CLAMPED] += 1
@@ -199,7 +212,7 @@ class Aggregates:
             if err is not None:
                 self._error(row, rec, err, status, feature)
             row[G_COST] = None
-            if ts >= horizon or status == 429 or headers:
+            if ts >= horizon or for_headroom_anyway:
                 for_headroom.append(rec)
             if not track_users:
                 continue
