@@ -95,6 +95,12 @@ def _decoder_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
 _GET12 = itemgetter(*_decoder_keys(ARTICLE_FIELDS))
 (_CW5_KEY,) = _decoder_keys(("cache_creation_tokens",))
 _NO_EXTRAS = (None,) * len(EXTRA_INTS)
+_SUCCESS_TYPES = tuple(
+    (*(str,) * 5, int, int, int, int, stop, type(None), type(None)) for stop in (str, type(None))
+)
+"""The types of the twelve values (``ARTICLE_FIELDS`` order) of a successful call that the
+decoder takes: texts, counts and a latency, a stop reason or none, no error and no status. One
+tuple of their types compared with these costs less than a test of each value."""
 CACHE_MAX = 100_000
 
 _minutes: dict[str, tuple[float, str]] = {}
@@ -190,42 +196,41 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
     out: list[Any] = []
     append = out.append
     loads = orjson.loads
-    get12, cw5_key = _GET12, _CW5_KEY
+    get12, cw5_key, success = _GET12, _CW5_KEY, _SUCCESS_TYPES
     minutes, rests, secs, fractions = _minutes, _rests, _SECONDS_US, _FRACTIONS_US
     lo = hi = ""  # the minute of the last time: ``lo <= ts < hi`` means ``ts[:16] == lo``
     m = 0.0
     extra_ok = FAST_EXTRA.issuperset
-    decoded = 0
+    handed = 0  # lines the reader judged (it counts them itself)
     for i, line in enumerate(lines):
         try:
             d = loads(line)
             n = len(d)  # a list, string or number fails below: get12 takes only a dict
             ts, rid, user, feature, model, inp, out_, cr, lat, stop, err, status = get12(d)
+            if (type(ts), type(rid), type(user), type(feature), type(model), type(inp),
+                type(out_), type(cr), type(lat), type(stop), type(err), type(status)
+            ) not in success:  # fmt: skip
+                raise TypeError
             extras = _NO_EXTRAS
             if n == 12:
                 cw5 = cw1 = 0
             elif n == 13:
                 cw5 = d[cw5_key]
                 cw1 = 0
+                if type(cw5) is not int:
+                    raise TypeError
             else:
                 if not extra_ok(d.keys() - ARTICLE_KEYS):
                     raise KeyError
                 cw5 = d.get("cache_creation_tokens", 0)
                 cw1 = d.get("cache_creation_1h_tokens", 0)
+                if not type(cw5) is type(cw1) is int:
+                    raise TypeError
                 extras = tuple(map(d.get, EXTRA_INTS))
                 for v in extras:
                     if v is not None and (type(v) is not int or not 0 <= v <= HEADER_MAX):
                         raise TypeError
-            if (
-                err is not None
-                or status is not None
-                or not type(ts) is type(rid) is type(user) is type(feature) is type(model) is str
-                or not type(inp) is type(out_) is type(cr) is type(cw5) is type(cw1) is int
-                or type(lat) is not int
-                or (stop is not None and type(stop) is not str)
-                or (inp | out_ | cr | cw5 | cw1) >> COUNT_BITS
-                or lat >> DURATION_BITS
-            ):
+            if (inp | out_ | cr | cw5 | cw1) >> COUNT_BITS or lat >> DURATION_BITS:
                 raise TypeError
             if not lo <= ts < hi:  # two comparisons cost less than a slice and a look-up
                 m, hi = minutes.get(ts[:16]) or _minute(ts[:16])
@@ -237,8 +242,8 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
                 r = _remember(rests, ts[16:], rest_us(ts[16:])) if cached is None else cached
         except Exception:  # not the common shape (or a bug here): the reader judges the line
             take_line(line, first_lineno + i, source, stats, out)
+            handed += 1
             continue
-        decoded += 1
         if extras is _NO_EXTRAS:  # a short record (core.record.SHORT)
             append(((m + r) / 1e6, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
                     stop))  # fmt: skip
@@ -246,5 +251,5 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             append(((m + r) / 1e6, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
                     stop, None, None, False, extras[0], extras[1], None, extras[2], extras[3],
                     extras[4], extras[5], extras[6]))  # fmt: skip
-    stats.records += decoded
+    stats.records += len(lines) - handed
     return out
