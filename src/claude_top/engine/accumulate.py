@@ -162,7 +162,7 @@ class Aggregates:
             if ts < oldest:
                 oldest = ts
             thr = thresholds.get(model, -1)
-            if thr == -1:
+            if thr is not None and thr == -1:  # None == -1 would take a slow path
                 thr = thresholds[model] = self.prices.tier_threshold(model)
             variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
             if batch:
