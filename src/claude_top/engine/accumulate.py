@@ -61,6 +61,7 @@ from claude_top.engine.store import (
     TieredStore,
 )
 from claude_top.engine.users_today import RunningDay
+from claude_top.ingest.reader import R_INTERNAL
 
 MINUTE = 60
 HOUR = 3600
@@ -137,105 +138,110 @@ class Aggregates:
         skipped = 0
         gmin = umin = float("inf")
         gmax = umax = float("-inf")
+        failed = 0
         for rec in records:
-            if len(rec) == SHORT:
-                ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
-                err = status = None
-                batch = for_headroom_anyway = False
-            else:
-                (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
-                 batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
-                 rl_out) = rec  # fmt: skip
-                for_headroom_anyway = status == 429 or not (
-                    rl_req is None
-                    and rl_req_limit is None
-                    and rl_in_limit is None
-                    and rl_in is None
-                    and rl_out_limit is None
-                    and rl_out is None
-                )
-            if bounded and not first <= ts < end:
-                skipped += 1
-                continue
-            if ts > newest:
-                newest = ts
-            if ts < oldest:
-                oldest = ts
-            thr = thresholds.get(model, -1)
-            if thr is not None and thr == -1:  # None == -1 would take a slow path
-                thr = thresholds[model] = self.prices.tier_threshold(model)
-            variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
-            if batch:
-                variant |= 1
-            if ts >= m_hi or ts < m_lo:
-                minute = int(ts // MINUTE) * MINUTE
-                # Floats: comparing a float with a float costs less than with an int.
-                m_lo, m_hi = float(minute), float(minute + MINUTE)
-                gmin, gmax = min(gmin, minute), max(gmax, minute)
-                gbucket = gfine.get(minute)  # type: ignore[assignment]
-                if gbucket is None:
-                    gbucket = gfine[minute] = {}
-                if minute - minute % COARSE != hour:
-                    hour = minute - minute % COARSE
-                    day = self.day_start(hour)
-                    umin, umax = min(umin, day), max(umax, day)
-                    ubucket = ufine.get(day)  # type: ignore[assignment]
-                    if ubucket is None:
-                        ubucket = ufine[day] = {}
-            key = (feature, model, variant)
-            row = gbucket.get(key)
-            if row is None:
-                # Interned: every line brings its own copies of these strings, and a key kept
-                # for days should not pin one of them per bucket.
-                key = (intern(feature), intern(model), variant)
-                row = gbucket[key] = B.new_group_row()
-            row[G_CALLS] += 1
-            row[G_IN] += inp
-            row[G_OUT] += out
-            row[G_CR] += cr
-            row[G_CW5] += cw5
-            row[G_CW1] += cw1
-            row[G_LATSUM] += lat
-            if stop == "max_tokens":
-                row[G_MAXTOK] += 1
-            if lat < BUCKET_TABLE_LIMIT and lat >= LOWEST_MS:
-                hb = BUCKET_TABLE[lat]
-            elif LOWEST_MS <= lat <= HIGHEST_MS:
-                hb = bucket_of(lat)
-            else:
-                row[G_CLAMPED] += 1
-                hb = bucket_of(clamp(lat))
-            h = row[G_HIST]
-            h[hb] = h.get(hb, 0) + 1
-            if not user:
-                row[G_NOUSER] += 1
-            if err is not None:
-                self._error(row, rec, err, status, feature)
-            row[G_COST] = None
-            if ts >= horizon or for_headroom_anyway:
-                for_headroom.append(rec)
-            if not track_users:
-                continue
-            ukey = (user, feature, model, variant)
-            urow = ubucket.get(ukey)
-            if urow is None:
-                ukey = (intern(user), intern(feature), intern(model), variant)
-                urow = ubucket[ukey] = B.new_user_row()
-            urow[U_CALLS] += 1
-            if err is not None:
-                urow[U_ERRORS] += 1
-                if status == 429:
-                    urow[U_429] += 1
-            urow[U_IN] += inp
-            urow[U_OUT] += out
-            urow[U_CR] += cr
-            urow[U_CW5] += cw5
-            urow[U_CW1] += cw1
-            urow[U_COST] = None
-            if run is not None and run.start <= ts < run.end:
-                run.add(user, model, variant, inp, out, cr, cw5, cw1, err is not None, status)
+            try:
+                if len(rec) == SHORT:
+                    ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
+                    err = status = None
+                    batch = for_headroom_anyway = False
+                else:
+                    (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
+                     batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
+                     rl_out) = rec  # fmt: skip
+                    for_headroom_anyway = status == 429 or not (
+                        rl_req is None
+                        and rl_req_limit is None
+                        and rl_in_limit is None
+                        and rl_in is None
+                        and rl_out_limit is None
+                        and rl_out is None
+                    )
+                if bounded and not first <= ts < end:
+                    skipped += 1
+                    continue
+                if ts > newest:
+                    newest = ts
+                if ts < oldest:
+                    oldest = ts
+                thr = thresholds.get(model, -1)
+                if thr is not None and thr == -1:  # None == -1 would take a slow path
+                    thr = thresholds[model] = self.prices.tier_threshold(model)
+                variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
+                if batch:
+                    variant |= 1
+                if ts >= m_hi or ts < m_lo:
+                    minute = int(ts // MINUTE) * MINUTE
+                    # Floats: comparing a float with a float costs less than with an int.
+                    m_lo, m_hi = float(minute), float(minute + MINUTE)
+                    gmin, gmax = min(gmin, minute), max(gmax, minute)
+                    gbucket = gfine.get(minute)  # type: ignore[assignment]
+                    if gbucket is None:
+                        gbucket = gfine[minute] = {}
+                    if minute - minute % COARSE != hour:
+                        hour = minute - minute % COARSE
+                        day = self.day_start(hour)
+                        umin, umax = min(umin, day), max(umax, day)
+                        ubucket = ufine.get(day)  # type: ignore[assignment]
+                        if ubucket is None:
+                            ubucket = ufine[day] = {}
+                key = (feature, model, variant)
+                row = gbucket.get(key)
+                if row is None:
+                    # Interned: every line brings its own copies of these strings, and a key kept
+                    # for days should not pin one of them per bucket.
+                    key = (intern(feature), intern(model), variant)
+                    row = gbucket[key] = B.new_group_row()
+                row[G_CALLS] += 1
+                row[G_IN] += inp
+                row[G_OUT] += out
+                row[G_CR] += cr
+                row[G_CW5] += cw5
+                row[G_CW1] += cw1
+                row[G_LATSUM] += lat
+                if stop == "max_tokens":
+                    row[G_MAXTOK] += 1
+                if lat < BUCKET_TABLE_LIMIT and lat >= LOWEST_MS:
+                    hb = BUCKET_TABLE[lat]
+                elif LOWEST_MS <= lat <= HIGHEST_MS:
+                    hb = bucket_of(lat)
+                else:
+                    row[G_CLAMPED] += 1
+                    hb = bucket_of(clamp(lat))
+                h = row[G_HIST]
+                h[hb] = h.get(hb, 0) + 1
+                if not user:
+                    row[G_NOUSER] += 1
+                if err is not None:
+                    self._error(row, rec, err, status, feature)
+                row[G_COST] = None
+                if ts >= horizon or for_headroom_anyway:
+                    for_headroom.append(rec)
+                if not track_users:
+                    continue
+                ukey = (user, feature, model, variant)
+                urow = ubucket.get(ukey)
+                if urow is None:
+                    ukey = (intern(user), intern(feature), intern(model), variant)
+                    urow = ubucket[ukey] = B.new_user_row()
+                urow[U_CALLS] += 1
+                if err is not None:
+                    urow[U_ERRORS] += 1
+                    if status == 429:
+                        urow[U_429] += 1
+                urow[U_IN] += inp
+                urow[U_OUT] += out
+                urow[U_CR] += cr
+                urow[U_CW5] += cw5
+                urow[U_CW1] += cw1
+                urow[U_COST] = None
+                if run is not None and run.start <= ts < run.end:
+                    run.add(user, model, variant, inp, out, cr, cw5, cw1, err is not None, status)
+            except Exception as exc:  # a bug must not stop reading: this record alone is lost
+                failed += 1
+                self._internal_error(rec, exc)
         self.out_of_window += skipped
-        self.since_compact += len(records) - skipped
+        self.since_compact += len(records) - skipped - failed
         if newest != -math.inf:
             if self.newest_ts is None or newest > self.newest_ts:
                 self.newest_ts = newest
@@ -247,6 +253,13 @@ class Aggregates:
             self.users.note(umax)
         if for_headroom:
             self.headroom.add_fast([as_named(r) for r in for_headroom], now)
+
+    def _internal_error(self, rec: Any, exc: Exception) -> None:
+        """A record the accumulate step failed on: counted as rejected ("internal error"), not as
+        a record, with what it held as the example (its counts may be partly added)."""
+        self.lines.records -= 1
+        text = f"{type(exc).__name__}: {rec!r}"
+        self.lines.reject("<engine>", 0, R_INTERNAL, text.encode("utf-8", "replace"))
 
     def _error(self, row: B.Row, rec: Any, err: str, status: int | None, feature: str) -> None:
         """A failed call: error counts and types, the 429 events, the feature's recent errors."""

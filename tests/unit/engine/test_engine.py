@@ -370,3 +370,30 @@ def test_lines_that_crashed_ingest_are_classified() -> None:
     e = load([])
     e.ingest_lines([b"[1]", orjson.dumps(call(T0, timestamp=9007199254740990)), line(T0)])
     assert (e.lines.records, e.lines.foreign, e.lines.rejected) == (1, 1, 1)
+
+
+def test_an_internal_error_in_the_accumulate_step_rejects_that_record_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from claude_top.core.clock import FixedClock
+    from claude_top.engine.engine import Engine
+    from loggen import T0, line
+
+    for fast in (True, False):
+        engine = Engine(clock=FixedClock(T0 + 3600), fast_decoder=fast)
+
+        def threshold(model: str, real: Any = engine.prices.tier_threshold) -> int | None:
+            if model == "boom":
+                raise RuntimeError("a bug")
+            return real(model)  # type: ignore[no-any-return]
+
+        # monkeypatch, not an assignment: the built-in price table may be shared.
+        monkeypatch.setattr(engine.prices, "tier_threshold", threshold)
+        engine.ingest_lines([line(T0), line(T0 + 1, model="boom"), line(T0 + 2)])
+        s = engine.lines
+        assert (s.records, s.foreign, s.rejected) == (2, 0, 1)
+        assert s.by_reason == {"internal error": 1}
+        assert engine.query().total.calls == 2
+        engine.ingest_lines([line(T0 + 3)])
+        assert engine.query().total.calls == 3
+        monkeypatch.undo()
