@@ -41,7 +41,29 @@ def _check_window(name: str) -> str:
         raise UserError(f"--window: {e}") from None
 
 
-def run_tui(args: argparse.Namespace) -> int:
+def _terminal() -> Any:
+    """The controlling terminal, opened before anything is read; one line and out if none."""
+    from claude_top.views.tui.terminal import NoTerminal, open_terminal
+
+    try:
+        return open_terminal()
+    except NoTerminal as e:
+        raise UserError(
+            f"no terminal for the live view: {e}; for text output use: claude-top summary --follow"
+        ) from None
+
+
+def run_tui(args: argparse.Namespace, terminal: Any = None) -> int:
+    """The live view; ``terminal`` already opened by the caller, or opened here."""
+    if terminal is None:
+        terminal = _terminal()
+    try:
+        return _run_tui(args, terminal)
+    finally:
+        terminal.close()
+
+
+def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     from claude_top.core.errors import InputError, ThemeError
     from claude_top.ingest.reader import timestamp_of
     from claude_top.sources.follow import Follower
@@ -80,7 +102,15 @@ def run_tui(args: argparse.Namespace) -> int:
     alerts.sources = follower  # the source rule reads its statuses and heartbeat
     try:
         app = ClaudeTopApp(
-            engine, alerts, clock, follower, cfg, window=win, theme=args.theme, progress=box
+            engine,
+            alerts,
+            clock,
+            follower,
+            cfg,
+            window=win,
+            theme=args.theme,
+            progress=box,
+            terminal=terminal,
         )
     except ThemeError as e:
         raise UserError(str(e)) from None
@@ -102,6 +132,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from claude_top.demo import DemoConfig, run_live, write_history
 
     config = DemoConfig(seed=args.seed, rate=args.rate)
+    terminal = None if args.no_tui else _terminal()
     if args.out:
         path = args.out
     else:
@@ -136,11 +167,13 @@ def run_demo(args: argparse.Namespace) -> int:
             tz=None,
             now=None,
         )
-        return run_tui(tui_args)
+        return run_tui(tui_args, terminal)
     except KeyboardInterrupt:
         return 0
     finally:
         stop.set()
         live.join(2.0)
+        if terminal is not None:
+            terminal.close()
         if not args.out:
             say("claude-top demo", f"the log is kept at {path}")

@@ -5,12 +5,20 @@ open or read on the follower thread would stop every file from being served whil
 quiet. So a helper thread only reads and queues chunks
 (``read1`` returns whatever the pipe has, so ``kubectl logs -f | claude-top -`` lines arrive as
 they are written); the follower thread frames and delivers them like any other source's bytes.
+
+Stdin is read through an unbuffered handle on a copy of fd 0, not ``sys.stdin.buffer``: the pump
+blocks in a read for as long as the pipe is quiet, and a daemon thread blocked inside the
+buffered reader holds its lock, which the interpreter takes at exit to flush stdin ("could not
+acquire lock ... at interpreter shutdown", a fatal error when the user quits).
 """
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
+from typing import BinaryIO
 
 from claude_top.sources.batches import READ_CHUNK, LineFramer
 from claude_top.sources.follow.outlet import Outlet
@@ -43,7 +51,7 @@ class PipeSource:
 
     def _pump(self) -> None:
         try:
-            f = open_bytes(self.name)  # opened here: a FIFO blocks until a writer comes
+            f = _open(self.name)  # opened here: a FIFO blocks until a writer comes
             read1 = getattr(f, "read1", f.read)
             while True:
                 data: bytes = read1(READ_CHUNK)
@@ -92,3 +100,9 @@ class PipeSource:
                 break
         out.deliver(framer)
         out.set(self.name, out.status_of(self.name).state, "", offset=framer.pos, size=framer.pos)
+
+
+def _open(name: str) -> BinaryIO:
+    if name == STDIN:
+        return open(os.dup(sys.stdin.fileno()), "rb", buffering=0)
+    return open_bytes(name)

@@ -29,6 +29,7 @@ from claude_top.views.tui.handoff import LatestProgress
 from claude_top.views.tui.panels import Palette
 from claude_top.views.tui.refresh import RefreshingApp
 from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen
+from claude_top.views.tui.terminal import Terminal, TerminalDriver
 from claude_top.views.tui.themes import SHIPPED, load_theme, resolve_name, shipped_themes
 from claude_top.views.tui.widgets import FeaturesTable, Panel, palette_of
 
@@ -62,9 +63,20 @@ class ClaudeTopApp(RefreshingApp):
         theme: str | None = None,
         progress: LatestProgress | None = None,
         threaded: bool = True,
+        terminal: Terminal | None = None,
     ) -> None:
+        self.terminal = terminal
+        """The controlling terminal to draw on and read keys from (None: Textual's default,
+        as in tests)."""
         super().__init__(
-            engine, alerts, clock, follower, window=window, progress=progress, threaded=threaded
+            engine,
+            alerts,
+            clock,
+            follower,
+            window=window,
+            progress=progress,
+            threaded=threaded,
+            driver_class=TerminalDriver if terminal is not None else None,
         )
         self.config = config or Config()
         self.compact = False

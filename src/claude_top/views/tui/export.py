@@ -27,7 +27,17 @@ def view_path(directory: Path, at: float, suffix: str) -> Path:
 
 
 def export_view(d: Dashboard, directory: Path) -> Path:
-    """Write the view as indented JSON; returns where (OSError if it cannot)."""
+    """Write the view as indented JSON; returns where (OSError if it cannot).
+
+    Written beside its name and renamed into place, so whoever watches the directory never
+    reads half an export.
+    """
     path = view_path(directory, d.now, ".json")
-    path.write_bytes(jsondoc.dumps(export_json(d), indent=True))
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_bytes(jsondoc.dumps(export_json(d), indent=True))
+        part.replace(path)
+    except OSError:
+        part.unlink(missing_ok=True)
+        raise
     return path

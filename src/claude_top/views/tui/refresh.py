@@ -47,8 +47,9 @@ class RefreshingApp(App[None]):
         window: str = "10m",
         progress: LatestProgress | None = None,
         threaded: bool = True,
+        driver_class: Any = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=driver_class)
         self.engine = engine
         self.alerts = alerts
         self._rules = ThrottledAlerts(alerts) if alerts is not None else None
