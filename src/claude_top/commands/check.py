@@ -60,4 +60,8 @@ def cmd_check(a: argparse.Namespace) -> int:
     else:
         sys.stdout.write(f"OK: no alerts ({engine.lines.records} records, checked at {iso(now)})\n")
     sys.stdout.flush()
+    if getattr(a, "alertmanager", None):
+        from claude_top.commands.alertpush import push_once
+
+        push_once(a.alertmanager, firing, "claude-top check")  # a failure is said, not fatal
     return exit_status(firing)

@@ -92,8 +92,9 @@ def _grace(alerts_config: Mapping[str, Any]) -> float | None:
 class HealthReport:
     """Says on stderr, once per change, which sources fail and which read again."""
 
-    def __init__(self, health: SourceHealth, grace_s: float | None) -> None:
+    def __init__(self, health: SourceHealth, grace_s: float | None, prog: str = PROG) -> None:
         self._health = health
+        self._prog = prog
         self._grace = grace_s
         self._shown: dict[tuple[str, float], SourceProblem] = {}
 
@@ -105,9 +106,9 @@ class HealthReport:
         now = {(p.path, p.since): p for p in problems}
         for key, p in now.items():
             if key not in self._shown:
-                say(PROG, p.message)
+                say(self._prog, p.message)
         healed = {path for path, _ in self._shown} - {p.path for p in problems}
         if self._health.error is None:
             for path in sorted(healed):
-                say(PROG, f"{shown_name(path)}: reading again")
+                say(self._prog, f"{shown_name(path)}: reading again")
         self._shown = now

@@ -117,15 +117,40 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     if args.theme and app.theme != args.theme and f"claude-{args.theme}" != app.theme:
         names = ", ".join(app.theme_names)
         raise UserError(f"--theme: unknown theme {args.theme!r} (shipped: {names})")
+    exporter = _metrics(args, engine, alerts, tz, clock, follower)
     follower.start()
     try:
         app.run()
     finally:
         follower.stop()
+        if exporter is not None:
+            exporter.stop()
     if follower.error is not None:
         say("claude-top", f"reading stopped: {follower.error}")
         return 1
     return 0
+
+
+def _metrics(
+    args: argparse.Namespace, engine: Engine, alerts: Alerts, tz: Any, clock: Clock, follower: Any
+) -> Any:
+    """``--metrics``: the exporter ``serve`` runs, beside the TUI (``commands.exporter``)."""
+    if not getattr(args, "metrics", None):
+        return None
+    from claude_top.commands.exporter import count_after_history, serve_metrics
+
+    exporter = serve_metrics(
+        args.metrics,
+        engine,
+        alerts.rules,
+        tz,
+        clock,
+        health=follower,
+        firing=lambda: list(alerts.firing.values()),
+        users=getattr(args, "metrics_users", 0),
+    )
+    count_after_history(exporter, follower.wait_history)
+    return exporter
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -39,6 +39,10 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
         from claude_top.commands.check import cmd_check
 
         return cmd_check
+    if name in ("serve", "rules", "grafana"):
+        from claude_top.commands import fleet
+
+        return fleet.COMMANDS[name]
     if name == "config":
         from claude_top.commands.config import cmd_config
 

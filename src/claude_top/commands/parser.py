@@ -19,7 +19,7 @@ from claude_top import __version__
 from claude_top.core.errors import TimeArgError, UserError
 from claude_top.core.timeutil import parse_seconds
 
-COMMANDS = ("summary", "check", "prices", "config", "demo")
+COMMANDS = ("summary", "check", "prices", "config", "demo", "serve", "rules", "grafana")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,6 +91,53 @@ def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
     _add_common(s)
 
 
+def _add_metrics(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics at /metrics")
+    p.add_argument(
+        "--metrics-users",
+        type=_count(0, 1000),
+        default=0,
+        metavar="N",
+        help="also export today's top N users as gauges (default 0: no user label)",
+    )
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return int(text)
+
+    parse.__name__ = "count"
+    return parse
+
+
+def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """``serve``, ``rules`` and ``grafana``: claude-top inside Prometheus and Alertmanager."""
+    sv = sub.add_parser(
+        "serve", help="headless: follow, evaluate rules, export metrics, push alerts"
+    )
+    sv.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, or - for stdin")
+    _add_metrics(sv)
+    sv.add_argument("--alertmanager", metavar="URL", help="push firing alerts to this Alertmanager")
+    sv.add_argument("--since", default="8d", metavar="TIME", help="history to read (default 8d)")
+    sv.add_argument(
+        "--interval",
+        type=_seconds(0.1, 3600),
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between rule evaluations (default 1)",
+    )
+    sv.add_argument("--poll", type=_seconds(0.01, 3600), default=1.0, metavar="SECONDS")
+    sv.add_argument("--config", metavar="FILE")
+    sv.add_argument("--tz", metavar="ZONE")
+    r = sub.add_parser("rules", help="print the alert rules for another system")
+    r.add_argument("--format", choices=("prometheus",), default="prometheus")
+    r.add_argument("--config", metavar="FILE")
+    gf = sub.add_parser("grafana", help="print a Grafana dashboard over the exported metrics")
+    gf.add_argument("--config", metavar="FILE")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The subcommands: summary, check, prices, config, demo."""
     p = _Parser(
@@ -105,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="evaluate alert rules once (for cron); exit 0/1/2/3")
     c.add_argument("logs", nargs="+", metavar="LOG")
     c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--alertmanager", metavar="URL", help="also push the firing alerts there once")
     _add_common(c)
+    _add_fleet(sub)
 
     pr = sub.add_parser("prices", help="print the price table in use")
     pr.add_argument("--config", metavar="FILE")
@@ -147,5 +196,6 @@ def build_tui_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="fallback poll interval (0.01 to 3600; default 1)",
     )
+    _add_metrics(p)
     _add_common(p)
     return p
