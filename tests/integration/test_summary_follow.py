@@ -59,6 +59,10 @@ def test_follow_prints_growing_documents_through_rotation(tmp_path: Path) -> Non
             "foreign": 0,
             "rejected": 0,
             "rejected_by_reason": {},
+            "unmapped": 0,
+            "unmapped_by_preset": {},
+            "formats": {str(log): "claude-top"},
+            "format_detected": True,
         }
         with open(log, "ab") as f:  # appended lines, one of them foreign
             f.write(b"\n".join(line(T0 + 100 + i) for i in range(5)) + b"\nINFO:httpx:noise\n")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from claude_top.commands.common import load_config, make_clock, read_all, time_zone
+from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
 from claude_top.commands.failing import say
 from claude_top.core import jsondoc
 from claude_top.core.errors import ConfigError, UserError
@@ -23,7 +23,7 @@ from claude_top.engine.headroom import Headroom
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
 from claude_top.views.check import EXIT_UNKNOWN, alert_dict, exit_status
-from claude_top.views.summary import lines_dict
+from claude_top.views.summary import format_notes, lines_dict
 
 
 def cmd_check(a: argparse.Namespace) -> int:
@@ -39,6 +39,7 @@ def cmd_check(a: argparse.Namespace) -> int:
             tz,
             headroom=Headroom(cfg.headroom_config()),
             track_users=False,
+            log_format=log_format(cfg, a.preset),
         )
         read_all(engine, a.logs)
     except (UserError, ConfigError) as e:
@@ -59,6 +60,9 @@ def cmd_check(a: argparse.Namespace) -> int:
             sys.stdout.write(f"{x.severity.upper()} {x.rule} {x.message}\n")
     else:
         sys.stdout.write(f"OK: no alerts ({engine.lines.records} records, checked at {iso(now)})\n")
+    if a.format != "json":
+        for note in format_notes(lines_dict(engine.lines)):
+            sys.stdout.write(note + "\n")
     sys.stdout.flush()
     if getattr(a, "alertmanager", None):
         from claude_top.commands.alertpush import push_once

@@ -16,6 +16,7 @@ from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.engine import merge as parallel
 from claude_top.engine.engine import Engine
+from claude_top.ingest.mapping import LogFormat
 from claude_top.sources.paths import expand, read_batches
 
 
@@ -23,6 +24,14 @@ def load_config(path: str | None) -> Config:
     """The config at ``path`` (or the default location), or a UserError naming the bad key."""
     try:
         return load(path)
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+
+
+def log_format(cfg: Config, preset: str | None) -> LogFormat:
+    """How the logs are read: ``--preset`` over the config's ``[log]``."""
+    try:
+        return cfg.log_format(preset)
     except ConfigError as e:
         raise UserError(str(e)) from None
 

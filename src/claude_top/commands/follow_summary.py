@@ -20,7 +20,6 @@ from typing import Any
 from claude_top.commands.failing import say
 from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.engine.engine import Engine
-from claude_top.ingest.reader import timestamp_of
 from claude_top.rules.sources import SourceHealth, SourceProblem, shown_name, source_problems
 from claude_top.rules.spec import rules_from_config
 from claude_top.sources.follow import Follower
@@ -52,7 +51,7 @@ def follow_summary(
         specs,
         engine.ingest,
         since=engine.since,
-        ts_of=timestamp_of,
+        ts_of=engine.timestamp_of,
         poll_interval=poll_interval,
         on_overlong=engine.count_overlong,
     )

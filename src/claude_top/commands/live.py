@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from claude_top.commands.common import load_config, make_clock, time_zone
+from claude_top.commands.common import load_config, log_format, make_clock, time_zone
 from claude_top.commands.failing import say
 from claude_top.config.load import Config
 from claude_top.core.clock import Clock
@@ -65,7 +65,6 @@ def run_tui(args: argparse.Namespace, terminal: Any = None) -> int:
 
 def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     from claude_top.core.errors import InputError, ThemeError
-    from claude_top.ingest.reader import timestamp_of
     from claude_top.sources.follow import Follower
     from claude_top.views.tui.app import ClaudeTopApp
     from claude_top.views.tui.handoff import LatestProgress
@@ -84,7 +83,15 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
         raise UserError(str(e)) from None
     # --now views the log as of that moment: later lines are counted but not aggregated.
     until = clock.now() + 1 if getattr(args, "now", None) else None
-    engine = Engine(cfg.price_table(), clock, tz, since=since, until=until, headroom=headroom)
+    engine = Engine(
+        cfg.price_table(),
+        clock,
+        tz,
+        since=since,
+        until=until,
+        headroom=headroom,
+        log_format=log_format(cfg, getattr(args, "preset", None)),
+    )
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
     try:
@@ -92,7 +99,7 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
             list(args.logs),
             engine.ingest,
             since=since,
-            ts_of=timestamp_of,
+            ts_of=engine.timestamp_of,
             poll_interval=float(getattr(args, "poll", 1.0) or 1.0),
             on_overlong=engine.count_overlong,
             on_progress=box.set,

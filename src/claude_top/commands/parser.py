@@ -18,6 +18,7 @@ from typing import NoReturn
 from claude_top import __version__
 from claude_top.core.errors import TimeArgError, UserError
 from claude_top.core.timeutil import parse_seconds
+from claude_top.ingest.presets import NAMES as PRESETS
 
 COMMANDS = ("summary", "check", "prices", "config", "demo", "serve", "rules", "grafana")
 
@@ -61,6 +62,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--tz", metavar="ZONE", help="time zone for days (default UTC)")
     p.add_argument("--now", metavar="TIME", help="evaluate as of this time (ISO 8601 or epoch)")
+    p.add_argument(
+        "--preset",
+        choices=(*PRESETS, "auto"),
+        help="the log's format (default: [log] preset, else detected from each source's first "
+        "lines)",
+    )
 
 
 def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from claude_top.commands.common import load_config, make_clock, read_all, time_zone
+from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
 from claude_top.core import jsondoc
 from claude_top.core.errors import InputError, UserError
 from claude_top.core.format import iso
@@ -45,7 +45,13 @@ def cmd_summary(a: argparse.Namespace) -> int:
     clock = make_clock(a.now, tz)
     since, until = _bounds(a, clock.now(), tz)
     engine = Engine(
-        cfg.price_table(), clock, tz, since=since, until=until, track_users=a.by == "user"
+        cfg.price_table(),
+        clock,
+        tz,
+        since=since,
+        until=until,
+        track_users=a.by == "user",
+        log_format=log_format(cfg, a.preset),
     )
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
 

@@ -20,12 +20,13 @@ from claude_top.core.errors import ConfigError, TimeArgError
 from claude_top.core.text import safe_text
 from claude_top.core.windows import check_window
 from claude_top.engine.pricing import PriceConfigError, PriceTable
+from claude_top.ingest.mapping import LogFormat
 from claude_top.rules.spec import rule_comment, rule_table, rules_from_config
 
 if TYPE_CHECKING:
     from claude_top.engine.headroom import HeadroomConfig
 
-SECTIONS = ("prices", "alerts", "limits", "ui")
+SECTIONS = ("prices", "alerts", "limits", "ui", "log")
 UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
 """``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
 UI_STRINGS = ("theme", "theme_file", "tz", "window")
@@ -51,6 +52,17 @@ class Config:
     """The raw ``[limits]`` table, validated by ``headroom.HeadroomConfig.from_raw``."""
     ui: dict[str, Any] = field(default_factory=dict)
     """``theme``, ``theme_file``, ``tz``, ``window``."""
+    log: dict[str, Any] = field(default_factory=dict)
+    """The raw ``[log]`` table: ``preset``, ``[log.fields]`` and what the values mean
+    (``ingest.mapping``)."""
+
+    def log_format(self, cli_preset: str | None = None) -> LogFormat:
+        """How the logs are read: ``--preset`` over ``[log] preset``, ``[log.fields]`` over both."""
+        try:
+            return LogFormat.from_config(self.log, cli_preset)
+        except ConfigError as e:
+            where = "--preset" if cli_preset is not None and "log.preset" in str(e) else None
+            raise ConfigError(f"{where or self.path or 'config'}: {e}") from None
 
     def price_table(self) -> PriceTable:
         try:
@@ -127,6 +139,19 @@ class Config:
             "# otpm = 8000",
         ]
         out += section(self.limits, "limits")
+        out += [
+            "",
+            "# How the logs are read (README: The log it reads). Without a preset, each source's",
+            "# format is detected from its first lines. [log.fields] maps a field to a dotted",
+            '# path or a "=constant", over the preset.',
+            "# [log]",
+            '# preset = "litellm"            # claude-top, anthropic, openai-style, otel-genai, litellm',
+            "# input_includes_cache = true   # the input count holds cache reads and writes",
+            '# latency_unit = "s"            # ms or s',
+            "# [log.fields]",
+            '# feature = "metadata.requester_metadata.feature"',
+        ]
+        out += section(self.log, "log")
         return "\n".join(out) + "\n"
 
 
@@ -153,7 +178,9 @@ def load(path: str | None = None) -> Config:
         alerts=dict(data.get("alerts", {})),
         limits=dict(data.get("limits", {})),
         ui=dict(data.get("ui", {})),
+        log=dict(data.get("log", {})),
     )
+    cfg.log_format()
     cfg.price_table()  # validate now, so errors surface before any log is read
     cfg.headroom_config()
     _validate_ui(cfg.ui, str(p))

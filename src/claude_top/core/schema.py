@@ -187,3 +187,76 @@ def _check() -> None:
 
 
 _check()
+
+
+# -- Mapped formats --------------------------------------------------------------------------
+# Logs in another shape (the SDK's nested ``usage``, OpenAI-style counts, OpenTelemetry GenAI
+# attributes, LiteLLM's payload) are read through a mapping (``ingest.mapping``): each canonical
+# field below is found at a path of the object and lands under the native key it names, so a
+# mapped line is judged by the very rules (kinds, limits, rejection reasons) of a native one.
+
+
+class Mappable(NamedTuple):
+    name: str
+    """How ``[log.fields]`` and the presets spell it."""
+    key: str | None
+    """The native key (``FIELDS``) it fills; None for one a rule below derives a key from."""
+    is_count: bool = False
+    """A token count: null means 0 (``[log] null_is_zero``)."""
+    doc: str = ""
+
+
+MAPPABLE: tuple[Mappable, ...] = (
+    Mappable("timestamp", "timestamp"),
+    Mappable("request_id", "request_id"),
+    Mappable("user_id", "user_id"),
+    Mappable("feature", "feature"),
+    Mappable("model", "model"),
+    Mappable("input_tokens", "input_tokens", True),
+    Mappable("output_tokens", "output_tokens", True),
+    Mappable("cache_read_tokens", "cached_tokens", True),
+    Mappable(
+        "cache_write_tokens",
+        None,
+        True,
+        "all cache writes, 5m and 1h (the API's cache_creation_input_tokens): the 5m part is "
+        "this less the 1h part when the split itself is not logged",
+    ),
+    Mappable("cache_write_5m_tokens", "cache_creation_tokens", True),
+    Mappable("cache_write_1h_tokens", "cache_creation_1h_tokens", True),
+    Mappable(
+        "latency", "latency_ms", doc="in [log] latency_unit (ms or s); else end_time - start_time"
+    ),
+    Mappable("start_time", None),
+    Mappable("end_time", None),
+    Mappable("stop_reason", "stop_reason"),
+    Mappable("error", "error"),
+    Mappable(
+        "error_status",
+        "error_status",
+        doc='a number, a string of digits, or a text holding one ("HTTP 429")',
+    ),
+    Mappable("outcome", None, doc="success / failure (OTel: OK / ERROR); a failure is an error"),
+    Mappable("batch", "batch"),
+    *(Mappable(k, k) for k in ("retry_after_s", "ratelimit_requests_remaining",
+                               "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)),
+)  # fmt: skip
+"""Every field a mapping may name, in the order a mapping resolves them."""
+
+MAPPABLE_BY_NAME: dict[str, Mappable] = {m.name: m for m in MAPPABLE}
+
+LATENCY_UNITS: dict[str, float] = {"ms": 1.0, "s": 1000.0}
+"""``[log] latency_unit``: milliseconds per unit of a mapped ``latency``."""
+
+FAILURE_WORDS: frozenset[str] = frozenset({"failure", "failed", "error", "fail"})
+SUCCESS_WORDS: frozenset[str] = frozenset({"success", "succeeded", "ok", "unset"})
+"""``outcome`` values, compared in lower case (LiteLLM's ``status``; OTel's status code)."""
+
+
+def _check_mappable() -> None:
+    for m in MAPPABLE:
+        if m.key is not None and m.key not in KEYS:  # pragma: no cover - a developer's mistake
+            raise AssertionError(f"MAPPABLE {m.name} names an unknown key {m.key}")
+
+
+_check_mappable()

@@ -117,7 +117,8 @@ class Summary:
 
 @dataclass
 class LineStats:
-    """What became of every line read: a record, a foreign line, or a rejection with a reason."""
+    """What became of every line read: a record, a foreign line, an unmapped line (a call in a
+    shape the active mapping does not read), or a rejection with a reason."""
 
     records: int = 0
     foreign: int = 0
@@ -127,10 +128,28 @@ class LineStats:
         default_factory=lambda: deque(maxlen=EXAMPLES_KEPT)
     )
     """(source, line number, reason, start of the line) of the most recent rejections."""
+    unmapped: int = 0
+    unmapped_by_preset: dict[str, int] = field(default_factory=dict)
+    """Unmapped lines by the preset that reads them (the hint: run with ``--preset NAME``)."""
+    formats: dict[str, str] = field(default_factory=dict)
+    """The format each source is read in (a preset's name, detected or configured)."""
+    format_detected: bool = False
+    """Whether ``formats`` were detected from the sources' first lines (no preset named)."""
 
     @property
     def lines(self) -> int:
-        return self.records + self.foreign + self.rejected
+        return self.records + self.foreign + self.rejected + self.unmapped
+
+    def unmap(self, hint: str) -> None:
+        self.unmapped += 1
+        self.unmapped_by_preset[hint] = self.unmapped_by_preset.get(hint, 0) + 1
+
+    @property
+    def unmapped_hint(self) -> str | None:
+        """The preset most unmapped lines look like, or None when there are none."""
+        if not self.unmapped_by_preset:
+            return None
+        return max(sorted(self.unmapped_by_preset), key=self.unmapped_by_preset.__getitem__)
 
     def reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
         self.rejected += 1
@@ -140,6 +159,10 @@ class LineStats:
     def copy(self) -> LineStats:
         out = LineStats(self.records, self.foreign, self.rejected, dict(self.by_reason))
         out.examples.extend(self.examples)
+        out.unmapped = self.unmapped
+        out.unmapped_by_preset = dict(self.unmapped_by_preset)
+        out.formats = dict(self.formats)
+        out.format_detected = self.format_detected
         return out
 
     def absorb(self, other: LineStats, lineno_offset: int = 0) -> None:
@@ -151,3 +174,9 @@ class LineStats:
             self.by_reason[reason] = self.by_reason.get(reason, 0) + n
         for source, lineno, reason, text in other.examples:
             self.examples.append((source, lineno + lineno_offset, reason, text))
+        self.unmapped += other.unmapped
+        for hint, n in other.unmapped_by_preset.items():
+            self.unmapped_by_preset[hint] = self.unmapped_by_preset.get(hint, 0) + n
+        for source, name in other.formats.items():
+            self.formats.setdefault(source, name)
+        self.format_detected = self.format_detected or other.format_detected

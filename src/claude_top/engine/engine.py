@@ -41,6 +41,9 @@ from claude_top.engine.window_cache import (
     row_cost,
 )
 from claude_top.ingest import fast, reader
+from claude_top.ingest.detect import detect
+from claude_top.ingest.mapping import LogFormat, Mapping
+from claude_top.ingest.presets import NATIVE
 from claude_top.ingest.reader import R_TOO_LONG
 from claude_top.sources.paths import Batch
 
@@ -68,6 +71,7 @@ class Engine:
         headroom: Headroom | None = None,
         track_users: bool = True,
         fast_decoder: bool = True,
+        log_format: LogFormat | None = None,
     ) -> None:
         self.prices = prices or PriceTable.builtin()
         self.clock = clock or SystemClock()
@@ -77,6 +81,12 @@ class Engine:
         self._decode = fast.decode_batch if fast_decoder else reader.decode_batch
         """``fast_decoder=False`` decodes every line by the reference reader alone (the
         differential test compares the two; both feed the same accumulate step)."""
+        self.log_format = log_format or LogFormat()
+        """The ``[log]`` choice: a preset, or None to detect each source's (``ingest.detect``)."""
+        self._decoders: dict[str, Any] = {}
+        """Each decided source's decoder: the native one, or the reader through a mapping."""
+        self._judges: dict[str, reader.Judge] = {}
+        self._mappings: dict[str, Mapping | None] = {}
         self._day_cache: dict[int, int] = {}
         self.headroom = headroom or Headroom()
         """Rate-limit headroom over the last minutes (``claude_top.engine.headroom``)."""
@@ -153,14 +163,55 @@ class Engine:
             agg = self.agg
             now = self.clock.now()
             lines, source, first = batch.lines, batch.source, batch.first_lineno
+            decode = self._decoders.get(source) or self._decoder_for(source, lines)
             for at in range(0, len(lines), DECODE_CHUNK):
                 chunk = lines[at : at + DECODE_CHUNK]
-                agg.accumulate(self._decode(chunk, source, first + at, agg.lines), now)
+                agg.accumulate(decode(chunk, source, first + at, agg.lines), now)
             agg.groups.flush()
             agg.users.flush()
             self.version += 1
             if agg.since_compact >= COMPACT_EVERY:
                 self.compact()
+
+    def _mapping_of(self, name: str) -> Mapping | None:
+        """The mapping of format ``name`` with ``[log.fields]`` over it (None: native)."""
+        if name not in self._mappings:
+            self._mappings[name] = self.log_format.mapping(name)
+        return self._mappings[name]
+
+    def judge_of(self, name: str) -> reader.Judge:
+        """The judge of objects in format ``name`` (with ``[log.fields]`` over it)."""
+        judge = self._judges.get(name)
+        if judge is None:
+            judge = self._judges[name] = reader.mapped_judge(self._mapping_of(name))
+        return judge
+
+    def timestamp_of(self, raw: bytes) -> float | None:
+        """A line's event time as this engine reads it (a follower seeks in time with it)."""
+        return reader.timestamp_of(raw, self.judge_of(self.log_format.preset or NATIVE))
+
+    def _decoder_for(self, source: str, lines: list[bytes]) -> Any:
+        """A source's decoder: its preset's, or the detected one's (kept once decided); while
+        nothing in it is a call, the native one (its unmapped lines are still counted)."""
+        name = self.log_format.preset
+        if name is None:
+            name = detect(lines, self._mapping_of)
+            if name is None:
+                return self._decode if not self.log_format.custom else self._mapped(NATIVE)
+            self.agg.lines.format_detected = True
+        self.agg.lines.formats[source] = name
+        decode = self._decoders[source] = self._mapped(name)
+        return decode
+
+    def _mapped(self, name: str) -> Any:
+        if self._mapping_of(name) is None:
+            return self._decode  # the native format: the fast decoder
+        judge = self.judge_of(name)
+
+        def decode(lines: list[bytes], source: str, first: int, stats: LineStats) -> list[Any]:
+            return reader.decode_batch(lines, source, first, stats, judge)
+
+        return decode
 
     def ingest_lines(self, lines: Iterable[bytes | str], source: str = "<lines>") -> None:
         raw = [ln.encode() if isinstance(ln, str) else ln for ln in lines]

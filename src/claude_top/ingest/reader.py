@@ -5,6 +5,11 @@ them in prefixes (``INFO:root:``, asctime, syslog, CRI) or in docker's json-file
 line lands in exactly one class, so nothing read is silently lost: foreign lines are expected
 noise, rejected lines are call records we could not use, counted by reason.
 
+A line in another shape is read through a mapping (``ingest.mapping``): its object is projected
+onto the native keys and judged by the same rules (``record_from_mapped``). A line that looks like
+a call (a model and token counts) but that the active mapping does not read is **unmapped**,
+counted apart with the preset that would read it as a hint, never silently foreign.
+
 This is the reference verdict for a line. Field names, aliases and kinds come from
 ``core.schema``; each kind has one validation rule here (``RULES``). ``ingest.fast`` decodes the
 common shape faster and hands every other line to ``parse_line``; a differential test
@@ -22,6 +27,8 @@ from claude_top.core.record import Record
 from claude_top.core.schema import FIELDS, LIMITS, MARKER_KEYS, Field, Kind
 from claude_top.core.stats import LineStats
 from claude_top.core.timeutil import parse_timestamp
+from claude_top.ingest.mapping import PRESET_MAPPINGS, Mapping
+from claude_top.ingest.presets import NATIVE
 
 BOM = b"\xef\xbb\xbf"
 
@@ -62,8 +69,31 @@ class Rejected:
         return hash(self.reason)
 
 
+class Unmapped:
+    """A line that looks like a call record the active mapping does not read: ``hint`` names
+    the preset that reads it (or fits it best)."""
+
+    __slots__ = ("hint",)
+
+    def __init__(self, hint: str) -> None:
+        self.hint = hint
+
+    def __repr__(self) -> str:
+        return f"Unmapped({self.hint!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unmapped) and other.hint == self.hint
+
+    def __hash__(self) -> int:
+        return hash(self.hint)
+
+
 FOREIGN = None
 """``parse_line`` returns None for a foreign line."""
+
+Verdict = Record | Rejected | Unmapped | None
+Judge = Callable[[dict[str, Any]], Verdict]
+"""What turns a decoded object into a verdict: ``record_from_dict`` (native) or a mapping's."""
 
 _BAD: Any = object()
 """What a kind's rule returns for a value it cannot use."""
@@ -172,13 +202,20 @@ def _raw_value(d: dict[str, Any], f: Field) -> Any:
     return v
 
 
-def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
+def record_from_dict(d: dict[str, Any]) -> Verdict:
     """Validate a decoded JSON object; None when it is not a call record at all.
 
     Fields are checked in ``FIELDS`` order; the first unusable one gives the reason.
     """
     if not any(k in d for k in MARKER_KEYS):
-        return FOREIGN
+        return unread(d, NATIVE)
+    verdict = _native(d)
+    if type(verdict) is Rejected and verdict.reason.startswith("missing "):
+        return unread(d, NATIVE) or verdict
+    return verdict
+
+
+def _native(d: dict[str, Any]) -> Record | Rejected:
     values: dict[str, Any] = {}
     for f, rule in _READ:
         v = _raw_value(d, f)
@@ -198,6 +235,55 @@ def record_from_dict(d: dict[str, Any]) -> Record | Rejected | None:
     if values["error"] is None and status is not None and status >= 400:
         values["error"] = f"HTTP {status}"
     return Record(**values)
+
+
+def record_from_mapped(d: dict[str, Any], mapping: Mapping) -> Verdict:
+    """The verdict on an object read through ``mapping``: its projection judged as native."""
+    projected = mapping.project(d)
+    if type(projected) is str:
+        return Rejected(projected)
+    assert type(projected) is dict
+    if not any(k in projected for k in MARKER_KEYS):
+        return unread(d, mapping.name)
+    verdict = _native(projected)
+    if type(verdict) is Rejected and verdict.reason.startswith("missing "):
+        return unread(d, mapping.name) or verdict
+    return verdict
+
+
+def mapped_judge(mapping: Mapping | None) -> Judge:
+    """The judge of objects read through ``mapping`` (None: the native format)."""
+    if mapping is None:
+        return record_from_dict
+    return lambda d: record_from_mapped(d, mapping)
+
+
+def unread(d: dict[str, Any], active: str) -> Unmapped | None:
+    """An object the ``active`` format does not read as a record: ``Unmapped`` with the preset
+    that does (or that finds the most of it) if it looks like a call -- a model and a token
+    count -- else None (foreign). Runs for foreign and incomplete objects only, never for a
+    record."""
+    best, score = None, (False, 0)
+    if (
+        active != NATIVE
+        and type(d.get("model")) is str
+        and (type(d.get("input_tokens")) is int or type(d.get("output_tokens")) is int)
+    ):
+        best, score = NATIVE, (type(_native(d)) is Record, len(d))
+    for name, m in PRESET_MAPPINGS.items():
+        if name == active:
+            continue
+        # Counts the object itself holds (a failed call's counts default to 0 in ``project``).
+        if not any(type(m.find(d, k)) is int for k in ("input_tokens", "output_tokens")):
+            continue
+        p = m.project(d)
+        if type(p) is not dict or type(p.get("model")) is not str:
+            continue
+        # The preset that reads it as a record wins; of several, the one that finds the most.
+        fit = (type(_native(p)) is Record, len(p))
+        if fit > score:
+            best, score = name, fit
+    return Unmapped(best) if best is not None else FOREIGN
 
 
 _MARKERS = tuple(k.encode() for k in MARKER_KEYS)
@@ -247,8 +333,8 @@ def _not_an_object(raw: bytes) -> Rejected | None:
     return Rejected(R_NOT_OBJECT) if _holds_record(value) else FOREIGN
 
 
-def parse_line(raw: bytes, _depth: int = 0) -> Record | Rejected | None:
-    """Classify one line (no newline). Never raises."""
+def parse_line(raw: bytes, _depth: int = 0, judge: Judge | None = None) -> Verdict:
+    """Classify one line (no newline), its object judged by ``judge``. Never raises."""
     if raw.startswith(BOM):
         raw = raw[3:]
     raw = raw.strip()
@@ -276,9 +362,9 @@ def parse_line(raw: bytes, _depth: int = 0) -> Record | Rejected | None:
     inner = obj.get("log")
     if type(inner) is str and _depth == 0 and ("stream" in obj or "time" in obj):
         # docker json-file: the app's line is the "log" string.
-        return parse_line(inner.encode("utf-8", "surrogatepass"), 1)
+        return parse_line(inner.encode("utf-8", "surrogatepass"), 1, judge)
     try:
-        return record_from_dict(obj)
+        return record_from_dict(obj) if judge is None else judge(obj)
     except Exception:  # a bug: a reader must never crash the tool
         return Rejected(R_INTERNAL)
 
@@ -291,32 +377,50 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
-def timestamp_of(raw: bytes) -> float | None:
-    """A line's event time, if it is a call record (used to seek in time-ordered files)."""
-    r = parse_line(raw)
+def timestamp_of(raw: bytes, judge: Judge | None = None) -> float | None:
+    """A line's event time, if it is a call record (used to seek in time-ordered files); a
+    line in another shape is read by the preset its unmapped verdict names."""
+    r = parse_line(raw, 0, judge)
+    if type(r) is Unmapped:
+        r = parse_line(raw, 0, mapped_judge(PRESET_MAPPINGS.get(r.hint)))
     return r.ts if isinstance(r, Record) else None
 
 
-def take_line(raw: bytes, lineno: int, source: str, stats: LineStats, out: list[Any]) -> None:
+def take_line(
+    raw: bytes,
+    lineno: int,
+    source: str,
+    stats: LineStats,
+    out: list[Any],
+    judge: Judge | None = None,
+) -> None:
     """Classify one line: count it in ``stats``, and append it to ``out`` if it is a record.
 
     Whatever goes wrong in classifying it rejects this line alone ("internal error")."""
     try:
-        r = parse_line(raw)
+        r = parse_line(raw) if judge is None else parse_line(raw, 0, judge)
     except Exception:
         r = Rejected(R_INTERNAL)
     if r is None:
         stats.foreign += 1
     elif type(r) is Rejected:
         stats.reject(source, lineno, r.reason, raw)
+    elif type(r) is Unmapped:
+        stats.unmap(r.hint)
     else:
         stats.records += 1
         out.append(r)
 
 
-def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: LineStats) -> list[Any]:
+def decode_batch(
+    lines: list[bytes],
+    source: str,
+    first_lineno: int,
+    stats: LineStats,
+    judge: Judge | None = None,
+) -> list[Any]:
     """Every record of a batch of lines, in order, by the reference verdict alone."""
     out: list[Any] = []
     for i, raw in enumerate(lines):
-        take_line(raw, first_lineno + i, source, stats, out)
+        take_line(raw, first_lineno + i, source, stats, out, judge)
     return out

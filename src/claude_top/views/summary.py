@@ -16,6 +16,7 @@ from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.engine import LineStats
+from claude_top.ingest.presets import NATIVE
 
 PLURAL = {"feature": "features", "model": "models", "user": "users"}
 
@@ -55,7 +56,37 @@ def lines_dict(lines: LineStats) -> dict[str, Any]:
         "foreign": lines.foreign,
         "rejected": lines.rejected,
         "rejected_by_reason": dict(sorted(lines.by_reason.items())),
+        "unmapped": lines.unmapped,
+        "unmapped_by_preset": dict(sorted(lines.unmapped_by_preset.items())),
+        "formats": dict(sorted(lines.formats.items())),
+        "format_detected": lines.format_detected,
     }
+
+
+def format_notes(ln: dict[str, Any]) -> list[str]:
+    """What a person must know about how the lines were read: each source's format when one is
+    not the native format (and whether it was detected), and the unmapped lines with the preset
+    that reads them."""
+    out = []
+    formats = ln.get("formats") or {}
+    if set(formats.values()) - {NATIVE}:  # the native format is the default: nothing to say
+        how = " (detected)" if ln.get("format_detected") else ""
+        names = sorted(set(formats.values()))
+        if len(names) == 1:
+            out.append(f"format: {safe_text(names[0])}{how}")
+        else:
+            each = ", ".join(f"{safe_text(s, 60)}: {safe_text(n)}" for s, n in formats.items())
+            out.append(f"formats{how}: {each}")
+    for preset, n in sorted(ln.get("unmapped_by_preset", {}).items(), key=lambda kv: -kv[1]):
+        out.append(unmapped_hint(n, preset))
+    return out
+
+
+def unmapped_hint(n: int, preset: str) -> str:
+    """``32,118 unmapped lines look like litellm: run with --preset litellm``."""
+    lines = "line looks" if n == 1 else "lines look"
+    name = safe_text(preset)
+    return f"! {fmt.grouped(n)} unmapped {lines} like {name}: run with --preset {name}"
 
 
 def summary_dict(s: Summary, lines: LineStats, window: dict[str, Any]) -> dict[str, Any]:
@@ -166,10 +197,12 @@ def to_table(doc: dict[str, Any], by: str) -> str:
     out.append("")
     out.append(f"window: {bounds} ({win['tz']})")
     rej = ", ".join(f"{k}: {v}" for k, v in ln["rejected_by_reason"].items())
+    unmapped = f", {ln['unmapped']} unmapped" if ln["unmapped"] else ""
     out.append(
-        f"lines: {ln['records']} records, {ln['foreign']} foreign, {ln['rejected']} rejected"
-        + (f" ({rej})" if rej else "")
+        f"lines: {ln['records']} records, {ln['foreign']} foreign{unmapped},"
+        f" {ln['rejected']} rejected" + (f" ({rej})" if rej else "")
     )
+    out += format_notes(ln)
     t = doc["total"]
     if t["no_user_calls"]:
         out.append(

@@ -22,11 +22,12 @@ from functools import partial
 from typing import Any
 
 from claude_top.core import format as fmt
-from claude_top.core.stats import GroupStats, Summary, pct
+from claude_top.core.stats import GroupStats, LineStats, Summary, pct
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days, window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Burst
+from claude_top.ingest.presets import NATIVE
 from claude_top.rules.baseline import cost_baseline
 from claude_top.views.live.detail import BreakdownRow, FeatureDetail, feature_detail
 from claude_top.views.live.export import export_json
@@ -319,7 +320,18 @@ def _line_health(engine: Engine, th: Thresholds) -> LineHealth:
         pct(lines.rejected, lines.lines),
         th.rejected_lines.of_lines(lines.lines, lines.rejected),
         engine.total(None, None).no_user_calls,
+        lines.unmapped,
+        lines.unmapped_hint,
+        _format_label(lines),
     )
+
+
+def _format_label(lines: LineStats) -> str:
+    """The sources' format(s) when one is not the native format, else nothing to say."""
+    names = sorted(set(lines.formats.values()))
+    if not names or names == [NATIVE]:
+        return ""
+    return ", ".join(names) + (" (detected)" if lines.format_detected else "")
 
 
 def _alert_rows(

@@ -162,6 +162,12 @@ class LineHealth:
     level: Level
     no_user_calls: int = 0
     """Calls logged without a user_id (everything read): a warning, user_id is mandatory."""
+    unmapped: int = 0
+    """Lines that look like calls in a shape the active mapping does not read."""
+    unmapped_hint: str | None = None
+    """The preset most of them look like (``--preset NAME`` reads them)."""
+    format_label: str = ""
+    """The sources' format when it is not the native one: ``litellm (detected)``."""
 
 
 @dataclass(frozen=True, slots=True)

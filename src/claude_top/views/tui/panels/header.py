@@ -35,6 +35,9 @@ def header(d: Dashboard, pal: Palette = DEFAULT) -> Text:
         out.append_text(log_text(d.filter_text, 24, "bold"))
     out.append("  │ ", style=pal.muted)
     _sources(out, d, pal)
+    if d.lines.format_label:
+        out.append("  │ ", style=pal.muted)
+        out.append_text(log_text(d.lines.format_label, 40, pal.muted))
     out.append(f"  │ {fmt.grouped(d.ingest_rate)} lines/s", style=pal.muted)
     out.append(f"  │ newest {fmt.age(d.newest_age_s)} ago", style=pal.muted)
     return out

@@ -24,6 +24,14 @@ def line_health(d: Dashboard, pal: Palette = DEFAULT) -> RenderableType:
     t.add_column(justify="right", no_wrap=True)
     t.add_row(Text("records"), Text(fmt.grouped(h.records)))
     t.add_row(Text("foreign lines"), Text(fmt.grouped(h.foreign)))
+    if h.unmapped:
+        t.add_row(
+            leveled("unmapped", "warning", pal, "left"),
+            leveled(fmt.grouped(h.unmapped), "warning", pal),
+        )
+        if h.unmapped_hint:
+            hint = f"  look like {h.unmapped_hint}: --preset {h.unmapped_hint}"
+            t.add_row(log_text(hint, 40, pal.muted), Text(""))
     t.add_row(Text("rejected"), leveled(_rejected(h), h.level, pal))
     for reason, n in h.by_reason[:4]:
         t.add_row(log_text("  " + reason, 30, pal.muted), Text(fmt.grouped(n), style=pal.muted))
