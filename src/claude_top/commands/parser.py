@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("prices", help="print the price table in use")
     pr.add_argument("--config", metavar="FILE")
+    pr.add_argument("--now", metavar="TIME", help="the clock, for the table's age (ISO 8601)")
 
     cf = sub.add_parser("config", help="print the effective configuration as TOML")
     cf.add_argument("--config", metavar="FILE")

@@ -391,3 +391,17 @@ def test_override_errors_name_the_key(overrides: dict[str, Any], message: str) -
     with pytest.raises(PriceConfigError, match=re.escape(message)) as info:
         TABLE.with_overrides(overrides)
     assert isinstance(info.value, ValueError)
+
+
+def test_the_table_says_when_it_is_stale_by_the_clock() -> None:
+    from datetime import UTC, datetime
+
+    from claude_top.engine.pricing.table import STALE_DAYS
+
+    collected = datetime.fromisoformat(TABLE.collected).replace(tzinfo=UTC).timestamp()
+    fresh = collected + STALE_DAYS * 86400
+    assert TABLE.staleness(fresh) is None
+    assert "collected" in TABLE.format_table(fresh).splitlines()[0]
+    stale = TABLE.format_table(fresh + 86400)
+    assert f"collected {STALE_DAYS + 1} days ago (more than {STALE_DAYS})" in stale
+    assert "stale" not in TABLE.format_table()  # no clock, no claim

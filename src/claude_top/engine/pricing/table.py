@@ -19,6 +19,8 @@ from claude_top.engine.pricing.families import is_family_of, normalize_model
 from claude_top.engine.pricing.parse import builtin_data, parse_override
 from claude_top.engine.pricing.rates import ModelPrice
 
+STALE_DAYS: Final = 90
+"""A built-in table older than this is said to be stale (``claude-top prices``)."""
 _CACHE_MAX: Final = 16_384  # bounds the per-model caches against a log full of odd model ids
 
 
@@ -155,8 +157,30 @@ class PriceTable:
         """Every entry, grouped by family in table order, oldest first within a family."""
         return [p for lst in self._by_family.values() for p in lst]
 
-    def format_table(self) -> str:
-        """Plain aligned text for ``claude-top prices``, so users can check what they're billed."""
+    def age_days(self, now: float) -> int | None:
+        """Whole days from the day the built-in facts were collected to ``now`` (the clock), or
+        None if ``collected`` is not a date."""
+        try:
+            collected = datetime.date.fromisoformat(self.collected)
+        except ValueError:
+            return None
+        today = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+        return (today - collected).days
+
+    def staleness(self, now: float) -> str | None:
+        """A warning when the table is older than ``STALE_DAYS`` at ``now``, else None."""
+        age = self.age_days(now)
+        if age is None or age <= STALE_DAYS:
+            return None
+        return (
+            f"! the built-in prices were collected {age} days ago (more than {STALE_DAYS}):"
+            " prices change often; check the published pricing and add or override models"
+            " under [prices] in the config."
+        )
+
+    def format_table(self, now: float | None = None) -> str:
+        """Plain aligned text for ``claude-top prices``, so users can check what they're billed
+        (with ``now``, the clock's time: a warning when the table is stale)."""
         header = (
             "family",
             "effective",
@@ -206,4 +230,7 @@ class PriceTable:
             f"Batch API: {pct} off every category. * = user override from [prices] config.",
             "Unknown models are not priced (shown as unknown, never $0).",
         ]
+        warning = self.staleness(now) if now is not None else None
+        if warning:
+            lines.append(warning)
         return "\n".join(lines)
