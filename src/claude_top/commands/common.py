@@ -18,6 +18,7 @@ from claude_top.engine import merge as parallel
 from claude_top.engine.engine import Engine
 from claude_top.ingest.mapping import LogFormat
 from claude_top.sources.paths import expand, read_batches
+from claude_top.sources.remote import is_url
 
 
 def load_config(path: str | None) -> Config:
@@ -60,8 +61,9 @@ def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
     With ``split`` a big plain file is read on two cores (``parallel``); only for views that
     need no per-call state besides the counts (``summary``: not the headroom tracker).
     """
+    urls = [spec for spec in specs if is_url(spec)]
     try:
-        paths = expand(specs)
+        paths = expand([spec for spec in specs if not is_url(spec)])
     except InputError as e:
         raise UserError(str(e)) from None
     # The engine's rows are long-lived containers: the cyclic GC rescanning them while a
@@ -78,7 +80,42 @@ def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
                     engine.ingest(batch)
             except InputError as e:
                 raise UserError(str(e)) from None
+        if urls:
+            read_remote(engine, urls)
         engine.compact()
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def read_remote(engine: Engine, urls: list[str]) -> None:
+    """Read ``ssh://`` and ``cmd://`` sources once, to their end, through a one-shot follower
+    (the same readers as following: retries and resume included); a source that could not be
+    read to its end is a ``UserError`` naming it (``check``: could not check)."""
+    from claude_top.ingest.reader import timestamp_of
+    from claude_top.sources.follow import Follower
+    from claude_top.sources.remote import shown_source
+
+    try:
+        follower = Follower(
+            urls,
+            engine.ingest,
+            since=engine.since,
+            ts_of=timestamp_of,
+            poll_interval=0.1,
+            use_watcher=False,
+            on_overlong=engine.count_overlong,
+            follow=False,
+        )
+    except InputError as e:
+        raise UserError(str(e)) from None
+    follower.start()
+    try:
+        follower.wait_history()
+    finally:
+        follower.stop(10)
+    if follower.error is not None:
+        raise UserError(f"reading stopped: {follower.error}")
+    for status in follower.statuses:
+        if status.state == "error":
+            raise UserError(f"{shown_source(status.path)}: {status.message}")

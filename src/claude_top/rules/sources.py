@@ -27,6 +27,7 @@ from claude_top.core import format as fmt
 from claude_top.core.text import safe_text
 from claude_top.rules.spec import Rule
 from claude_top.sources.follow import SourceStatus
+from claude_top.sources.remote import is_url, shown_source
 
 STALL_POLLS = 3
 """A follower is stalled after this many poll intervals without a sign of life (at least)."""
@@ -63,7 +64,10 @@ class SourceProblem:
 
 
 def shown_name(path: str) -> str:
-    """A source as messages name it: the file name, made visible."""
+    """A source as messages name it, made visible: the file name (``host:name`` for a remote
+    file, the command line for a ``cmd://`` source)."""
+    if is_url(path):
+        return shown_source(path, NAME_CHARS)
     return safe_text(PurePath(path).name or path, NAME_CHARS) if path else "reader"
 
 

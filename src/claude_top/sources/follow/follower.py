@@ -28,6 +28,7 @@ from claude_top.sources.follow.history import read_rotated
 from claude_top.sources.follow.live_file import LiveFile
 from claude_top.sources.follow.outlet import Outlet, Progress, SourceStatus, error_text
 from claude_top.sources.follow.pipe import STDIN, PipeSource
+from claude_top.sources.follow.remotes import Remotes
 from claude_top.sources.follow.wakeup import DirWatcher
 from claude_top.sources.paths import (
     identity,
@@ -82,6 +83,17 @@ class Follower:
         """Patterns expanded again while following, so files created later are read too."""
         self._passed: dict[str, tuple[int, int] | str] = {}
         """Later matches not followed (rotated or renamed copies of what we read), by identity."""
+        self._remotes = Remotes(
+            self._out,
+            since=since,
+            ts_of=ts_of,
+            max_line=max_line_bytes,
+            follow=follow,
+            poll=poll_interval,
+            rotate_wait=rotate_wait,
+            wake=self._wake,
+        )
+        """``ssh://`` and ``cmd://`` sources (``sources.remote``)."""
         self._resolve(specs)
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -132,6 +144,8 @@ class Follower:
 
     def _resolve(self, specs: list[str]) -> None:
         for spec in specs:
+            if self._remotes.take(spec):
+                continue
             if spec == STDIN:
                 if STDIN not in self._known:
                     self._known.add(STDIN)
@@ -226,6 +240,7 @@ class Follower:
             for lv in self._live:
                 if lv.fh is not None and not self._stop.is_set():
                     self._guarded(lv.path, self._read_history, lv)
+            self._remotes.read_history(self._stop, self._guarded)
             if not self._follow:
                 while self._pipes_open() and not self._stop.is_set():
                     self._drain_pipes(block=True)
@@ -242,6 +257,7 @@ class Follower:
                 self._watcher.stop()
             for lv in self._live:
                 lv.close()
+            self._remotes.close()
 
     def _open_history(self) -> int:
         ahead = 0
@@ -282,6 +298,7 @@ class Follower:
             now = time.monotonic()
             for pipe in self._pipes:
                 self._guarded(pipe.name, pipe.drain, False)
+            self._remotes.check(now, self._guarded)
             if self._globs:
                 self._guarded(None, self._rescan)
             for lv in self._live:
@@ -290,7 +307,7 @@ class Follower:
                 paths = [lv.path for lv in self._live] + self._globs
                 self._guarded(None, self._watcher.sync, paths, now)
             self._guarded(None, self._out.progress)
-            if not self._live and not self._pipes_open():
+            if not self._live and not self._pipes_open() and self._remotes.finished:
                 return
             self._wake.wait(self.poll_interval)
             self._wake.clear()

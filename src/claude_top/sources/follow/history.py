@@ -63,6 +63,10 @@ def _late_lines(since: float, ts_of: TsOf) -> Callable[[bytes], bool]:
     return late
 
 
+late_lines = _late_lines
+"""The same test, for readers that drop a stream's lines before ``since`` (``remote``)."""
+
+
 def late_in_skipped(
     f: BinaryIO, source: str, end: int, since: float, ts_of: TsOf, max_line: int
 ) -> tuple[list[Batch], int]:

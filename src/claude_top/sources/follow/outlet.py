@@ -151,6 +151,10 @@ class Outlet:
             found = [p for p in self._status if source.startswith(p + ".")]
             return found[:1] or list(self._status)
 
+    def overlong(self, source: str, lineno: int, length: int) -> None:
+        """A skipped over-long line, counted by ``on_overlong`` (if given)."""
+        (self._on_overlong or _uncounted)(source, lineno, length)
+
     def deliver(self, framer: LineFramer) -> None:
         """Hand over what the framer has ready: batches to the sink, over-long lines counted."""
         self.deliver_batches(batches_only(iter(framer.take()), self._on_overlong or _uncounted))
