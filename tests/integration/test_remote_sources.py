@@ -23,6 +23,7 @@ from claude_top.sources.batches import Batch
 from claude_top.sources.follow import Follower, SourceStatus
 from integration.processes import wait_until
 from integration.servers import HOST, Sshd
+from loggen import T0, line
 
 POLL = 0.1
 
@@ -198,35 +199,28 @@ def test_a_command_source_restarted_replays_nothing_twice(
     assert sink.count() == _expect(("c", range(10, 25)))
 
 
-def test_summary_reads_ssh_and_cmd_sources_once(
+def _summary(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "claude_top", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+def test_summary_by_host_over_ssh_a_command_and_a_local_file(
     two_hosts: tuple[Sshd, Sshd], tmp_path: Path
 ) -> None:
-    log = tmp_path / "app.log"
-    log.write_text("not a record\n" * 3)
-    cmd = f"cmd://[batch] cat {shlex.quote(str(log))}"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "claude_top",
-            "summary",
-            f"ssh://web1{log}",
-            cmd,
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    logs = []
+    for i, n in enumerate((5, 3, 2)):
+        log = tmp_path / f"app{i}.log"
+        log.write_bytes(b"".join(line(T0 + k * 60) + b"\n" for k in range(n)) + b"noise\n")
+        logs.append(str(log))
+    sources = [f"ssh://web1{logs[0]}", f"cmd://[batch] cat {shlex.quote(logs[1])}", logs[2]]
+    out = _summary("summary", *sources, "--by", "host", "--format", "json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["lines"]["foreign"] == 6
+    doc = json.loads(out.stdout)
+    assert {h: g["calls"] for h, g in doc["hosts"].items()} == {"web1": 5, "batch": 3, "local": 2}
+    assert doc["total"]["calls"] == 10 and doc["lines"]["foreign"] == 3
+    table = _summary("summary", *sources, "--by", "host")
+    assert table.returncode == 0 and "web1" in table.stdout and "batch" in table.stdout
 
-    missing = subprocess.run(
-        [sys.executable, "-m", "claude_top", "check", f"ssh://web1{tmp_path}/none.log"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    missing = _summary("check", f"ssh://web1{tmp_path}/none.log")
     assert missing.returncode == 3, "a remote file that cannot be read: could not check"
     assert "web1:none.log" in missing.stderr

@@ -92,7 +92,6 @@ def read_remote(engine: Engine, urls: list[str]) -> None:
     """Read ``ssh://`` and ``cmd://`` sources once, to their end, through a one-shot follower
     (the same readers as following: retries and resume included); a source that could not be
     read to its end is a ``UserError`` naming it (``check``: could not check)."""
-    from claude_top.ingest.reader import timestamp_of
     from claude_top.sources.follow import Follower
     from claude_top.sources.remote import shown_source
 
@@ -101,7 +100,7 @@ def read_remote(engine: Engine, urls: list[str]) -> None:
             urls,
             engine.ingest,
             since=engine.since,
-            ts_of=timestamp_of,
+            ts_of=engine.timestamp_of,
             poll_interval=0.1,
             use_watcher=False,
             on_overlong=engine.count_overlong,

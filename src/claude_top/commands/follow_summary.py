@@ -20,6 +20,7 @@ from typing import Any
 from claude_top.commands.failing import say
 from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.engine.engine import Engine
+from claude_top.engine.hosts import ByHost
 from claude_top.rules.sources import SourceHealth, SourceProblem, shown_name, source_problems
 from claude_top.rules.spec import rules_from_config
 from claude_top.sources.follow import Follower
@@ -39,21 +40,23 @@ def follow_summary(
     poll_interval: float = 1.0,
     max_prints: int | None = None,
     alerts_config: Mapping[str, Any] | None = None,
+    by_host: ByHost | None = None,
 ) -> int:
     """Follow ``specs`` and call ``emit`` every ``interval`` seconds until interrupted.
 
     ``alerts_config`` is the config's ``[alerts]``, for the ``source`` rule's grace (the rule
-    turned off: only a dead follower is reported). Returns 1 when the follower died, else 0."""
+    turned off: only a dead follower is reported); ``by_host`` also feeds each host's engine
+    (``summary --by host``). Returns 1 when the follower died, else 0."""
     if interval <= 0:
         raise InputError("--interval must be positive")
     grace_s = _grace(alerts_config or {})
     follower = Follower(
         specs,
-        engine.ingest,
+        engine.ingest if by_host is None else by_host.sink,
         since=engine.since,
         ts_of=engine.timestamp_of,
         poll_interval=poll_interval,
-        on_overlong=engine.count_overlong,
+        on_overlong=engine.count_overlong if by_host is None else by_host.on_overlong,
     )
     follower.start()
     redraw = table and sys.stdout.isatty()

@@ -22,6 +22,7 @@ from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
+from claude_top.engine.hosts import ByHost, hosts_of
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
 
@@ -94,14 +95,15 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     )
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
+    by_host = ByHost(engine, hosts_of(args.logs))
     try:
         follower = Follower(
             list(args.logs),
-            engine.ingest,
+            by_host.sink,
             since=since,
             ts_of=engine.timestamp_of,
             poll_interval=float(getattr(args, "poll", 1.0) or 1.0),
-            on_overlong=engine.count_overlong,
+            on_overlong=by_host.on_overlong,
             on_progress=box.set,
         )
     except InputError as e:
@@ -121,6 +123,7 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
         )
     except ThemeError as e:
         raise UserError(str(e)) from None
+    app.by_host = by_host if by_host.single is None else None
     if args.theme and app.theme != args.theme and f"claude-{args.theme}" != app.theme:
         names = ", ".join(app.theme_names)
         raise UserError(f"--theme: unknown theme {args.theme!r} (shipped: {names})")

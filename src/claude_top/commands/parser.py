@@ -72,12 +72,17 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
     s = sub.add_parser("summary", help="numbers per feature/model/user over a window")
-    s.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, - for stdin, ssh://host/path or cmd://command")
+    s.add_argument(
+        "logs",
+        nargs="+",
+        metavar="LOG",
+        help="log files, globs, - for stdin, ssh://host/path or cmd://command",
+    )
     g = s.add_mutually_exclusive_group()
     g.add_argument("--day", metavar="YYYY-MM-DD", help="one calendar day (in --tz)")
     s.add_argument("--since", metavar="TIME", help="start (ISO 8601, epoch, or a duration ago: 2h)")
     s.add_argument("--until", metavar="TIME", help="end, exclusive")
-    s.add_argument("--by", choices=("feature", "model", "user"), default="feature")
+    s.add_argument("--by", choices=("feature", "model", "user", "host"), default="feature")
     s.add_argument("--format", choices=("table", "json", "csv"), default="table")
     s.add_argument(
         "--jobs",
@@ -188,7 +193,12 @@ def build_tui_parser() -> argparse.ArgumentParser:
         description="Live view of a Claude-powered app's call log. Other commands: "
         "claude-top {summary,check,prices,config,demo} --help",
     )
-    p.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, - for stdin, ssh://host/path or cmd://command")
+    p.add_argument(
+        "logs",
+        nargs="+",
+        metavar="LOG",
+        help="log files, globs, - for stdin, ssh://host/path or cmd://command",
+    )
     p.add_argument(
         "--since",
         default="8d",

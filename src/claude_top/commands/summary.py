@@ -14,8 +14,10 @@ from claude_top.commands.common import load_config, log_format, make_clock, read
 from claude_top.core import jsondoc
 from claude_top.core.errors import InputError, UserError
 from claude_top.core.format import iso
+from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
 from claude_top.engine.engine import Engine
+from claude_top.engine.hosts import ByHost, hosts_of, read_by_host
 from claude_top.views.summary import summary_dict, to_csv, to_table
 
 
@@ -54,9 +56,17 @@ def cmd_summary(a: argparse.Namespace) -> int:
         log_format=log_format(cfg, a.preset),
     )
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
+    by_host: ByHost | None = ByHost(engine, hosts_of(a.logs)) if a.by == "host" else None
+    read_hosts: dict[str, GroupStats] | None = None
+
+    def query() -> Summary:
+        if by_host is None:
+            return engine.query(by=a.by)
+        groups = read_hosts if read_hosts is not None else by_host.summary().groups
+        return Summary(None, None, "host", engine.total(None, None), groups)
 
     def emit() -> None:
-        doc = summary_dict(engine.query(by=a.by), engine.lines, window)
+        doc = summary_dict(query(), engine.lines, window)
         if a.format == "json":
             sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
         elif a.format == "csv":
@@ -76,9 +86,13 @@ def cmd_summary(a: argparse.Namespace) -> int:
                 emit,
                 table=a.format == "table",
                 alerts_config=cfg.alerts,
+                by_host=by_host,
             )
         except InputError as e:
             raise UserError(str(e)) from None
-    read_all(engine, a.logs, split=a.jobs > 1)
+    if by_host is not None:
+        read_hosts = read_by_host(engine, a.logs, lambda e, s: read_all(e, s, split=a.jobs > 1))
+    else:
+        read_all(engine, a.logs, split=a.jobs > 1)
     emit()
     return 0

@@ -18,7 +18,7 @@ from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.engine import LineStats
 from claude_top.ingest.presets import NATIVE
 
-PLURAL = {"feature": "features", "model": "models", "user": "users"}
+PLURAL = {"feature": "features", "model": "models", "user": "users", "host": "hosts"}
 
 
 def group_dict(g: GroupStats) -> dict[str, Any]:

@@ -27,11 +27,13 @@ from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days, window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Burst
+from claude_top.engine.hosts import ByHost
 from claude_top.ingest.presets import NATIVE
 from claude_top.rules.baseline import cost_baseline
 from claude_top.views.live.detail import BreakdownRow, FeatureDetail, feature_detail
 from claude_top.views.live.export import export_json
 from claude_top.views.live.headroom import headroom_view
+from claude_top.views.live.hosts import host_rows
 from claude_top.views.live.rows import (
     AlertRow,
     Dashboard,
@@ -366,12 +368,15 @@ def build_dashboard(
     paused: bool = False,
     ingest_rate: float = 0.0,
     thresholds: Thresholds | None = None,
+    by_host: ByHost | None = None,
 ) -> Dashboard:
     """Everything the main screen shows, at ``now`` (the clock's time)."""
     th = thresholds or Thresholds.from_alerts(alerts)
     needle = filter_text.strip() or None
+    statuses = list(statuses)
     with engine.lock:
         f = _read_frame(engine, now, window_name, tz, needle, users_by, th)
+        hosts = host_rows(by_host, statuses, f.win.start, f.win.end, f.t, th)
     column, desc = sort
     if column not in SORT_COLUMNS:
         column = "calls"
@@ -428,4 +433,5 @@ def build_dashboard(
         sources=sources,
         progress=_progress(progress),
         alerts_pending=pending,
+        hosts=hosts,
     )

@@ -7,9 +7,12 @@ export writes them as JSON, and tests read them without a terminal. ``dashboard`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from claude_top.engine.headroom import Burst, Share
+
+if TYPE_CHECKING:
+    from claude_top.views.live.hosts import HostRow
 
 Level = Literal["ok", "warning", "critical"]
 
@@ -226,6 +229,8 @@ class Dashboard:
     lines: LineHealth
     sources: tuple[SourceRow, ...]
     progress: HistoryProgress | None
+    hosts: tuple[HostRow, ...] = ()
+    """One row per host when there are several (``views.live.hosts``), else none."""
     alerts_pending: bool = False
     """History is still loading: alerts are not evaluated yet (they would fire and resolve at
     the historical times the data has reached, and record spurious transitions)."""

@@ -110,6 +110,7 @@ class ClaudeTopApp(RefreshingApp):
         yield Static(id="kpis")
         yield Static(id="progress")
         yield FeaturesTable(id="features")
+        yield Panel("Hosts", id="hosts")
         with Grid(id="panels"):
             yield Panel("Alerts", id="alerts")
             yield Panel("Recent 429s", id="ratelimits")
@@ -122,6 +123,7 @@ class ClaudeTopApp(RefreshingApp):
     def on_mount(self) -> None:
         self.query_one("#progress").display = False
         self.query_one("#filter").display = False
+        self.query_one("#hosts").display = False
         self._apply_layout(self.size.width, self.size.height)
         self.query_one(FeaturesTable).focus()
         self.theme_changed_signal.subscribe(self, lambda _t: self._render())
@@ -165,6 +167,10 @@ class ClaudeTopApp(RefreshingApp):
             pw.update(prog)
         cols = panels.COMPACT if self.compact else panels.WIDE
         self.query_one(FeaturesTable).show(d, pal, cols, 16 if self.compact else 24)
+        hosts = self.query_one("#hosts", Panel)
+        hosts.display = bool(d.hosts)
+        if d.hosts:
+            hosts.show(panels.hosts(d, pal, limit=3 if self.compact else 8))
         alerts = self.query_one("#alerts", Panel)
         alerts.border_title = f"Alerts ({len(d.alerts)} firing)" if d.alerts else "Alerts"
         alerts.show(panels.alerts(d, pal))

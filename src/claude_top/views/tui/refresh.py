@@ -64,6 +64,8 @@ class RefreshingApp(App[None]):
         self.users_by = "tokens"
         self.paused = False
         self.dashboard: Dashboard | None = None
+        self.by_host: Any = None
+        """The host dimension (``engine.hosts.ByHost``), for the hosts panel; None: one host."""
         self.thresholds = Thresholds.from_alerts(alerts)
         self._mounted = False
         self._building = False
@@ -168,6 +170,7 @@ class RefreshingApp(App[None]):
             paused=paused,
             ingest_rate=rate,
             thresholds=self.thresholds,
+            by_host=self.by_host,
         )
 
     def _alerts_tick(self) -> None:

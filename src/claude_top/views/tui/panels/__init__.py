@@ -3,7 +3,7 @@
 Why pure: a panel can be rendered to text in a unit test with ``Console(record=True)``, without
 an app, and the app only hands each widget what its panel returns. One module per region:
 ``header`` (header line, KPI strip, loading bar), ``features``, ``alerts``, ``ratelimits``,
-``headroom``, ``users``, ``lines`` (line health, rejected lines), ``detail``, ``help``; the
+``headroom``, ``users``, ``hosts``, ``lines`` (line health, rejected lines), ``detail``, ``help``; the
 shared palette, glyphs and safe text in ``cells``, block drawings in ``bars``. The names the app
 and tests use are gathered here.
 """
@@ -22,6 +22,7 @@ from claude_top.views.tui.panels.features import (
 from claude_top.views.tui.panels.header import header, kpi_strip, progress
 from claude_top.views.tui.panels.headroom import gauge, headroom
 from claude_top.views.tui.panels.help import help_table
+from claude_top.views.tui.panels.hosts import hosts
 from claude_top.views.tui.panels.lines import line_health, rejected_examples
 from claude_top.views.tui.panels.ratelimits import burst_lines, rate_limits
 from claude_top.views.tui.panels.users import users
@@ -43,6 +44,7 @@ __all__ = [
     "header",
     "headroom",
     "help_table",
+    "hosts",
     "kpi_strip",
     "leveled",
     "line_health",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 
 from rich.console import RenderableType
 from rich.progress_bar import ProgressBar
@@ -10,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from claude_top.core import format as fmt
+from claude_top.sources.remote import shown_source
 from claude_top.views.live.dashboard import Dashboard
 from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text, zone
 
@@ -66,7 +66,7 @@ def _sources(out: Text, d: Dashboard, pal: Palette) -> None:
         if i:
             out.append(", ", style=pal.muted)
         bad = s.state in ("error", "waiting")
-        out.append_text(log_text(PurePath(s.path).name or s.path, 28))
+        out.append_text(log_text(shown_source(s.path, 28), 28))
         out.append(f" {s.state}", style=pal.style("warning") if bad else pal.muted)
     if len(d.sources) > 3:
         out.append(f" +{len(d.sources) - 3}", style=pal.muted)
