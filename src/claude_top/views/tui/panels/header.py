@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from rich.console import RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
