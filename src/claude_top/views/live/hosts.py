@@ -10,31 +10,15 @@ out even when its other files are fine.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from claude_top.engine.hosts import ByHost
 from claude_top.sources.remote import host_of
-from claude_top.views.live.rows import Level
+from claude_top.views.live.rows import HostRow, Level
 from claude_top.views.live.thresholds import Thresholds
 
 STATE_RANK = {"error": 0, "waiting": 1, "rotated": 2, "reading-history": 3, "following": 4}
 """Worst first; any other state (``done``) ranks after these."""
-
-
-@dataclass(frozen=True, slots=True)
-class HostRow:
-    host: str
-    state: str
-    sources: int
-    calls: int
-    error_pct: float
-    p95_ms: int | None
-    cost: float
-    rejected: int
-    newest_age_s: float | None
-    level: Level
-    """The error-rate rule's level over the window, or "critical" when a source is in error."""
 
 
 def host_rows(

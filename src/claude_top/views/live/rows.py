@@ -7,12 +7,9 @@ export writes them as JSON, and tests read them without a terminal. ``dashboard`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from claude_top.engine.headroom import Burst, Share
-
-if TYPE_CHECKING:
-    from claude_top.views.live.hosts import HostRow
 
 Level = Literal["ok", "warning", "critical"]
 
@@ -180,6 +177,23 @@ class SourceRow:
     message: str
     offset: int
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    """One host of the hosts panel (``views.live.hosts`` fills it)."""
+
+    host: str
+    state: str
+    sources: int
+    calls: int
+    error_pct: float
+    p95_ms: int | None
+    cost: float
+    rejected: int
+    newest_age_s: float | None
+    level: Level
+    """The error-rate rule's level over the window, or "critical" when a source is in error."""
 
 
 @dataclass(frozen=True, slots=True)
