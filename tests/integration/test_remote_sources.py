@@ -224,3 +224,15 @@ def test_summary_by_host_over_ssh_a_command_and_a_local_file(
     missing = _summary("check", f"ssh://web1{tmp_path}/none.log")
     assert missing.returncode == 3, "a remote file that cannot be read: could not check"
     assert "web1:none.log" in missing.stderr
+
+
+def test_a_remote_file_not_there_yet_is_waited_for_and_read_from_its_start(
+    two_hosts: tuple[Sshd, Sshd], follow: Callable[..., tuple[Follower, Collector]], tmp_path: Path
+) -> None:
+    log = tmp_path / "later.log"
+    url = f"ssh://web1{log}"
+    follower, sink = follow([url])
+    assert follower.wait_history(30), "a missing file holds up no history"
+    wait_until(lambda: _status(follower, url).state == "waiting" or None, "waiting")
+    _write(log, range(3), "w")
+    wait_until(_all_read(sink, _expect(("w", range(3)))), "the file once it appears")

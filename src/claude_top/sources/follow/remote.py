@@ -27,6 +27,7 @@ import threading
 import time
 from collections import deque
 
+from claude_top.core.text import safe_text
 from claude_top.sources.batches import LineFramer
 from claude_top.sources.fingerprint import TsOf
 from claude_top.sources.follow.history import late_lines
@@ -35,10 +36,12 @@ from claude_top.sources.follow.process import ChildProcess
 from claude_top.sources.follow.remote_script import (
     EXIT_DONE,
     EXIT_DRAINED,
+    EXIT_MISSING,
     EXIT_RACE,
     EXIT_ROTATED,
     EXIT_TRUNCATED,
     EXIT_UNREADABLE,
+    MAGIC,
     REMOTE_COMMAND,
     Segment,
     parse_header,
@@ -52,7 +55,8 @@ BACKOFF_MAX_S = 30.0
 DONE_KEPT = 256
 ONESHOT_TRIES = 3
 """Not following, a file whose reads fail this many times in a row is given up (an error)."""
-HEADER_MAX = 4096
+HEADER_MAX = 64 << 10
+"""Bytes read before the header (what rc files print) before the answer is given up on."""
 
 
 class Backoff:
@@ -117,6 +121,8 @@ class RemoteFile:
         self._keep = None if since is None or ts_of is None else late_lines(since, ts_of)
         self._dropping = False
         self._received = 0
+        self._bad = ""
+        """Why this side ended the connection (a malformed answer), for the message."""
         self._backoff = Backoff()
         self._next_at = 0.0
         self.finished = False
@@ -170,6 +176,7 @@ class RemoteFile:
             wait=self._rotate_wait,
         )
         self._head, self._segment, self._framer, self._gunzip = b"", None, None, None
+        self._bad = ""
         self._received = 0
         try:
             self._conn = ChildProcess(ssh_argv(self.src, REMOTE_COMMAND), text, self._wake)
@@ -183,11 +190,22 @@ class RemoteFile:
                 line, nl, rest = self._head.partition(b"\n")
                 if not nl:
                     if len(self._head) > HEADER_MAX:
-                        raise ValueError("the remote script sent no header")
+                        self._bad = "the remote side sent no claude-top header"
+                        assert self._conn is not None
+                        self._conn.kill()
                     return
                 self._head = rest
-                segment = parse_header(line)
-                if segment is None:
+                if not line.startswith(MAGIC):
+                    continue  # something the remote login shell's rc files printed first
+                try:
+                    segment = parse_header(line)
+                except ValueError as e:
+                    self._bad = safe_text(str(e), 120)
+                    assert self._conn is not None
+                    self._conn.kill()
+                    return
+                if segment is None:  # no file yet: nothing to read as history
+                    self.history_done = True
                     self._out.set(self.name, "waiting", "waiting for the file to appear")
                     continue
                 self._begin(segment)
@@ -312,8 +330,11 @@ class RemoteFile:
             self._next_at = now
         elif rc == EXIT_UNREADABLE:
             self._fail(now, why or "permission denied")
-        elif rc == 20 and not self.follow:
+        elif rc == EXIT_MISSING and not self.follow:
+            self.failures = ONESHOT_TRIES  # it will not appear by retrying a one-shot read
             self._fail(now, "no such file")
+        elif self._bad:
+            self._fail(now, self._bad)
         else:
             where = "connection lost" if seg is not None else "cannot connect"
             self._fail(now, f"{where} (ssh exit {rc}{': ' + why if why else ''})")

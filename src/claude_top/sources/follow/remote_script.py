@@ -13,10 +13,11 @@ the name, from 0), ``skip`` (the first look at a file last written before ``--si
 end), ``truncated`` (the same file, shrunk: from 0), ``drain`` (the file we were reading, found
 rotated to ``NAME.SIB``: the rest of it) or ``missed`` (a sibling ``NAME.SIB`` written since we
 started and never read: all of it). A line ``CLAUDE-TOP/1 wait`` before it says the name has no
-file yet. Then raw bytes follow, and the exit status says how the segment ended: 0 (read to
+file yet; lines before the header that do not start with ``CLAUDE-TOP/1`` are what the remote
+login shell's rc files printed, and are skipped. Then raw bytes follow, and the exit status says how the segment ended: 0 (read to
 its end, when not following), 10 (rotated: the old file was drained for ``WAIT`` seconds), 11
-(a drained or missed file is done), 12 (truncated), 13 (replaced while being opened), 21 (not
-readable), other statuses (and ssh's 255) are failures. While following, a ``.`` on stderr
+(a drained or missed file is done), 12 (truncated), 13 (replaced while being opened), 20 (no
+such file, when not following), 21 (not readable), other statuses (and ssh's 255) are failures. While following, a ``.`` on stderr
 every few seconds is a keep-alive: once the connection is gone that write fails and the script
 ends, so no remote process outlives its connection by more than a few seconds.
 
@@ -38,7 +39,7 @@ HEAD_BYTES = 256
 """Bytes of a file's start its checksum covers (fewer while the file is shorter)."""
 
 EXIT_DONE, EXIT_ROTATED, EXIT_DRAINED, EXIT_TRUNCATED, EXIT_RACE = 0, 10, 11, 12, 13
-EXIT_UNREADABLE = 21
+EXIT_MISSING, EXIT_UNREADABLE = 20, 21
 
 _BODY = r"""
 case $F in "~/"*) F="$HOME/${F#"~/"}" ;; esac

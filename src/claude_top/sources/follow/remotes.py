@@ -21,6 +21,7 @@ from claude_top.sources.follow.remote import RemoteFile
 from claude_top.sources.follow.remote_glob import RemoteGlob
 from claude_top.sources.remote import CmdSource, SshSource, is_url, parse
 
+HISTORY_WAIT_S = 60.0
 Guarded = Callable[..., None]
 """The follower's ``_guarded(source, step, *args)``: an exception becomes a status."""
 
@@ -123,10 +124,17 @@ class Remotes:
             guarded(source.name, source.check, now)
 
     def read_history(self, stop: threading.Event, guarded: Guarded) -> None:
-        """Serve the sources until their history is read (not following: until they end)."""
+        """Serve the sources until their history is read (not following: until they end).
+
+        Following, a host that neither answers nor fails (a connection that hangs) does not
+        hold up the rest: after ``HISTORY_WAIT_S`` the follow loop goes on serving it."""
+        deadline = time.monotonic() + HISTORY_WAIT_S
         while self.sources and not stop.is_set():
-            self.check(time.monotonic(), guarded)
+            now = time.monotonic()
+            self.check(now, guarded)
             if all(s.finished if not self._follow else s.history_done for s in self.sources):
+                return
+            if self._follow and now > deadline:
                 return
             self._wake.wait(0.05)
             self._wake.clear()
