@@ -147,3 +147,21 @@ def test_alerts_gauge_has_every_enabled_rule() -> None:
     s = C.samples(c)
     assert total(s, "claude_top_alerts_firing") == 0
     assert len([k for k in s if k[0] == "claude_top_alerts_firing"]) == len(DEFAULT_RULES)
+
+
+def test_unmapped_lines_are_counted_by_the_preset_that_reads_them() -> None:
+    e = Engine(clock=FixedClock(T0))
+    e.ingest_lines([line(T0 - 60)])
+    c = collector(e)
+    c.start_counting()
+    litellm = (
+        '{"model": "claude-haiku-4-5", "prompt_tokens": 10, "completion_tokens": 2, '
+        '"startTime": 1764237600.0, "endTime": 1764237601.0, "request_tags": ["chat"], '
+        '"status": "success"}'
+    )
+    e.ingest_lines([litellm, line(T0 - 30)])
+    s = C.samples(c)
+    assert e.lines.unmapped == 1
+    assert total(s, "claude_top_lines_total", **{"class": "unmapped"}) == 1
+    assert total(s, "claude_top_unmapped_lines_total", preset="litellm") == 1
+    assert total(s, "claude_top_lines_total", **{"class": "record"}) == 1

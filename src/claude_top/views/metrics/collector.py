@@ -256,6 +256,7 @@ class EngineCollector(Collector):
             ("record", lines.records, base.records),
             ("foreign", lines.foreign, base.foreign),
             ("rejected", lines.rejected, base.rejected),
+            ("unmapped", lines.unmapped, base.unmapped),
         ):
             self._add(fam, (name,), now - then)
         yield fam
@@ -267,6 +268,18 @@ class EngineCollector(Collector):
         for label, n in sorted(by.items()):
             self._add(reasons, (label,), n)
         yield reasons
+        unmapped = self._counter(
+            "unmapped_lines",
+            "Calls in a shape the mapping does not read, by the preset that reads them.",
+            ("preset",),
+        )
+        presets: dict[str, int] = {}
+        for preset, n in lines.unmapped_by_preset.items():
+            label = self.reasons.label(preset)
+            presets[label] = presets.get(label, 0) + n - base.unmapped_by_preset.get(preset, 0)
+        for label, n in sorted(presets.items()):
+            self._add(unmapped, (label,), n)
+        yield unmapped
 
     # -- the gauges -----------------------------------------------------------------------------
 
