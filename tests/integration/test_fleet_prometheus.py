@@ -175,3 +175,31 @@ def test_restart_and_rotation_show_no_false_spike(
     peak = server.value(f"max_over_time(sum(rate(claude_top_calls_total[5s]))[{span}:1s])")
     assert peak is not None and peak < 3 * 10, f"rate() peaked at {peak}/s"
     assert server.value(f"resets(sum(claude_top_calls_total)[{span}:1s])") == 1
+
+
+def test_prometheus_fires_the_shipped_source_and_stale_rules(
+    tmp_path: Path, serve: Callable[..., Serve], prometheus: Callable[..., Prometheus]
+) -> None:
+    """The rule file loaded by a real Prometheus: a missing log (past a 1 s grace) and a log
+    whose newest call is an hour old fire ``source`` and ``stale_log``, as serve's own rules do."""
+    log, missing = tmp_path / "app.log", tmp_path / "missing.log"
+    append(log, fixture_lines(5, seed=9, now=time.time() - 3600, span_s=60))
+    config = tmp_path / "config.toml"
+    config.write_text('[alerts.source]\ngrace = "1s"\n')
+    rules = tmp_path / "claude-top.rules.yml"
+    out = subprocess.run(
+        [sys.executable, "-m", "claude_top", "rules", "--config", str(config)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    rules.write_text(out.stdout)
+    s = serve([str(log), str(missing)], "--config", str(config))
+    server = prometheus([s.target], rule_files=[rules])
+    firing = 'ALERTS{alertstate="firing", alertname="%s"}'
+    source = server.wait_for_value(firing % "source")
+    assert source == 1
+    [alert] = server.query(firing % "source")["result"]
+    assert alert["metric"]["source"] == str(missing) and alert["metric"]["severity"] == "critical"
+    [stale] = server.query(firing % "stale_log")["result"]
+    assert stale["metric"]["feature"] == "*" and stale["metric"]["severity"] == "warning"
+    assert server.value('claude_top_alerts_firing{alertname="source"}') == 1  # serve agrees
+    assert server.value(firing % "error_rate") is None
