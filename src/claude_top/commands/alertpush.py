@@ -9,7 +9,8 @@ push without ``endsAt`` (Alertmanager's ``resolve_timeout`` then ends what is no
 A push that fails is loud and harmless: one line on stderr when pushing starts failing (and
 one when it works again), the failure counted in ``claude_top_alertmanager_push_failures_total``
 and ``claude_top_alertmanager_up`` at 0; the alerts are sent again at the next evaluation
-after a backoff. Nothing here raises into the loop that evaluates the rules.
+after a backoff. Nothing here raises into the loop that evaluates the rules; a push waits at
+most ``TIMEOUT_S`` for an answer, and that loop with it (it has nothing else to do).
 """
 
 from __future__ import annotations

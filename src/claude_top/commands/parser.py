@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="claude-top",
         description="Live view of a Claude-powered app's call log. "
-        "Subcommands: summary, check, prices, config, demo.",
+        "Subcommands: summary, check, prices, config, demo, serve, rules, grafana.",
     )
     p.add_argument("--version", action="version", version=f"claude-top {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -191,7 +191,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="claude-top",
         description="Live view of a Claude-powered app's call log. Other commands: "
-        "claude-top {summary,check,prices,config,demo} --help",
+        "claude-top {summary,check,prices,config,demo,serve,rules,grafana} --help",
     )
     p.add_argument(
         "logs",

@@ -101,3 +101,9 @@ def test_scope_labels_and_urls() -> None:
     assert parse_address("[::1]:80") == ("::1", 80)
     with pytest.raises(UserError):
         parse_address("localhost")
+
+
+def test_a_reader_problem_is_named_reader_as_in_the_rule_file() -> None:
+    post = Recorder()
+    push_once("http://am", [alert("*", "source")], "x", post)
+    assert post.bodies[0][0]["labels"]["source"] == "reader"

@@ -13,6 +13,7 @@ from typing import Any
 
 from claude_top.core import format as fmt
 from claude_top.rules.evaluate import Alert
+from claude_top.rules.spec import ALL
 
 SCOPE_LABELS = {"headroom": "model_class", "source": "source"}
 """The label that carries an alert's scope; every other rule's is ``feature``."""
@@ -23,10 +24,16 @@ def scope_label(rule_id: str) -> str:
     return SCOPE_LABELS.get(rule_id, "feature")
 
 
+READER = "reader"
+"""The ``source`` label of a problem of the reader itself (its scope is "*" in ``check``), as
+the rule file's ``claude_top_reader_up`` alert names it."""
+
+
 def alert_labels(a: Alert) -> dict[str, str]:
+    scope = READER if a.rule == "source" and a.scope == ALL else a.scope
     return {
         "alertname": a.rule,
-        scope_label(a.rule): a.scope,
+        scope_label(a.rule): scope,
         "severity": a.severity,
         "service": SERVICE,
     }

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from claude_top.core.windows import check_window
 from claude_top.rules.spec import HEADROOM_MAX_WINDOW_S, UNITS, Rule
-from claude_top.views.metrics.alertmanager import SERVICE, scope_label
+from claude_top.views.metrics.alertmanager import READER, SERVICE, scope_label
 
 P = "claude_top_"
 GROUP = "claude-top"
@@ -184,7 +184,7 @@ def _headroom(rule: Rule) -> str:
 
 
 def _source(rule: Rule) -> str:
-    reader = f'label_replace({P}reader_up == 0, "source", "reader", "", "")'
+    reader = f'label_replace({P}reader_up == 0, "source", "{READER}", "", "")'
     return f"{P}source_up == 0\nor\n{reader}"
 
 
