@@ -14,6 +14,7 @@ always include the ``p95_latency`` threshold.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, tzinfo
@@ -132,6 +133,8 @@ class EngineCollector(Collector):
         self._base: dict[Key, Counts] | None = None
         self._base_lines = LineStats()
         self.counting_since: float | None = None
+        self._past: dict[tuple[float | None, float | None], tuple[int, Summary]] = {}
+        self._lock = threading.Lock()
 
     def _rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id and r.enabled), None)
@@ -147,6 +150,13 @@ class EngineCollector(Collector):
         return []  # registering must not read the engine; families are known at collect
 
     def collect(self) -> Iterator[Metric]:
+        # Scrapes may come in on several server threads: the label caps and the counters'
+        # highs are this collector's state, so one scrape at a time builds its families.
+        with self._lock:
+            families = list(self._families())
+        yield from families
+
+    def _families(self) -> Iterator[Metric]:
         now = self.clock.now()
         with self.engine.lock:  # one frame: every family below reads the same data
             counts = None
@@ -290,11 +300,22 @@ class EngineCollector(Collector):
         Prometheus may not hold those days (the counters start at zero), so the engine's
         answer is exported as it is, computed by ``rules.baseline`` like ``check``'s."""
         memo: dict[tuple[float | None, float | None], Summary] = {}
+        version = self.engine.groups.version
+        newest = self.engine.newest_ts
 
         def query(start: float | None, end: float | None) -> Summary:
+            # Spans the log has passed cannot change until compaction: kept across scrapes,
+            # as the rules keep them (``Alerts._past_query``); the rest once per scrape.
+            hit = self._past.get((start, end))
+            if hit is not None and hit[0] == version:
+                return hit[1]
             s = memo.get((start, end))
             if s is None:
                 s = memo[(start, end)] = self.engine.query(start, end, "feature")
+                if end is not None and newest is not None and newest >= end:
+                    if len(self._past) > 64:
+                        self._past.clear()
+                    self._past[(start, end)] = (version, s)
             return s
 
         today = window("today", now, self.tz)
