@@ -71,14 +71,18 @@ class ByHost:
         return engine
 
     def ingest(self, batch: Batch) -> None:
-        self.engine.ingest(batch)
-        if self.single is None:
-            self._of(batch.source).ingest(batch)
+        """Both engines under the engine's lock: a frame (which holds it) never sees a batch
+        counted in the whole view and not yet in its host's row."""
+        with self.engine.lock:
+            self.engine.ingest(batch)
+            if self.single is None:
+                self._of(batch.source).ingest(batch)
 
     def count_overlong(self, source: str, lineno: int, length: int) -> None:
-        self.engine.count_overlong(source, lineno, length)
-        if self.single is None:
-            self._of(source).count_overlong(source, lineno, length)
+        with self.engine.lock:
+            self.engine.count_overlong(source, lineno, length)
+            if self.single is None:
+                self._of(source).count_overlong(source, lineno, length)
 
     # -- the host dimension, read by views --------------------------------------------------
 

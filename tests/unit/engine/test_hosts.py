@@ -89,3 +89,19 @@ def test_one_shot_merge_equals_live_reading() -> None:
         a = summary_dict(live_engine.query(by=by), live_engine.lines, WINDOW)
         b = summary_dict(merged.query(by=by), merged.lines, WINDOW)
         assert a == b, by
+
+
+def test_a_host_engine_is_fed_inside_the_engines_lock() -> None:
+    """So one frame (built under ``engine.lock``) sees each batch in both or in neither."""
+    engine = _engine()
+    held: list[bool] = []
+
+    class Spy(Engine):
+        def ingest(self, batch: Batch) -> None:
+            held.append(engine.lock._is_owned())  # type: ignore[attr-defined]
+            super().ingest(batch)
+
+    split = ByHost(engine, ["web1", "web2"], make=lambda: Spy(clock=engine.clock))
+    for batch in _batches():
+        split.sink(batch)
+    assert held and all(held)
