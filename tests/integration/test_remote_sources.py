@@ -13,9 +13,11 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -236,3 +238,52 @@ def test_a_remote_file_not_there_yet_is_waited_for_and_read_from_its_start(
     wait_until(lambda: _status(follower, url).state == "waiting" or None, "waiting")
     _write(log, range(3), "w")
     wait_until(_all_read(sink, _expect(("w", range(3)))), "the file once it appears")
+
+
+class _Lines:
+    """A stream of a child process read into a list on a thread of its own."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for text in stream:
+            self.lines.append(text)
+
+    def having(self, part: str) -> str | None:
+        return next((text for text in list(self.lines) if part in text), None)
+
+
+def test_summary_follow_says_a_host_was_lost_and_is_read_again_counting_each_call_once(
+    two_hosts: tuple[Sshd, Sshd], tmp_path: Path
+) -> None:
+    web1, _ = two_hosts
+    log = tmp_path / "app.log"
+    log.write_bytes(b"".join(line(T0 + k) + b"\n" for k in range(20)))
+    argv = [sys.executable, "-m", "claude_top", "summary", f"ssh://web1{log}", "--follow"]
+    argv += ["--interval", "0.3", "--format", "json", "--by", "host"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = _Lines(proc.stdout), _Lines(proc.stderr)
+
+        def calls() -> int | None:
+            return (
+                json.loads(out.lines[-1])["hosts"].get("web1", {}).get("calls")
+                if out.lines
+                else None
+            )
+
+        wait_until(lambda: calls() == 20 or None, "history")
+        web1.kill()
+        said = wait_until(lambda: err.having("connection lost"), "the loss said on stderr")
+        assert "web1:app.log" in said
+        with log.open("ab") as f:
+            f.write(b"".join(line(T0 + k) + b"\n" for k in range(20, 30)))
+        web1.start()
+        wait_until(lambda: err.having("web1:app.log: reading again"), "the return said", 60)
+        wait_until(lambda: calls() == 30 or None, "every call once after the return")
+    finally:
+        proc.terminate()
+        proc.wait(10)
