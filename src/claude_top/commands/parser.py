@@ -143,6 +143,7 @@ def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
     sv.add_argument("--poll", type=_seconds(0.01, 3600), default=1.0, metavar="SECONDS")
     sv.add_argument("--config", metavar="FILE")
     sv.add_argument("--tz", metavar="ZONE")
+    sv.add_argument("--preset", choices=(*PRESETS, "auto"), help="the log's format (see --help)")
     r = sub.add_parser("rules", help="print the alert rules for another system")
     r.add_argument("--format", choices=("prometheus",), default="prometheus")
     r.add_argument("--config", metavar="FILE")

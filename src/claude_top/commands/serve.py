@@ -17,7 +17,7 @@ import time
 from types import FrameType
 
 from claude_top.commands.alertpush import AlertPusher
-from claude_top.commands.common import load_config, time_zone
+from claude_top.commands.common import load_config, log_format, time_zone
 from claude_top.commands.exporter import Exporter, serve_metrics
 from claude_top.commands.failing import say
 from claude_top.commands.follow_summary import HealthReport
@@ -26,7 +26,6 @@ from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
-from claude_top.ingest.reader import timestamp_of
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
 from claude_top.sources.follow import Follower
@@ -49,13 +48,20 @@ def cmd_serve(a: argparse.Namespace) -> int:
         since = parse_time(a.since, clock.now(), tz)
     except TimeArgError as e:
         raise UserError(f"--since: {e}") from None
-    engine = Engine(cfg.price_table(), clock, tz, since=since, headroom=headroom)
+    engine = Engine(
+        cfg.price_table(),
+        clock,
+        tz,
+        since=since,
+        headroom=headroom,
+        log_format=log_format(cfg, a.preset),
+    )
     try:
         follower = Follower(
             list(a.logs),
             engine.ingest,
             since=since,
-            ts_of=timestamp_of,
+            ts_of=engine.timestamp_of,
             poll_interval=a.poll,
             on_overlong=engine.count_overlong,
         )

@@ -108,6 +108,12 @@ class CallLine(TypedDict):
     ratelimit_input_tokens_remaining: NotRequired[int]
     ratelimit_output_tokens_limit: NotRequired[int]
     ratelimit_output_tokens_remaining: NotRequired[int]
+    service_tier: NotRequired[str | None]
+    speed: NotRequired[str | None]
+    inference_geo: NotRequired[str | None]
+    web_search_requests: NotRequired[int]
+    web_fetch_requests: NotRequired[int]
+    ttft_ms: NotRequired[int | None]
 
 
 K = Kind
@@ -144,6 +150,14 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "ratelimit_output_tokens_remaining", K.INT, False, (), "ratelimit_output_tokens_remaining"
     ),
+    # What the bill depends on besides the tokens (see ``BILLED``): they make the call's billed
+    # model id, e.g. "claude-opus-5-5 (fast)", priced only where a published price exists.
+    Field("service_tier", K.TEXT, False, (), "service_tier"),
+    Field("speed", K.TEXT, False, (), "speed"),
+    Field("inference_geo", K.TEXT, False, (), "inference_geo"),
+    Field("web_search_requests", K.COUNT, False, (), "web_search_requests"),
+    Field("web_fetch_requests", K.COUNT, False, (), "web_fetch_requests"),
+    Field("ttft_ms", K.IGNORED),
 )
 del K
 
@@ -166,6 +180,49 @@ MARKER_KEYS: tuple[str, ...] = (
 )
 """A JSON object with any of these keys claims to be a call record (valid or not); an object
 with none of them is another logger's line (foreign)."""
+
+BILLED: tuple[str, ...] = (
+    "service_tier",
+    "speed",
+    "inference_geo",
+    "web_search_requests",
+    "web_fetch_requests",
+)
+"""Keys read into the billed model id, not into a ``Record`` slot of their own."""
+
+STANDARD_VALUES: dict[str, frozenset[str]] = {
+    "service_tier": frozenset({"standard", "batch"}),
+    "speed": frozenset({"standard"}),
+    "inference_geo": frozenset({"global"}),
+}
+"""Values that bill at the standard rates (``batch`` at the Batch API discount). Any other value
+(``priority``, ``fast``, ``us`` ...) names a modifier in the billed model id."""
+
+MODIFIER_NAMES: dict[tuple[str, str], str] = {
+    ("service_tier", "priority"): "priority",
+    ("speed", "fast"): "fast",
+    ("inference_geo", "us"): "us-only",
+}
+"""How a known modifier is spelled in the billed model id; an unknown one is ``key=value``."""
+
+
+def billed_model(model: str, values: dict[str, object]) -> str:
+    """``model`` with the modifiers its call was billed under: ``claude-opus-5-5 (fast)``.
+
+    A call with no modifier keeps its model id. Server tools billed per request add
+    ``web search`` / ``web fetch``. The price table prices such an id only where a price for it
+    is published (or configured), so a modifier is never billed at a guessed rate."""
+    mods: list[str] = []
+    for key in ("service_tier", "speed", "inference_geo"):
+        v = values.get(key)
+        if type(v) is str and v not in STANDARD_VALUES[key]:
+            mods.append(MODIFIER_NAMES.get((key, v)) or f"{key}={v}")
+    if values.get("web_search_requests"):
+        mods.append("web search")
+    if values.get("web_fetch_requests"):
+        mods.append("web fetch")
+    return f"{model} ({', '.join(mods)})" if mods else model
+
 
 RATELIMIT_HEADER_KEYS: tuple[str, ...] = (
     "ratelimit_requests_limit",
@@ -240,6 +297,7 @@ MAPPABLE: tuple[Mappable, ...] = (
     Mappable("batch", "batch"),
     *(Mappable(k, k) for k in ("retry_after_s", "ratelimit_requests_remaining",
                                "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)),
+    *(Mappable(k, k, k.endswith("_requests")) for k in BILLED),
 )  # fmt: skip
 """Every field a mapping may name, in the order a mapping resolves them."""
 

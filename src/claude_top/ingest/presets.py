@@ -50,6 +50,11 @@ PRESETS: Final[dict[str, dict[str, Any]]] = {
             "stop_reason": "stop_reason",
             "error": ["error.error.type", "error.type", "error"],
             "error_status": ["error_status", "status_code"],
+            "service_tier": ["usage.service_tier", "service_tier"],
+            "speed": ["usage.speed", "speed"],
+            "inference_geo": ["usage.inference_geo", "inference_geo"],
+            "web_search_requests": "usage.server_tool_use.web_search_requests",
+            "web_fetch_requests": "usage.server_tool_use.web_fetch_requests",
         },
     },
     "openai-style": {

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from claude_top.core.record import Record
-from claude_top.core.schema import FIELDS, LIMITS, MARKER_KEYS, Field, Kind
+from claude_top.core.schema import BILLED, FIELDS, LIMITS, MARKER_KEYS, Field, Kind, billed_model
 from claude_top.core.stats import LineStats
 from claude_top.core.timeutil import parse_timestamp
 from claude_top.ingest.mapping import PRESET_MAPPINGS, Mapping
@@ -230,6 +230,11 @@ def _native(d: dict[str, Any]) -> Record | Rejected:
         values[f.slot] = got  # type: ignore[index]
     values["request_id"] = values["request_id"] or ""
     values["user_id"] = values["user_id"] or ""
+    billed = {k: values.pop(k) for k in BILLED}
+    if billed["service_tier"] == "batch":
+        values["batch"] = True  # the Batch API's tier: its published discount
+    if any(billed.values()):
+        values["model"] = billed_model(values["model"], billed)
     status = values["error_status"]
     # An error status without an error name is still an error.
     if values["error"] is None and status is not None and status >= 400:

@@ -103,6 +103,13 @@ class Call:
         self.error_status: int | None = None
         self.header_counts: dict[HeaderCount, int] = {}
         self.retry_after_s: float | None = None
+        self.service_tier: str | None = None
+        self.speed: str | None = None
+        self.inference_geo: str | None = None
+        self.web_search_requests = 0
+        self.web_fetch_requests = 0
+        self.t_first: float | None = None
+        """When a stream's first content arrived (``ttft_ms``); None for a whole message."""
         self.t_end: float | None = None
         self._done = False
         self._lock = threading.Lock()
@@ -143,6 +150,15 @@ class Call:
                 value = getattr(usage, attr, None)
                 if isinstance(value, int):
                     setattr(self, slot, value)
+            for attr in ("service_tier", "speed", "inference_geo"):
+                text = getattr(usage, attr, None)
+                if isinstance(text, str):
+                    setattr(self, attr, text)
+            tools = getattr(usage, "server_tool_use", None)
+            for attr in ("web_search_requests", "web_fetch_requests"):
+                n = getattr(tools, attr, None)
+                if isinstance(n, int) and not isinstance(n, bool):
+                    setattr(self, attr, n)
             split = getattr(usage, "cache_creation", None)
             five = getattr(split, "ephemeral_5m_input_tokens", None)
             hour = getattr(split, "ephemeral_1h_input_tokens", None)
@@ -181,6 +197,8 @@ class Call:
     def event(self, event: Any) -> None:
         try:
             kind = getattr(event, "type", None)
+            if kind == "content_block_delta" and self.t_first is None:
+                self.t_first = time.perf_counter()  # the first token: time to first token
             if kind == "message_start":
                 msg = event.message
                 self.usage(getattr(msg, "usage", None))
@@ -246,6 +264,18 @@ class Call:
         }
         for key, value in self.header_counts.items():
             line[key] = value
+        if self.service_tier is not None:
+            line["service_tier"] = self.service_tier
+        if self.speed is not None:
+            line["speed"] = self.speed
+        if self.inference_geo is not None:
+            line["inference_geo"] = self.inference_geo
+        if self.web_search_requests:
+            line["web_search_requests"] = self.web_search_requests
+        if self.web_fetch_requests:
+            line["web_fetch_requests"] = self.web_fetch_requests
+        if self.t_first is not None:
+            line["ttft_ms"] = round((self.t_first - self.t0) * 1000)
         if self.retry_after_s is not None:
             line["retry_after_s"] = self.retry_after_s
         return line

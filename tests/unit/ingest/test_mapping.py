@@ -148,3 +148,25 @@ def test_log_format_from_config() -> None:
         LogFormat.from_config({"preset": "nope"}, None)
     with pytest.raises(ConfigError, match=r"log\.colour: unknown key"):
         LogFormat.from_config({"colour": 1}, None)
+
+
+def test_the_sdk_usage_gives_the_billed_model() -> None:
+    obj = {
+        "timestamp": "2026-11-27T10:00:00Z",
+        "feature": "chat",
+        "latency_ms": 900,
+        "model": "claude-opus-5-5",
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "service_tier": "priority",
+            "speed": "fast",
+            "inference_geo": "global",
+            "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": None},
+        },
+    }
+    r = parse_line(orjson.dumps(obj), 0, mapped_judge(build("anthropic", {}, {})))
+    assert type(r) is Record and r.model == "claude-opus-5-5 (priority, fast)" and not r.batch
+    obj["usage"] = {"input_tokens": 10, "output_tokens": 5, "service_tier": "batch"}
+    r = parse_line(orjson.dumps(obj), 0, mapped_judge(build("anthropic", {}, {})))
+    assert type(r) is Record and r.model == "claude-opus-5-5" and r.batch

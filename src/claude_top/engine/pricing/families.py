@@ -30,8 +30,16 @@ def is_family_of(name: str, family: str) -> bool:
     """True if ``name`` is ``family`` plus only a date / alias / cloud suffix.
 
     A following 1-2 digit segment is a newer minor version ("claude-opus-4-9" is not
-    "claude-opus-4"), except "-0": "claude-opus-4-0" is the alias of "claude-opus-4".
+    "claude-opus-4"), except "-0": "claude-opus-4-0" is the alias of "claude-opus-4". A billed
+    model id with modifiers (``core.schema.billed_model``: "claude-opus-5-5 (fast)") belongs only
+    to a family spelled with the same modifiers.
     """
+    name, _, mods = name.partition(" (")
+    family, _, family_mods = family.partition(" (")
+    if mods != family_mods:
+        # "claude-opus-5-5 (fast)" is billed under a modifier: only an entry for that very
+        # modifier prices it, never the model's standard rates (nor another family's).
+        return False
     if not name.startswith(family):
         return False
     rest = name[len(family) :]

@@ -228,7 +228,8 @@ class PriceTable:
             *(line(row) for row in body),
             "",
             f"Batch API: {pct} off every category. * = user override from [prices] config.",
-            "Unknown models are not priced (shown as unknown, never $0).",
+            "Unknown models are not priced (shown as unknown, never $0), nor are calls billed",
+            "under a modifier no entry names (claude-opus-5-5 (fast), (priority), (us-only) ...).",
         ]
         warning = self.staleness(now) if now is not None else None
         if warning:
