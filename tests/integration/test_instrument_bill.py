@@ -101,3 +101,9 @@ def test_a_stream_records_its_time_to_first_token(stub: StubMessagesAPI, tmp_pat
     [line] = lines(log)
     assert isinstance(line["ttft_ms"], int) and 0 <= line["ttft_ms"] <= line["latency_ms"]
     assert line["speed"] == "fast" and line["service_tier"] == "standard"
+    e = Engine(clock=FixedClock(0))
+    e.ingest_lines([log.read_bytes().strip()])
+    total, per_feature = e.streaming()
+    assert total.streams == 1 and set(per_feature) == {"stream"}
+    assert total.p50_ttft_ms == pytest.approx(max(line["ttft_ms"], 1), rel=0.01)
+    assert e.query(by="model").groups.keys() == {"claude-opus-5-5 (fast)"}

@@ -235,3 +235,21 @@ def test_a_bad_preset_or_field_is_one_line(
     cfg.write_text('[log]\nlatency_unit = "minutes"\n')
     assert main(["summary", path, "--config", str(cfg)]) != 0
     assert "log.latency_unit" in capsys.readouterr().err
+
+
+def test_litellm_streams_give_ttft_and_output_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    """``completionStartTime`` - ``startTime`` is the TTFT: a quarter of each call's latency in
+    the fixture (500, 1000, 125, 75, 250 ms), so p50 250 and p95 1000 ms; output tokens over the
+    rest of the call: 500/1.5 s = 333, 800/3 s = 267, 100/0.375 s = 267, 50/0.75 s = 67 (the 429
+    has no output): median 267 tokens/s."""
+    doc = summary(capsys, str(FIXTURES / "litellm.jsonl"))
+    t = doc["total"]
+    assert t["streamed_calls"] == 5
+    assert t["p50_ttft_ms"] == pytest.approx(250, rel=0.01)
+    assert t["p95_ttft_ms"] == pytest.approx(1000, rel=0.01)
+    assert t["output_tokens_per_s"] == pytest.approx(267, rel=0.01)
+    chat = doc["features"]["chat"]
+    assert (chat["streamed_calls"], chat["p50_ttft_ms"]) == (3, pytest.approx(500, rel=0.01))
+    # A shape without first-token times has no streams.
+    anthropic = summary(capsys, str(FIXTURES / "anthropic.jsonl"))["total"]
+    assert (anthropic["streamed_calls"], anthropic["p50_ttft_ms"]) == (0, None)

@@ -66,7 +66,8 @@ def cmd_summary(a: argparse.Namespace) -> int:
         return Summary(None, None, "host", engine.total(None, None), groups)
 
     def emit() -> None:
-        doc = summary_dict(query(), engine.lines, window)
+        streams = engine.streaming(by=a.by) if a.by in ("feature", "model") else None
+        doc = summary_dict(query(), engine.lines, window, streams)
         if a.format == "json":
             sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
         elif a.format == "csv":

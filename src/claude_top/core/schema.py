@@ -157,7 +157,7 @@ FIELDS: tuple[Field, ...] = (
     Field("inference_geo", K.TEXT, False, (), "inference_geo"),
     Field("web_search_requests", K.COUNT, False, (), "web_search_requests"),
     Field("web_fetch_requests", K.COUNT, False, (), "web_fetch_requests"),
-    Field("ttft_ms", K.IGNORED),
+    Field("ttft_ms", K.DURATION_MS, False, (), "ttft_ms"),
 )
 del K
 
@@ -298,6 +298,8 @@ MAPPABLE: tuple[Mappable, ...] = (
     *(Mappable(k, k) for k in ("retry_after_s", "ratelimit_requests_remaining",
                                "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)),
     *(Mappable(k, k, k.endswith("_requests")) for k in BILLED),
+    Mappable("ttft", "ttft_ms", doc="ms to the first token, in [log] latency_unit"),
+    Mappable("first_token_time", None, doc="when the first token came: ttft = it - start_time"),
 )  # fmt: skip
 """Every field a mapping may name, in the order a mapping resolves them."""
 

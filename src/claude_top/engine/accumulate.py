@@ -27,9 +27,10 @@ from claude_top.core.histogram import (
     bucket_of,
     clamp,
 )
-from claude_top.core.record import SHORT, Record, as_named
+from claude_top.core.record import LONG, SHORT, Record, as_named
 from claude_top.core.stats import LineStats
 from claude_top.engine import store as B
+from claude_top.engine import streaming
 from claude_top.engine.headroom import HORIZON_S, Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.store import (
@@ -108,6 +109,10 @@ class Aggregates:
         self.lines = LineStats()
         self.groups = TieredStore(GROUP_TIERS, B.new_group_row, B.merge_group_row)
         self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, day_start)
+        self.streams = TieredStore(
+            GROUP_TIERS, streaming.new_stream_row, streaming.merge_stream_row
+        )
+        """Streamed calls' TTFT and output rate per (feature, model) (``engine.streaming``)."""
         self.running: RunningDay | None = None
         self.newest_ts: float | None = None
         self.oldest_ts: float | None = None
@@ -143,12 +148,13 @@ class Aggregates:
             try:
                 if len(rec) == SHORT:
                     ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
-                    err = status = None
+                    err = status = ttft = None
                     batch = for_headroom_anyway = False
                 else:
                     (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
                      batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
-                     rl_out) = rec  # fmt: skip
+                     rl_out) = rec if len(rec) == LONG else rec[:LONG]  # fmt: skip
+                    ttft = rec[LONG] if len(rec) > LONG else None
                     for_headroom_anyway = status == 429 or not (
                         rl_req is None
                         and rl_req_limit is None
@@ -215,6 +221,8 @@ class Aggregates:
                 if err is not None:
                     self._error(row, rec, err, status, feature)
                 row[G_COST] = None
+                if ttft is not None:
+                    self._stream(int(m_lo), feature, model, ttft, out, lat)
                 if ts >= horizon or for_headroom_anyway:
                     for_headroom.append(rec)
                 if not track_users:
@@ -253,6 +261,14 @@ class Aggregates:
             self.users.note(umax)
         if for_headroom:
             self.headroom.add_fast([as_named(r) for r in for_headroom], now)
+
+    def _stream(self, minute: int, feature: str, model: str, ttft: int, out: int, lat: int) -> None:
+        """A streamed call's TTFT and output rate, in its minute (streamed calls only)."""
+        bucket = self.streams.fine.get(minute)
+        if bucket is None:
+            bucket = self.streams.fine[minute] = {}
+        self.streams.note(minute)
+        streaming.add(bucket, intern(feature), intern(model), ttft, out, lat)
 
     def _internal_error(self, rec: Any, exc: Exception) -> None:
         """A record the accumulate step failed on: counted as rejected ("internal error"), not as

@@ -21,6 +21,7 @@ from claude_top.core.clock import Clock, SystemClock
 from claude_top.core.record import Record
 from claude_top.core.stats import GroupStats, LineStats, Summary
 from claude_top.core.timeutil import local_midnight
+from claude_top.engine import streaming
 from claude_top.engine.accumulate import (
     COARSE,
     ERRORS_KEPT_PER_FEATURE,
@@ -31,6 +32,7 @@ from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.series import Series
 from claude_top.engine.store import TieredStore
+from claude_top.engine.streaming import StreamStats
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
 from claude_top.engine.window_cache import (
     GROUPS_BY_FEATURE,
@@ -169,6 +171,7 @@ class Engine:
                 agg.accumulate(decode(chunk, source, first + at, agg.lines), now)
             agg.groups.flush()
             agg.users.flush()
+            agg.streams.flush()
             self.version += 1
             if agg.since_compact >= COMPACT_EVERY:
                 self.compact()
@@ -231,6 +234,7 @@ class Engine:
                 ref = min(ref, self.agg.newest_ts)
             self.agg.groups.compact(ref)
             self.agg.users.compact(ref)
+            self.agg.streams.compact(ref)
             self.agg.since_compact = 0
 
     # -- a worker's half of a file (``engine.merge``) ------------------------------------------
@@ -242,6 +246,7 @@ class Engine:
             return {
                 "groups": [t.buckets for t in agg.groups.tiers],
                 "users": [t.buckets for t in agg.users.tiers],
+                "streams": [t.buckets for t in agg.streams.tiers],
                 "lines": agg.lines,
                 "newest": agg.newest_ts,
                 "oldest": agg.oldest_ts,
@@ -254,7 +259,10 @@ class Engine:
         """Add another engine's exported counts to this one (same prices, zone and tiers)."""
         with self.lock:
             agg = self.agg
-            for store, tiers in ((agg.groups, state["groups"]), (agg.users, state["users"])):
+            stores = [(agg.groups, state["groups"]), (agg.users, state["users"])]
+            if "streams" in state:
+                stores.append((agg.streams, state["streams"]))
+            for store, tiers in stores:
                 for tier, buckets in zip(store.tiers, tiers, strict=True):
                     for bstart, bucket in buckets.items():
                         mine = tier.buckets.get(bstart)
@@ -359,6 +367,14 @@ class Engine:
                 cost = row_cost(self.prices, model, variant, bstart, row, USER_SLOTS)
                 run.add_row(user, row, cost, model)
         return run
+
+    def streaming(
+        self, start: float | None = None, end: float | None = None, by: str = "feature"
+    ) -> tuple[StreamStats, dict[str, StreamStats]]:
+        """Streamed calls' TTFT and output tokens/s over [start, end): the total and per
+        feature (or model), as HDR histograms (``engine.streaming``)."""
+        with self.lock:
+            return streaming.query(self.agg.streams, start, end, by)
 
     def cost_between(self, start: float, end: float) -> float:
         return self.total(start, end).cost_usd

@@ -167,11 +167,30 @@ class Mapping:
                 out[m.key] = found[m.name]
         reason = (
             self._latency(found, out)
+            or self._ttft(found, out)
             or self._writes(found, out)
             or self._uncached_input(out)
             or self._status(found, out)
         )
         return reason or out
+
+    def _ttft(self, found: dict[str, Any], out: dict[str, Any]) -> str | None:
+        ttft = found.get("ttft")
+        if ttft is not None:
+            if (type(ttft) is int or type(ttft) is float) and self.latency_unit != "ms":
+                out["ttft_ms"] = _ms(ttft * LATENCY_UNITS[self.latency_unit])
+            return None
+        start, first = found.get("start_time"), found.get("first_token_time")
+        if start is None or first is None:
+            return None
+        t0, t1 = parse_timestamp(start), parse_timestamp(first)
+        if t0 is None or t1 is None:
+            return "bad first_token_time"
+        end = parse_timestamp(found.get("end_time"))
+        if end is not None and t1 >= end:
+            return None  # LiteLLM sets it to the end time for a call that did not stream
+        out["ttft_ms"] = _ms((t1 - t0) * 1000.0)
+        return None
 
     def _latency(self, found: dict[str, Any], out: dict[str, Any]) -> str | None:
         lat = found.get("latency")

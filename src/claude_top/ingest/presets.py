@@ -55,6 +55,7 @@ PRESETS: Final[dict[str, dict[str, Any]]] = {
             "inference_geo": ["usage.inference_geo", "inference_geo"],
             "web_search_requests": "usage.server_tool_use.web_search_requests",
             "web_fetch_requests": "usage.server_tool_use.web_fetch_requests",
+            "ttft": ["ttft_ms", "time_to_first_token_ms"],
         },
     },
     "openai-style": {
@@ -129,6 +130,7 @@ PRESETS: Final[dict[str, dict[str, Any]]] = {
             "cache_write_tokens": "metadata.usage_object.cache_creation_input_tokens",
             "start_time": "startTime",
             "end_time": "endTime",
+            "first_token_time": "completionStartTime",
             "stop_reason": "response.choices.0.finish_reason",
             "error": ["error_information.error_class", "error_str"],
             "error_status": "error_information.error_code",

@@ -16,12 +16,28 @@ from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.engine import LineStats
+from claude_top.engine.streaming import StreamStats
 from claude_top.ingest.presets import NATIVE
 
 PLURAL = {"feature": "features", "model": "models", "user": "users", "host": "hosts"}
 
 
-def group_dict(g: GroupStats) -> dict[str, Any]:
+def stream_dict(st: StreamStats | None) -> dict[str, Any]:
+    """A group's streamed calls: TTFT percentiles and the median output rate (null: none)."""
+    if st is None or not st.streams:
+        return dict.fromkeys(STREAM_KEYS, None) | {"streamed_calls": 0}
+    return {
+        "streamed_calls": st.streams,
+        "p50_ttft_ms": st.p50_ttft_ms,
+        "p95_ttft_ms": st.p95_ttft_ms,
+        "output_tokens_per_s": st.output_tokens_per_s,
+    }
+
+
+STREAM_KEYS = ("p50_ttft_ms", "p95_ttft_ms", "output_tokens_per_s")
+
+
+def group_dict(g: GroupStats, st: StreamStats | None = None) -> dict[str, Any]:
     return {
         "calls": g.calls,
         "errors": g.errors,
@@ -47,6 +63,7 @@ def group_dict(g: GroupStats) -> dict[str, Any]:
         "unpriced_calls": g.unpriced_calls,
         "unpriced_models": list(g.unpriced_models),
         "no_user_calls": g.no_user_calls,
+        **stream_dict(st),
     }
 
 
@@ -89,13 +106,20 @@ def unmapped_hint(n: int, preset: str) -> str:
     return f"! {fmt.grouped(n)} unmapped {lines} like {name}: run with --preset {name}"
 
 
-def summary_dict(s: Summary, lines: LineStats, window: dict[str, Any]) -> dict[str, Any]:
+def summary_dict(
+    s: Summary,
+    lines: LineStats,
+    window: dict[str, Any],
+    streams: tuple[StreamStats, dict[str, StreamStats]] | None = None,
+) -> dict[str, Any]:
+    """The JSON document; ``streams`` (``Engine.streaming``) adds TTFT and output rates."""
     groups = sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0]))
+    total, per = streams if streams is not None else (None, {})
     return {
         "window": window,
         "lines": lines_dict(lines),
-        "total": group_dict(s.total),
-        PLURAL[s.by]: {name: group_dict(g) for name, g in groups},
+        "total": group_dict(s.total, total),
+        PLURAL[s.by]: {name: group_dict(g, per.get(name)) for name, g in groups},
     }
 
 
@@ -204,6 +228,12 @@ def to_table(doc: dict[str, Any], by: str) -> str:
     )
     out += format_notes(ln)
     t = doc["total"]
+    if t.get("streamed_calls"):
+        out.append(
+            f"streams: {t['streamed_calls']} calls, time to first token p50"
+            f" {fmt.ms(t['p50_ttft_ms'])} p95 {fmt.ms(t['p95_ttft_ms'])},"
+            f" output {t['output_tokens_per_s'] or '-'} tokens/s (median)"
+        )
     if t["no_user_calls"]:
         out.append(
             f"! {t['no_user_calls']} calls were logged without a user_id: per-user numbers miss"
