@@ -253,3 +253,31 @@ def test_litellm_streams_give_ttft_and_output_rate(capsys: pytest.CaptureFixture
     # A shape without first-token times has no streams.
     anthropic = summary(capsys, str(FIXTURES / "anthropic.jsonl"))["total"]
     assert (anthropic["streamed_calls"], anthropic["p50_ttft_ms"]) == (0, None)
+
+
+def test_the_apps_own_cost_is_shown_beside_ours(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """LiteLLM's ``response_cost`` matches ours on the fixture; an app that bills call 1 at
+    $0.02 instead of $0.0117 shows a difference of -$0.0083 on Sonnet 4.6, and none on Haiku."""
+    path = str(FIXTURES / "litellm.jsonl")
+    doc = summary(capsys, path, "--by", "model")
+    sonnet = doc["models"]["claude-sonnet-4-6"]
+    assert (sonnet["app_cost_calls"], sonnet["app_cost_usd"]) == (3, pytest.approx(0.0297))
+    assert sonnet["cost_diff_usd"] == pytest.approx(0.0, abs=1e-9)
+    lines = (
+        (FIXTURES / "litellm.jsonl")
+        .read_bytes()
+        .replace(b'"response_cost": 0.0117', b'"response_cost": 0.02')
+    )
+    wrong = tmp_path / "litellm.jsonl"
+    wrong.write_bytes(lines)
+    doc = summary(capsys, str(wrong), "--by", "model")
+    assert doc["models"]["claude-sonnet-4-6"]["cost_diff_usd"] == pytest.approx(-0.0083)
+    assert doc["models"]["claude-haiku-4-5"]["cost_diff_usd"] == pytest.approx(0.0, abs=1e-9)
+    assert doc["total"]["cost_diff_usd"] == pytest.approx(-0.0083)
+    assert main(["summary", str(wrong), "--by", "model", "--now", NOW]) == 0
+    assert "ours -$0.0083" in capsys.readouterr().out
+    # A shape without the app's cost has none to compare.
+    anthropic = summary(capsys, str(FIXTURES / "anthropic.jsonl"), "--by", "model")["total"]
+    assert (anthropic["app_cost_calls"], anthropic["cost_diff_usd"]) == (0, None)

@@ -67,7 +67,8 @@ def cmd_summary(a: argparse.Namespace) -> int:
 
     def emit() -> None:
         streams = engine.streaming(by=a.by) if a.by in ("feature", "model") else None
-        doc = summary_dict(query(), engine.lines, window, streams)
+        app_costs = engine.app_costs(by=a.by) if a.by in ("feature", "model") else None
+        doc = summary_dict(query(), engine.lines, window, streams, app_costs)
         if a.format == "json":
             sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
         elif a.format == "csv":

@@ -47,6 +47,8 @@ class Record(NamedTuple):
     ratelimit_output_tokens_remaining: int | None = None
     ttft_ms: int | None = None
     """A stream's time to first token (``instrument`` logs it for streams)."""
+    app_cost_usd: float | None = None
+    """The cost the app logged itself (``cost_usd``, LiteLLM's ``response_cost``)."""
 
     @property
     def prompt_tokens(self) -> int:
@@ -65,7 +67,7 @@ INPUT, OUTPUT, CACHE_READ, CACHE_W5, CACHE_W1H = 5, 6, 7, 8, 9
 LATENCY, STOP, ERROR, STATUS, BATCH = 10, 11, 12, 13, 14
 RL_REQ, RL_TOK, RETRY_AFTER = 15, 16, 17
 RL_REQ_LIMIT, RL_IN_LIMIT, RL_IN, RL_OUT_LIMIT, RL_OUT = 18, 19, 20, 21, 22
-TTFT = 23
+TTFT, APP_COST = 23, 24
 
 LONG = 23
 """The fast decoder's full tuples stop before ``ttft_ms`` (a line with one goes to the reader):
@@ -77,8 +79,8 @@ SHORT = 12
 """A plain tuple of a record's first 12 slots stands for a successful call with nothing
 optional: no error or status, not batch, no rate-limit values (the fast decoder's common case;
 a short tuple costs less to build than all 23 slots)."""
-SHORT_TAIL: tuple[None, None, bool, None, None, None, None, None, None, None, None, None] = (
-    None, None, False, None, None, None, None, None, None, None, None, None,
+SHORT_TAIL: tuple[None, None, bool, None, None, None, None, None, None, None, None, None, None] = (
+    None, None, False, None, None, None, None, None, None, None, None, None, None,
 )  # fmt: skip
 """The slots a short record leaves out, as ``reader.record_from_dict`` fills them."""
 

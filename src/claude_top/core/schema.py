@@ -33,6 +33,8 @@ class Kind(StrEnum):
     """Seconds to wait (``retry-after``): a number in ``LIMITS``, or a string holding one."""
     DURATION_MS = "duration_ms"
     """A number of milliseconds in ``LIMITS`` (floats are truncated)."""
+    USD = "usd"
+    """An amount in US dollars the app computed itself (``cost_usd``): a number in ``LIMITS``."""
     FLAG = "flag"
     """A JSON boolean."""
     IGNORED = "ignored"
@@ -64,6 +66,7 @@ LIMITS: dict[Kind, Limit] = {
     Kind.STATUS: Limit(100, 599),
     Kind.NUMBER: Limit(0.0, RETRY_AFTER_MAX_S),
     Kind.DURATION_MS: Limit(0, DURATION_MS_MAX),
+    Kind.USD: Limit(0.0, 1e6),
 }
 """The range of each kind of number; a value outside it is rejected as ``bad <field>``.
 
@@ -114,6 +117,7 @@ class CallLine(TypedDict):
     web_search_requests: NotRequired[int]
     web_fetch_requests: NotRequired[int]
     ttft_ms: NotRequired[int | None]
+    cost_usd: NotRequired[float | None]
 
 
 K = Kind
@@ -158,6 +162,7 @@ FIELDS: tuple[Field, ...] = (
     Field("web_search_requests", K.COUNT, False, (), "web_search_requests"),
     Field("web_fetch_requests", K.COUNT, False, (), "web_fetch_requests"),
     Field("ttft_ms", K.DURATION_MS, False, (), "ttft_ms"),
+    Field("cost_usd", K.USD, False, ("total_cost_usd",), "app_cost_usd"),
 )
 del K
 
@@ -300,6 +305,7 @@ MAPPABLE: tuple[Mappable, ...] = (
     *(Mappable(k, k, k.endswith("_requests")) for k in BILLED),
     Mappable("ttft", "ttft_ms", doc="ms to the first token, in [log] latency_unit"),
     Mappable("first_token_time", None, doc="when the first token came: ttft = it - start_time"),
+    Mappable("cost_usd", "cost_usd", doc="the app's own cost of the call, compared with ours"),
 )  # fmt: skip
 """Every field a mapping may name, in the order a mapping resolves them."""
 

@@ -29,8 +29,8 @@ from claude_top.core.histogram import (
 )
 from claude_top.core.record import LONG, SHORT, Record, as_named
 from claude_top.core.stats import LineStats
+from claude_top.engine import app_cost, streaming
 from claude_top.engine import store as B
-from claude_top.engine import streaming
 from claude_top.engine.headroom import HORIZON_S, Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.store import (
@@ -113,6 +113,8 @@ class Aggregates:
             GROUP_TIERS, streaming.new_stream_row, streaming.merge_stream_row
         )
         """Streamed calls' TTFT and output rate per (feature, model) (``engine.streaming``)."""
+        self.app_costs = TieredStore(GROUP_TIERS, app_cost.new_row, app_cost.merge_row)
+        """The app's own cost of the calls that log one, beside their tokens (``app_cost``)."""
         self.running: RunningDay | None = None
         self.newest_ts: float | None = None
         self.oldest_ts: float | None = None
@@ -148,13 +150,13 @@ class Aggregates:
             try:
                 if len(rec) == SHORT:
                     ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
-                    err = status = ttft = None
+                    err = status = ttft = app_usd = None
                     batch = for_headroom_anyway = False
                 else:
                     (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
                      batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
                      rl_out) = rec if len(rec) == LONG else rec[:LONG]  # fmt: skip
-                    ttft = rec[LONG] if len(rec) > LONG else None
+                    ttft, app_usd = rec[LONG:] if len(rec) > LONG else (None, None)
                     for_headroom_anyway = status == 429 or not (
                         rl_req is None
                         and rl_req_limit is None
@@ -223,6 +225,9 @@ class Aggregates:
                 row[G_COST] = None
                 if ttft is not None:
                     self._stream(int(m_lo), feature, model, ttft, out, lat)
+                if app_usd is not None:
+                    bucket = self._fine(self.app_costs, int(m_lo))
+                    app_cost.add(bucket, key, app_usd, inp, out, cr, cw5, cw1)
                 if ts >= horizon or for_headroom_anyway:
                     for_headroom.append(rec)
                 if not track_users:
@@ -264,11 +269,16 @@ class Aggregates:
 
     def _stream(self, minute: int, feature: str, model: str, ttft: int, out: int, lat: int) -> None:
         """A streamed call's TTFT and output rate, in its minute (streamed calls only)."""
-        bucket = self.streams.fine.get(minute)
-        if bucket is None:
-            bucket = self.streams.fine[minute] = {}
-        self.streams.note(minute)
+        bucket = self._fine(self.streams, minute)
         streaming.add(bucket, intern(feature), intern(model), ttft, out, lat)
+
+    @staticmethod
+    def _fine(store: TieredStore, minute: int) -> B.Bucket:
+        bucket = store.fine.get(minute)
+        if bucket is None:
+            bucket = store.fine[minute] = {}
+        store.note(minute)
+        return bucket
 
     def _internal_error(self, rec: Any, exc: Exception) -> None:
         """A record the accumulate step failed on: counted as rejected ("internal error"), not as

@@ -21,13 +21,14 @@ from claude_top.core.clock import Clock, SystemClock
 from claude_top.core.record import Record
 from claude_top.core.stats import GroupStats, LineStats, Summary
 from claude_top.core.timeutil import local_midnight
-from claude_top.engine import streaming
+from claude_top.engine import app_cost, streaming
 from claude_top.engine.accumulate import (
     COARSE,
     ERRORS_KEPT_PER_FEATURE,
     HOUR,
     Aggregates,
 )
+from claude_top.engine.app_cost import AppCost
 from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.series import Series
@@ -172,6 +173,7 @@ class Engine:
             agg.groups.flush()
             agg.users.flush()
             agg.streams.flush()
+            agg.app_costs.flush()
             self.version += 1
             if agg.since_compact >= COMPACT_EVERY:
                 self.compact()
@@ -235,6 +237,7 @@ class Engine:
             self.agg.groups.compact(ref)
             self.agg.users.compact(ref)
             self.agg.streams.compact(ref)
+            self.agg.app_costs.compact(ref)
             self.agg.since_compact = 0
 
     # -- a worker's half of a file (``engine.merge``) ------------------------------------------
@@ -247,6 +250,7 @@ class Engine:
                 "groups": [t.buckets for t in agg.groups.tiers],
                 "users": [t.buckets for t in agg.users.tiers],
                 "streams": [t.buckets for t in agg.streams.tiers],
+                "app_costs": [t.buckets for t in agg.app_costs.tiers],
                 "lines": agg.lines,
                 "newest": agg.newest_ts,
                 "oldest": agg.oldest_ts,
@@ -262,6 +266,8 @@ class Engine:
             stores = [(agg.groups, state["groups"]), (agg.users, state["users"])]
             if "streams" in state:
                 stores.append((agg.streams, state["streams"]))
+            if "app_costs" in state:
+                stores.append((agg.app_costs, state["app_costs"]))
             for store, tiers in stores:
                 for tier, buckets in zip(store.tiers, tiers, strict=True):
                     for bstart, bucket in buckets.items():
@@ -375,6 +381,13 @@ class Engine:
         feature (or model), as HDR histograms (``engine.streaming``)."""
         with self.lock:
             return streaming.query(self.agg.streams, start, end, by)
+
+    def app_costs(
+        self, start: float | None = None, end: float | None = None, by: str = "model"
+    ) -> tuple[AppCost, dict[str, AppCost]]:
+        """The app's own logged cost against ours over the same calls, per model (or feature)."""
+        with self.lock:
+            return app_cost.query(self.agg.app_costs, self.prices, start, end, by)
 
     def cost_between(self, start: float, end: float) -> float:
         return self.total(start, end).cost_usd

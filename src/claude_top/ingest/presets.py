@@ -56,6 +56,7 @@ PRESETS: Final[dict[str, dict[str, Any]]] = {
             "web_search_requests": "usage.server_tool_use.web_search_requests",
             "web_fetch_requests": "usage.server_tool_use.web_fetch_requests",
             "ttft": ["ttft_ms", "time_to_first_token_ms"],
+            "cost_usd": ["cost_usd", "total_cost_usd"],
         },
     },
     "openai-style": {
@@ -135,6 +136,7 @@ PRESETS: Final[dict[str, dict[str, Any]]] = {
             "error": ["error_information.error_class", "error_str"],
             "error_status": "error_information.error_code",
             "outcome": "status",
+            "cost_usd": "response_cost",
         },
         "values": {"stop_reason": _OPENAI_STOPS},
     },

@@ -169,6 +169,15 @@ def _duration_ms(v: Any) -> Any:
     return _BAD
 
 
+_USD = LIMITS[Kind.USD]
+
+
+def _usd(v: Any) -> Any:
+    if (type(v) is int or type(v) is float) and _USD.low <= v <= _USD.high:
+        return float(v)
+    return _BAD
+
+
 def _flag(v: Any) -> Any:
     return v if type(v) is bool else _BAD
 
@@ -182,6 +191,7 @@ RULES: dict[Kind, Callable[[Any], Any]] = {
     Kind.NUMBER: _number,
     Kind.DURATION_MS: _duration_ms,
     Kind.FLAG: _flag,
+    Kind.USD: _usd,
 }
 """One validation rule per kind of value (``core.schema.Kind``): the value a ``Record`` holds,
 or ``_BAD``. ``Kind.IGNORED`` has none: such keys are never read."""

@@ -15,6 +15,7 @@ from typing import Any
 from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import cell_width, fit, safe_text
+from claude_top.engine.app_cost import AppCost
 from claude_top.engine.engine import LineStats
 from claude_top.engine.streaming import StreamStats
 from claude_top.ingest.presets import NATIVE
@@ -37,7 +38,20 @@ def stream_dict(st: StreamStats | None) -> dict[str, Any]:
 STREAM_KEYS = ("p50_ttft_ms", "p95_ttft_ms", "output_tokens_per_s")
 
 
-def group_dict(g: GroupStats, st: StreamStats | None = None) -> dict[str, Any]:
+def app_cost_dict(ac: AppCost | None) -> dict[str, Any]:
+    """The app's own cost of the calls that logged one, ours of the same calls, the difference."""
+    if ac is None or not ac.calls:
+        return {"app_cost_calls": 0, "app_cost_usd": None, "cost_diff_usd": None}
+    return {
+        "app_cost_calls": ac.calls,
+        "app_cost_usd": round(ac.app_usd, 6),
+        "cost_diff_usd": round(ac.difference_usd, 6) if ac.calls > ac.unpriced_calls else None,
+    }
+
+
+def group_dict(
+    g: GroupStats, st: StreamStats | None = None, ac: AppCost | None = None
+) -> dict[str, Any]:
     return {
         "calls": g.calls,
         "errors": g.errors,
@@ -64,6 +78,7 @@ def group_dict(g: GroupStats, st: StreamStats | None = None) -> dict[str, Any]:
         "unpriced_models": list(g.unpriced_models),
         "no_user_calls": g.no_user_calls,
         **stream_dict(st),
+        **app_cost_dict(ac),
     }
 
 
@@ -111,15 +126,18 @@ def summary_dict(
     lines: LineStats,
     window: dict[str, Any],
     streams: tuple[StreamStats, dict[str, StreamStats]] | None = None,
+    app_costs: tuple[AppCost, dict[str, AppCost]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document; ``streams`` (``Engine.streaming``) adds TTFT and output rates."""
+    """The JSON document; ``streams`` (``Engine.streaming``) adds TTFT and output rates,
+    ``app_costs`` (``Engine.app_costs``) the app's own cost against ours."""
     groups = sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0]))
     total, per = streams if streams is not None else (None, {})
+    app_total, app_per = app_costs if app_costs is not None else (None, {})
     return {
         "window": window,
         "lines": lines_dict(lines),
-        "total": group_dict(s.total, total),
-        PLURAL[s.by]: {name: group_dict(g, per.get(name)) for name, g in groups},
+        "total": group_dict(s.total, total, app_total),
+        PLURAL[s.by]: {name: group_dict(g, per.get(name), app_per.get(name)) for name, g in groups},
     }
 
 
@@ -228,6 +246,19 @@ def to_table(doc: dict[str, Any], by: str) -> str:
     )
     out += format_notes(ln)
     t = doc["total"]
+    if t.get("app_cost_calls"):
+        for name, g in [*doc[PLURAL[by]].items(), ("TOTAL", t)]:
+            if g.get("app_cost_calls"):
+                diff = g["cost_diff_usd"]
+                shown = (
+                    "not priced here"
+                    if diff is None
+                    else f"ours {'+' if diff >= 0 else '-'}{fmt.usd(abs(diff))}"
+                )
+                out.append(
+                    f"app cost: {safe_text(name, 40)}: {fmt.usd(g['app_cost_usd'])} over"
+                    f" {g['app_cost_calls']} calls that logged one; {shown}"
+                )
     if t.get("streamed_calls"):
         out.append(
             f"streams: {t['streamed_calls']} calls, time to first token p50"
