@@ -41,3 +41,15 @@ def test_unmapped_lines_are_counted_with_the_preset_that_reads_them() -> None:
     health = text(panels.line_health(d))
     assert "unmapped" in health and "--preset litellm" in health
     assert d.lines.format_label == ""  # the native format is not announced
+
+
+def test_the_detail_screen_shows_a_features_streams() -> None:
+    from claude_top.views.live.detail import feature_detail
+
+    fd = feature_detail(engine(None), "chat", None, None)
+    assert fd.streaming is not None and fd.streaming[0] == 3
+    shown = text(panels.detail(fd, "UTC"))
+    assert "time to first token p50 501ms" in shown and "267 tokens/s" in shown
+    native = Engine(clock=FixedClock(NOW))
+    native.ingest_lines((FIXTURE.parent / "claude-top.jsonl").read_bytes().splitlines())
+    assert feature_detail(native, "chat", None, None).streaming is None

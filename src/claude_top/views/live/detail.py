@@ -53,6 +53,8 @@ class FeatureDetail:
     """Per-user rows are daily in the engine, so they cover [users_start, end)."""
     errors_by_type: tuple[tuple[str, int], ...]
     examples: tuple[ErrorExample, ...]
+    streaming: tuple[int, int | None, int | None, int | None] | None = None
+    """Streamed calls, TTFT p50 and p95 (ms), median output tokens/s; None without streams."""
 
 
 def _breakdown(g: GroupStats) -> BreakdownRow:
@@ -98,4 +100,14 @@ def feature_detail(
         users_start=None if users_start is None else float(users_start),
         errors_by_type=tuple(sorted(tot.errors_by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
         examples=tuple(examples[:10]),
+        streaming=_streaming(engine, feature, start, end),
     )
+
+
+def _streaming(
+    engine: Engine, feature: str, start: float | None, end: float | None
+) -> tuple[int, int | None, int | None, int | None] | None:
+    st = engine.streaming(start, end)[1].get(feature)
+    if st is None or not st.streams:
+        return None
+    return (st.streams, st.p50_ttft_ms, st.p95_ttft_ms, st.output_tokens_per_s)

@@ -28,7 +28,7 @@ def _title(fd: FeatureDetail, at: tzinfo, pal: Palette) -> Text:
     return title
 
 
-def _latency(fd: FeatureDetail, pal: Palette) -> list[Table]:
+def _latency(fd: FeatureDetail, pal: Palette) -> list[Table | Text]:
     """The percentiles in one row, then one bar per latency bin."""
     lat = Table(title="Latency (HDR histogram)", title_justify="left", box=None, expand=False)
     for label, _ in fd.percentiles:
@@ -46,7 +46,15 @@ def _latency(fd: FeatureDetail, pal: Palette) -> list[Table]:
             Text("█" * w or ("▏" if n else ""), style=pal.accent),
             Text(fmt.grouped(n)),
         )
-    return [lat, bars]
+    if fd.streaming is None:
+        return [lat, bars]
+    n, p50, p95, rate = fd.streaming
+    streams = Text(
+        f"Streams: {fmt.grouped(n)} calls   time to first token p50 {fmt.ms(p50)}"
+        f"  p95 {fmt.ms(p95)}   output {fmt.grouped(rate) if rate else '-'} tokens/s (median)",
+        style=pal.muted,
+    )
+    return [lat, bars, streams]
 
 
 def _breakdown(title: str, rows: Sequence[BreakdownRow], latency: bool) -> Table:
