@@ -146,17 +146,24 @@ class Aggregates:
         gmin = umin = float("inf")
         gmax = umax = float("-inf")
         failed = 0
+        # A reader's record with slots the fast decoder never fills (set for that record only).
+        extra: Record | None = None
         for rec in records:
             try:
                 if len(rec) == SHORT:
                     ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop = rec
-                    err = status = ttft = app_usd = None
+                    err = status = None
                     batch = for_headroom_anyway = False
                 else:
-                    (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
-                     batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
-                     rl_out) = rec if len(rec) == LONG else rec[:LONG]  # fmt: skip
-                    ttft, app_usd = rec[LONG:] if len(rec) > LONG else (None, None)
+                    try:
+                        (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err,
+                         status, batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in,
+                         rl_out_limit, rl_out) = rec  # fmt: skip
+                    except ValueError:  # a reader's Record: its streaming and app-cost slots
+                        (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err,
+                         status, batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in,
+                         rl_out_limit, rl_out) = rec[:LONG]  # fmt: skip
+                        extra = rec
                     for_headroom_anyway = status == 429 or not (
                         rl_req is None
                         and rl_req_limit is None
@@ -167,6 +174,7 @@ class Aggregates:
                     )
                 if bounded and not first <= ts < end:
                     skipped += 1
+                    extra = None
                     continue
                 if ts > newest:
                     newest = ts
@@ -223,11 +231,9 @@ class Aggregates:
                 if err is not None:
                     self._error(row, rec, err, status, feature)
                 row[G_COST] = None
-                if ttft is not None:
-                    self._stream(int(m_lo), feature, model, ttft, out, lat)
-                if app_usd is not None:
-                    bucket = self._fine(self.app_costs, int(m_lo))
-                    app_cost.add(bucket, key, app_usd, inp, out, cr, cw5, cw1)
+                if extra is not None:  # one test a record: the default format never has them
+                    self._extras(extra, int(m_lo), key)
+                    extra = None
                 if ts >= horizon or for_headroom_anyway:
                     for_headroom.append(rec)
                 if not track_users:
@@ -251,6 +257,7 @@ class Aggregates:
                 if run is not None and run.start <= ts < run.end:
                     run.add(user, model, variant, inp, out, cr, cw5, cw1, err is not None, status)
             except Exception as exc:  # a bug must not stop reading: this record alone is lost
+                extra = None
                 failed += 1
                 self._internal_error(rec, exc)
         self.out_of_window += skipped
@@ -266,6 +273,17 @@ class Aggregates:
             self.users.note(umax)
         if for_headroom:
             self.headroom.add_fast([as_named(r) for r in for_headroom], now)
+
+    def _extras(self, rec: Record, minute: int, key: tuple[str, str, int]) -> None:
+        """A reader's record's slots past the fast decoder's: TTFT and the app's own cost."""
+        if rec.ttft_ms is not None:
+            self._stream(minute, rec.feature, rec.model, rec.ttft_ms, rec.output_tokens,
+                         rec.latency_ms)  # fmt: skip
+        if rec.app_cost_usd is not None:
+            bucket = self._fine(self.app_costs, minute)
+            app_cost.add(bucket, key, rec.app_cost_usd, rec.input_tokens, rec.output_tokens,
+                         rec.cache_read_tokens, rec.cache_write_5m_tokens,
+                         rec.cache_write_1h_tokens)  # fmt: skip
 
     def _stream(self, minute: int, feature: str, model: str, ttft: int, out: int, lat: int) -> None:
         """A streamed call's TTFT and output rate, in its minute (streamed calls only)."""
