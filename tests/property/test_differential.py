@@ -208,6 +208,19 @@ def _envelope(body: bytes, how: int) -> bytes:
         return b"[" + body + b"]"  # a record in an array: not a JSON object
     if how == 11:
         return b"[1, " + body + b"]"
+    # Prefixes that start like another JSON value, or are blanks JSON does not know.
+    if how == 12:
+        return b'"x" ' + body
+    if how == 13:
+        return b"1 " + body
+    if how == 14:
+        return b'{"a": 1} ' + body
+    if how == 15:
+        return b"\x0b" + body
+    if how == 16:
+        return body + b"\x0c"
+    if how == 17:
+        return b"[1, " + body
     return body
 
 
@@ -236,7 +249,7 @@ def lines(draw: st.DrawFn) -> bytes:
             st.sampled_from([b":-0,", b":0e0,", b":1e-400,", b":1E0,", b":1e400,", b":NaN,"])
         )
         body = body.replace(old, new)
-    return _envelope(body, draw(st.integers(0, 14)))
+    return _envelope(body, draw(st.integers(0, 20)))
 
 
 # -- the whole engine state ----------------------------------------------------------------

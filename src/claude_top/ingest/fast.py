@@ -1,33 +1,38 @@
 """The fast decoder: the common line shape, decoded without building a ``Record`` or a datetime.
 
-Almost every line of a real log is a bare JSON object of one successful call, with the article's
-twelve keys (plus the cache writes, request ids and rate-limit headers ``instrument`` adds) and
-a UTC timestamp as ``isoformat()`` writes it. For such a line this module yields a plain tuple
-in ``Record`` layout (short, ``core.record.SHORT``, when nothing optional is set) holding
-exactly the values ``reader.parse_line`` would give; any other line it hands to the reader
-(``reader.take_line``), which decides, and so is a line on which this module itself fails (the
-reference verdict stands; a failure there too rejects the line as "internal error"). It never
-judges a line itself: it only takes the lines whose verdict it can be sure of, so both
-decoders always agree (``tests/property/test_differential.py`` checks it on arbitrary lines).
+Almost every line of a real log is a JSON object of one successful call, with the article's
+twelve keys (plus the cache writes, request ids and rate-limit headers ``instrument`` adds),
+maybe after a prefix (``INFO:root:``), and a UTC timestamp as ``isoformat()`` writes it. For
+such a line this module yields a plain tuple in ``Record`` layout (short,
+``core.record.SHORT``, when nothing optional is set) holding exactly the values
+``reader.parse_line`` would give; any other line it hands to the reader (``reader.take_line``),
+which decides, and so is a line on which this module itself fails (the reference verdict
+stands; a failure there too rejects the line as "internal error"). It never judges a line
+itself: it only takes the lines whose verdict it can be sure of, so both decoders always agree
+(``tests/property/test_differential.py`` checks it on arbitrary lines).
 
-Why it is fast: a timestamp's minute (``2026-11-20T14:05``) is validated once and cached as
-float microseconds, and a line of the same minute as the line before is recognised by two string
-comparisons; its seconds (``:07``) and the rest (``.123+00:00``) come from two small tables. The
-parts are exact integers in a float, so their sum divided by 10**6 is, bit for bit, what
-``datetime.timestamp()`` computes (an exact integer of microseconds, divided once).
+Why it is fast: ``msgspec`` parses a line straight into a ``Line`` struct and checks every
+value's type and range while it parses (in C, and faster than ``orjson`` builds a dict), so no
+Python code tests the values. A timestamp's minute (``2026-11-20T14:05``) is validated once and
+cached as float microseconds, and a line of the same minute as the line before is recognised by
+two string comparisons; its seconds (``:07``) and the rest (``.123+00:00``) come from two small
+tables. The parts are exact integers in a float, so their sum divided by 10**6 is, bit for bit,
+what ``datetime.timestamp()`` computes (an exact integer of microseconds, divided once).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from operator import itemgetter
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
-import orjson
+import msgspec
 
 from claude_top.core.schema import (
     ARTICLE_FIELDS,
     BY_KEY,
+    COUNT_MAX,
+    DURATION_MS_MAX,
+    HEADER_MAX,
     LIMITS,
     RATELIMIT_HEADER_KEYS,
     Kind,
@@ -45,62 +50,84 @@ FAST_EXTRA = frozenset((*EXTRA_COUNTS, *EXTRA_INTS, *EXTRA_IGNORED))
 A line with any other key (an alias, ``batch``, ``retry_after_s``, a docker envelope, a key we
 do not know) goes to the reader."""
 
-_EXPECTED_KINDS = {
-    "timestamp": Kind.TIMESTAMP,
-    "request_id": Kind.TEXT,
-    "user_id": Kind.TEXT,
-    "feature": Kind.TEXT,
-    "model": Kind.TEXT,
-    "input_tokens": Kind.COUNT,
-    "output_tokens": Kind.COUNT,
-    "cached_tokens": Kind.COUNT,
-    "latency_ms": Kind.DURATION_MS,
-    "stop_reason": Kind.TEXT,
-    "error": Kind.TEXT,
-    "error_status": Kind.STATUS,
-    **dict.fromkeys(EXTRA_COUNTS, Kind.COUNT),
-    **dict.fromkeys(EXTRA_INTS, Kind.INT),
-    **dict.fromkeys(EXTRA_IGNORED, Kind.IGNORED),
+_EXPECTED = {
+    "timestamp": (Kind.TIMESTAMP, True),
+    "request_id": (Kind.TEXT, False),
+    "user_id": (Kind.TEXT, False),
+    "feature": (Kind.TEXT, True),
+    "model": (Kind.TEXT, True),
+    "input_tokens": (Kind.COUNT, True),
+    "output_tokens": (Kind.COUNT, True),
+    "cached_tokens": (Kind.COUNT, False),
+    "latency_ms": (Kind.DURATION_MS, True),
+    "stop_reason": (Kind.TEXT, False),
+    "error": (Kind.TEXT, False),
+    "error_status": (Kind.STATUS, False),
+    **dict.fromkeys(EXTRA_COUNTS, (Kind.COUNT, False)),
+    **dict.fromkeys(EXTRA_INTS, (Kind.INT, False)),
+    **dict.fromkeys(EXTRA_IGNORED, (Kind.IGNORED, False)),
 }
-"""The kinds the checks below are written for: a schema change to any of them must revisit this
-module, so it fails at import instead of decoding silently by an old rule."""
-_changed = [k for k, kind in _EXPECTED_KINDS.items() if BY_KEY[k].kind is not kind]
-if _changed:  # pragma: no cover - a developer's mistake, caught at import
+"""The kinds (and whether required) the ``Line`` type below is written for: a schema change to
+any of them must revisit this module, so it fails at import instead of decoding silently by an
+old rule."""
+_changed = [
+    k for k, (kind, req) in _EXPECTED.items() if (BY_KEY[k].kind, BY_KEY[k].required) != (kind, req)
+]
+if _changed or set(_EXPECTED) != ARTICLE_KEYS | FAST_EXTRA:  # pragma: no cover - caught at import
     raise AssertionError(f"schema kinds changed for the fast decoder: {_changed}")
 
-COUNT_BITS = 30
-"""Counts are checked as ``(a | b | ...) >> COUNT_BITS == 0``: true exactly when every one is in
-``LIMITS[Kind.COUNT]`` (a negative one keeps its sign, a larger one sets a higher bit)."""
-DURATION_BITS = 32
-"""Likewise for a latency, against ``LIMITS[Kind.DURATION_MS]``."""
-HEADER_MAX = int(LIMITS[Kind.INT].high)
+
+Count: TypeAlias = Annotated[int, msgspec.Meta(ge=0, le=COUNT_MAX)]
+Duration: TypeAlias = Annotated[int, msgspec.Meta(ge=0, le=DURATION_MS_MAX)]
+Header: TypeAlias = Annotated[int, msgspec.Meta(ge=0, le=HEADER_MAX)]
 if (
-    LIMITS[Kind.COUNT] != (0, 2**COUNT_BITS - 1)
-    or LIMITS[Kind.DURATION_MS] != (0, 2**DURATION_BITS - 1)
-    or LIMITS[Kind.INT].low != 0
+    LIMITS[Kind.COUNT] != (0, COUNT_MAX)
+    or LIMITS[Kind.DURATION_MS] != (0, DURATION_MS_MAX)
+    or LIMITS[Kind.INT] != (0, HEADER_MAX)
 ):  # pragma: no cover - a developer's mistake, caught at import
     raise AssertionError("schema limits changed for the fast decoder")
 
 
-def _decoder_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The same key strings as the objects ``orjson`` puts in the dicts it decodes.
+class Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The common shape of a call line, as ``msgspec`` validates it while it parses.
 
-    orjson keeps one object per short key and reuses it in every dict, so looking a key up by
-    that very object skips comparing the strings: a few hundred instructions a line. Should
-    orjson ever hand out another object, a lookup compares the text and finds the same value.
+    Exactly what the reader would take, with the values it would give, for a successful call:
+    JSON strings for texts (``null`` is left to the reader, which reads it as empty), integers
+    within ``core.schema.LIMITS`` for counts, latencies and header values (a float, a string of
+    digits or a bool goes to the reader), no error and no status, and no key besides these (an
+    alias, ``batch``, ``retry_after_s`` or an envelope goes to the reader). A key the line does
+    not carry takes the reader's value for an absent field. Values hold no containers, so the
+    structs need no garbage collection (``gc=False``).
     """
-    return tuple(orjson.loads(orjson.dumps(dict.fromkeys(keys))))
+
+    timestamp: str
+    feature: str
+    model: str
+    input_tokens: Count
+    output_tokens: Count
+    latency_ms: Duration
+    request_id: str = ""
+    user_id: str = ""
+    cached_tokens: Count = 0
+    stop_reason: str | None = None
+    error: None = None
+    error_status: None = None
+    cache_creation_tokens: Count = 0
+    cache_creation_1h_tokens: Count = 0
+    api_request_id: str | None = None
+    ratelimit_requests_remaining: Header | None = None
+    ratelimit_tokens_remaining: Header | None = None
+    ratelimit_requests_limit: Header | None = None
+    ratelimit_input_tokens_limit: Header | None = None
+    ratelimit_input_tokens_remaining: Header | None = None
+    ratelimit_output_tokens_limit: Header | None = None
+    ratelimit_output_tokens_remaining: Header | None = None
 
 
-_GET12 = itemgetter(*_decoder_keys(ARTICLE_FIELDS))
-(_CW5_KEY,) = _decoder_keys(("cache_creation_tokens",))
-_NO_EXTRAS = (None,) * len(EXTRA_INTS)
-_SUCCESS_TYPES = tuple(
-    (*(str,) * 5, int, int, int, int, stop, type(None), type(None)) for stop in (str, type(None))
-)
-"""The types of the twelve values (``ARTICLE_FIELDS`` order) of a successful call that the
-decoder takes: texts, counts and a latency, a stop reason or none, no error and no status. One
-tuple of their types compared with these costs less than a test of each value."""
+if set(Line.__struct_fields__) != ARTICLE_KEYS | FAST_EXTRA:  # pragma: no cover
+    raise AssertionError("the fast decoder's Line and its key sets disagree")
+
+_decode = msgspec.json.Decoder(Line).decode
 CACHE_MAX = 100_000
 
 _minutes: dict[str, tuple[float, str]] = {}
@@ -195,43 +222,20 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
     reader. Counts every line in ``stats`` as the reader would."""
     out: list[Any] = []
     append = out.append
-    loads = orjson.loads
-    get12, cw5_key, success = _GET12, _CW5_KEY, _SUCCESS_TYPES
+    decode = _decode
     minutes, rests, secs, fractions = _minutes, _rests, _SECONDS_US, _FRACTIONS_US
     lo = hi = ""  # the minute of the last time: ``lo <= ts < hi`` means ``ts[:16] == lo``
     m = 0.0
-    extra_ok = FAST_EXTRA.issuperset
     handed = 0  # lines the reader judged (it counts them itself)
     for i, line in enumerate(lines):
         try:
-            d = loads(line)
-            n = len(d)  # a list, string or number fails below: get12 takes only a dict
-            ts, rid, user, feature, model, inp, out_, cr, lat, stop, err, status = get12(d)
-            if (type(ts), type(rid), type(user), type(feature), type(model), type(inp),
-                type(out_), type(cr), type(lat), type(stop), type(err), type(status)
-            ) not in success:  # fmt: skip
-                raise TypeError
-            extras = _NO_EXTRAS
-            if n == 12:
-                cw5 = cw1 = 0
-            elif n == 13:
-                cw5 = d[cw5_key]
-                cw1 = 0
-                if type(cw5) is not int:
-                    raise TypeError
-            else:
-                if not extra_ok(d.keys() - ARTICLE_KEYS):
-                    raise KeyError
-                cw5 = d.get("cache_creation_tokens", 0)
-                cw1 = d.get("cache_creation_1h_tokens", 0)
-                if not type(cw5) is type(cw1) is int:
-                    raise TypeError
-                extras = tuple(map(d.get, EXTRA_INTS))
-                for v in extras:
-                    if v is not None and (type(v) is not int or not 0 <= v <= HEADER_MAX):
-                        raise TypeError
-            if (inp | out_ | cr | cw5 | cw1) >> COUNT_BITS or lat >> DURATION_BITS:
-                raise TypeError
+            # A line with a prefix (``INFO:root:``, asctime, syslog, a BOM or blanks) is read
+            # from its first brace, as the reader reads it: a line that starts like another
+            # JSON value (``[``, a string, a number) and ends with an object is never one
+            # valid value, so the reader too reads it from the brace. No brace: the last byte
+            # alone fails to decode and the reader judges.
+            c = decode(line if line[:1] == b"{" else line[line.find(b"{") :])
+            ts = c.timestamp
             if not lo <= ts < hi:  # two comparisons cost less than a slice and a look-up
                 m, hi = minutes.get(ts[:16]) or _minute(ts[:16])
                 lo = ts[:16]
@@ -244,12 +248,25 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             take_line(line, first_lineno + i, source, stats, out)
             handed += 1
             continue
-        if extras is _NO_EXTRAS:  # a short record (core.record.SHORT)
-            append(((m + r) / 1e6, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
-                    stop))  # fmt: skip
+        if (
+            c.ratelimit_requests_remaining is None
+            and c.ratelimit_tokens_remaining is None
+            and c.ratelimit_requests_limit is None
+            and c.ratelimit_input_tokens_limit is None
+            and c.ratelimit_input_tokens_remaining is None
+            and c.ratelimit_output_tokens_limit is None
+            and c.ratelimit_output_tokens_remaining is None
+        ):  # a short record (core.record.SHORT)
+            append(((m + r) / 1e6, c.request_id, c.user_id, c.feature, c.model, c.input_tokens,
+                    c.output_tokens, c.cached_tokens, c.cache_creation_tokens,
+                    c.cache_creation_1h_tokens, c.latency_ms, c.stop_reason))  # fmt: skip
         else:
-            append(((m + r) / 1e6, rid, user, feature, model, inp, out_, cr, cw5, cw1, lat,
-                    stop, None, None, False, extras[0], extras[1], None, extras[2], extras[3],
-                    extras[4], extras[5], extras[6]))  # fmt: skip
+            append(((m + r) / 1e6, c.request_id, c.user_id, c.feature, c.model, c.input_tokens,
+                    c.output_tokens, c.cached_tokens, c.cache_creation_tokens,
+                    c.cache_creation_1h_tokens, c.latency_ms, c.stop_reason, None, None, False,
+                    c.ratelimit_requests_remaining, c.ratelimit_tokens_remaining, None,
+                    c.ratelimit_requests_limit, c.ratelimit_input_tokens_limit,
+                    c.ratelimit_input_tokens_remaining, c.ratelimit_output_tokens_limit,
+                    c.ratelimit_output_tokens_remaining))  # fmt: skip
     stats.records += len(lines) - handed
     return out
