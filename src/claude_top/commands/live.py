@@ -10,14 +10,17 @@ import os
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from claude_top.commands.common import load_config, log_format, make_clock, time_zone
 from claude_top.commands.failing import say
 from claude_top.config.load import Config
+from claude_top.config.state import load_ui_state
 from claude_top.core.clock import Clock
 from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.format import grouped
+from claude_top.core.text import safe_text
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
@@ -40,6 +43,49 @@ def _check_window(name: str) -> str:
         return check_window(name).name
     except TimeArgError as e:
         raise UserError(f"--window: {e}") from None
+
+
+def _window(args: argparse.Namespace, state: dict[str, Any], cfg: Config) -> str:
+    """``--window``, else the one last used (if still valid), else the config's, else 10m."""
+    if args.window:
+        return _check_window(args.window)
+    remembered = state.get("window")
+    if remembered:
+        try:
+            return check_window(remembered).name
+        except TimeArgError:
+            pass
+    return _check_window(str(cfg.ui.get("window", "10m")))
+
+
+def _export_dir(args: argparse.Namespace, cfg: Config) -> Path:
+    """``--export-dir``, else ``[ui] export_dir``, else the current directory (checked now)."""
+    given = getattr(args, "export_dir", None)
+    name = given or cfg.ui.get("export_dir") or "."
+    where = "--export-dir" if given else f"{cfg.path}: ui.export_dir"
+    p = Path(str(name)).expanduser().absolute()
+    if name != "." and not p.is_dir():
+        raise UserError(f"{where}: {safe_text(str(p))}: not a directory")
+    return p
+
+
+def _anchored_since(logs: list[str], since: float, now: float, ts_of: Any) -> float:
+    """``since``, or the same span back from the newest event if the whole log is older.
+
+    An old log (last week's, read with the default ``--since 8d``) then shows its last days as a
+    replay, anchored at its newest event, rather than an empty dashboard.
+    """
+    from claude_top.core.errors import InputError
+    from claude_top.sources.newest import newest_event
+    from claude_top.sources.paths import expand
+
+    try:
+        newest = newest_event(expand(logs), ts_of)
+    except InputError:
+        return since  # the follower reports it, with its own words
+    if newest is None or newest >= since:
+        return since
+    return newest - (now - since)
 
 
 def _terminal() -> Any:
@@ -69,6 +115,7 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     from claude_top.sources.follow import Follower
     from claude_top.views.tui.app import ClaudeTopApp
     from claude_top.views.tui.handoff import LatestProgress
+    from claude_top.views.tui.themes import short_name
 
     cfg = load_config(getattr(args, "config", None))
     tz = time_zone(cfg, getattr(args, "tz", None))
@@ -77,22 +124,35 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
         since = parse_time(args.since, clock.now(), tz) if args.since is not None else None
     except TimeArgError as e:
         raise UserError(f"--since: {e}") from None
-    win = _check_window(args.window or str(cfg.ui.get("window", "10m")))
+    state, note = load_ui_state()
+    if note:
+        say("claude-top", note)
+    win = _window(args, state, cfg)
     try:
         headroom = Headroom(cfg.headroom_config())
     except ConfigError as e:
         raise UserError(str(e)) from None
     # --now views the log as of that moment: later lines are counted but not aggregated.
     until = clock.now() + 1 if getattr(args, "now", None) else None
-    engine = Engine(
-        cfg.price_table(),
-        clock,
-        tz,
-        since=since,
-        until=until,
-        headroom=headroom,
-        log_format=log_format(cfg, getattr(args, "preset", None)),
-    )
+    fmt = log_format(cfg, getattr(args, "preset", None))
+
+    def make_engine(since: float | None) -> Engine:
+        return Engine(
+            cfg.price_table(),
+            clock,
+            tz,
+            since=since,
+            until=until,
+            headroom=headroom,
+            log_format=fmt,
+        )
+
+    engine = make_engine(since)
+    if since is not None and getattr(args, "now", None) is None:
+        anchored = _anchored_since(list(args.logs), since, clock.now(), engine.timestamp_of)
+        if anchored != since:  # an old log: read its last span, as a replay
+            since = anchored
+            engine = make_engine(since)
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
     by_host = ByHost(engine, hosts_of(args.logs))
@@ -120,13 +180,16 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
             theme=args.theme,
             progress=box,
             terminal=terminal,
+            ui_state=state,
+            remember=True,
+            export_dir=_export_dir(args, cfg),
         )
     except ThemeError as e:
         raise UserError(str(e)) from None
     app.by_host = by_host if by_host.single is None else None
     if args.theme and app.theme != args.theme and f"claude-{args.theme}" != app.theme:
-        names = ", ".join(app.theme_names)
-        raise UserError(f"--theme: unknown theme {args.theme!r} (shipped: {names})")
+        names = ", ".join(short_name(n) for n in app.theme_names)
+        raise UserError(f"--theme: unknown theme {args.theme!r} (known: {names})")
     exporter = _metrics(args, engine, alerts, tz, clock, follower)
     follower.start()
     try:
@@ -195,12 +258,13 @@ def run_demo(args: argparse.Namespace) -> int:
         tui_args = argparse.Namespace(
             logs=[path],
             since="8d",
-            window="10m",
+            window=None,
             theme=args.theme,
             poll=1.0,
             config=None,
             tz=None,
             now=None,
+            export_dir=None,
         )
         return run_tui(tui_args, terminal)
     except KeyboardInterrupt:

@@ -53,7 +53,10 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _dispatch(args: list[str]) -> int:
-    if (args and args[0] in COMMANDS) or any(x in ("-h", "--help", "--version") for x in args[:1]):
+    if args[:1] in (["-h"], ["--help"]):
+        build_tui_parser().print_help()  # the main usage: claude-top LOG..., then the commands
+        return 0
+    if (args and args[0] in COMMANDS) or any(x == "--version" for x in args[:1]):
         a = build_parser().parse_args(args)
         if a.command is None:
             build_parser().print_help()

@@ -54,14 +54,22 @@ def _rate(text: str) -> float:
     return rate
 
 
+_CONFIG_HELP = "TOML config file (default: $XDG_CONFIG_HOME/claude-top/config.toml)"
+_TZ_HELP = "time zone for days (default: the config's ui.tz, else UTC)"
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config",
         metavar="FILE",
-        help="TOML config file (default: $XDG_CONFIG_HOME/claude-top/config.toml)",
+        help=_CONFIG_HELP,
     )
-    p.add_argument("--tz", metavar="ZONE", help="time zone for days (default UTC)")
-    p.add_argument("--now", metavar="TIME", help="evaluate as of this time (ISO 8601 or epoch)")
+    p.add_argument("--tz", metavar="ZONE", help=_TZ_HELP)
+    p.add_argument(
+        "--now",
+        metavar="TIME",
+        help="evaluate as of this time, ISO 8601 or epoch (default: the clock)",
+    )
     p.add_argument(
         "--preset",
         choices=(*PRESETS, "auto"),
@@ -79,11 +87,27 @@ def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="log files, globs, - for stdin, ssh://host/path or cmd://command",
     )
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--day", metavar="YYYY-MM-DD", help="one calendar day (in --tz)")
-    s.add_argument("--since", metavar="TIME", help="start (ISO 8601, epoch, or a duration ago: 2h)")
-    s.add_argument("--until", metavar="TIME", help="end, exclusive")
-    s.add_argument("--by", choices=("feature", "model", "user", "host"), default="feature")
-    s.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    g.add_argument(
+        "--day", metavar="YYYY-MM-DD", help="one calendar day in --tz (default: not one day)"
+    )
+    s.add_argument(
+        "--since",
+        metavar="TIME",
+        help="start: ISO 8601, epoch, or a duration ago such as 2h (default: all of the log)",
+    )
+    s.add_argument("--until", metavar="TIME", help="end, exclusive (default: no end)")
+    s.add_argument(
+        "--by",
+        choices=("feature", "model", "user", "host"),
+        default="feature",
+        help="one row per feature, model, user or host (default feature)",
+    )
+    s.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output format (default table)",
+    )
     s.add_argument(
         "--jobs",
         type=int,
@@ -92,7 +116,11 @@ def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="processes for a big plain file: 2 reads it on two cores (faster, about 1.7x the "
         "memory in all), 1 in this process only (default 2)",
     )
-    s.add_argument("--follow", action="store_true", help="keep reading; print every --interval")
+    s.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep reading and print every --interval (default: read once and exit)",
+    )
     s.add_argument(
         "--interval",
         type=_seconds(0.01, 86400),
@@ -104,7 +132,11 @@ def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add_metrics(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics at /metrics")
+    p.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at /metrics (default: none)",
+    )
     p.add_argument(
         "--metrics-users",
         type=_count(0, 1000),
@@ -131,7 +163,11 @@ def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     sv.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, or - for stdin")
     _add_metrics(sv)
-    sv.add_argument("--alertmanager", metavar="URL", help="push firing alerts to this Alertmanager")
+    sv.add_argument(
+        "--alertmanager",
+        metavar="URL",
+        help="push firing alerts to this Alertmanager (default: none)",
+    )
     sv.add_argument("--since", default="8d", metavar="TIME", help="history to read (default 8d)")
     sv.add_argument(
         "--interval",
@@ -140,15 +176,27 @@ def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="SECONDS",
         help="seconds between rule evaluations (default 1)",
     )
-    sv.add_argument("--poll", type=_seconds(0.01, 3600), default=1.0, metavar="SECONDS")
-    sv.add_argument("--config", metavar="FILE")
-    sv.add_argument("--tz", metavar="ZONE")
-    sv.add_argument("--preset", choices=(*PRESETS, "auto"), help="the log's format (see --help)")
+    sv.add_argument(
+        "--poll",
+        type=_seconds(0.01, 3600),
+        default=1.0,
+        metavar="SECONDS",
+        help="fallback poll interval for files (0.01 to 3600; default 1)",
+    )
+    sv.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    sv.add_argument("--tz", metavar="ZONE", help=_TZ_HELP)
+    sv.add_argument(
+        "--preset",
+        choices=(*PRESETS, "auto"),
+        help="the log's format (default: [log] preset, else detected)",
+    )
     r = sub.add_parser("rules", help="print the alert rules for another system")
-    r.add_argument("--format", choices=("prometheus",), default="prometheus")
-    r.add_argument("--config", metavar="FILE")
+    r.add_argument(
+        "--format", choices=("prometheus",), default="prometheus", help="(default prometheus)"
+    )
+    r.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     gf = sub.add_parser("grafana", help="print a Grafana dashboard over the exported metrics")
-    gf.add_argument("--config", metavar="FILE")
+    gf.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,42 +211,75 @@ def build_parser() -> argparse.ArgumentParser:
     _add_summary(sub)
 
     c = sub.add_parser("check", help="evaluate alert rules once (for cron); exit 0/1/2/3")
-    c.add_argument("logs", nargs="+", metavar="LOG")
-    c.add_argument("--format", choices=("text", "json"), default="text")
-    c.add_argument("--alertmanager", metavar="URL", help="also push the firing alerts there once")
+    c.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, or - for stdin")
+    c.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+    c.add_argument(
+        "--alertmanager",
+        metavar="URL",
+        help="also push the firing alerts there once (default: no push)",
+    )
     _add_common(c)
     _add_fleet(sub)
 
     pr = sub.add_parser("prices", help="print the price table in use")
-    pr.add_argument("--config", metavar="FILE")
-    pr.add_argument("--now", metavar="TIME", help="the clock, for the table's age (ISO 8601)")
+    pr.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    pr.add_argument(
+        "--now", metavar="TIME", help="the clock, for the table's age, ISO 8601 (default: now)"
+    )
 
     cf = sub.add_parser("config", help="print the effective configuration as TOML")
-    cf.add_argument("--config", metavar="FILE")
+    cf.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
 
     d = sub.add_parser("demo", help="generate a realistic live log and watch it")
     d.add_argument("--out", metavar="FILE", help="write the stream here (default: a temp file)")
     d.add_argument(
         "--rate", type=_rate, default=5.0, help="live calls per second (0 to 1000; default 5)"
     )
-    d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--no-tui", action="store_true", help="only write the stream")
-    d.add_argument("--theme", metavar="NAME")
+    d.add_argument("--seed", type=int, default=7, help="seed of the generated traffic (default 7)")
+    d.add_argument(
+        "--no-tui", action="store_true", help="only write the stream (default: watch it)"
+    )
+    d.add_argument("--theme", metavar="NAME", help=_theme_help())
     return p
 
 
+def _theme_help() -> str:
+    from claude_top.views.tui.themes import theme_names  # no Textual: the files' names
+
+    names = theme_names()
+    default = names[0] if names else "dark"
+    return (
+        f"colour theme: {', '.join(names)}, or the config's ui.theme_file (default: the last "
+        f"one picked with t, else the config's ui.theme, else {default})"
+    )
+
+
+def _subcommands_epilog() -> str:
+    """The subcommands and their one-line help, taken from the subcommands' parser."""
+    lines = ["commands (claude-top COMMAND --help for each):"]
+    for action in build_parser()._subparsers._group_actions:  # type: ignore[union-attr]
+        for choice in getattr(action, "_choices_actions", []):
+            lines.append(f"  {choice.dest:<9} {choice.help}")
+    return "\n".join(lines)
+
+
 def build_tui_parser() -> argparse.ArgumentParser:
-    """``claude-top LOG...``: the live view."""
+    """``claude-top LOG...``: the live view (``claude-top --help`` prints its help)."""
     p = _Parser(
         prog="claude-top",
-        description="Live view of a Claude-powered app's call log. Other commands: "
-        "claude-top {summary,check,prices,config,demo,serve,rules,grafana} --help",
+        usage="claude-top LOG... [options]\n       claude-top COMMAND [options]",
+        description="Live view of a Claude-powered app's call log (keys: ? in the app).",
+        epilog=_subcommands_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "logs",
         nargs="+",
         metavar="LOG",
-        help="log files, globs, - for stdin, ssh://host/path or cmd://command",
+        help="log files, globs, - for stdin (keys are then read from the terminal), "
+        "ssh://host/path or cmd://command",
     )
     p.add_argument(
         "--since",
@@ -206,15 +287,27 @@ def build_tui_parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="read history from this far back (default 8d: the 7-day baseline)",
     )
-    p.add_argument("--window", default="10m", metavar="WINDOW")
-    p.add_argument("--theme", metavar="NAME")
+    p.add_argument(
+        "--window",
+        metavar="WINDOW",
+        help="the view's window: 5m, 10m, 1h, 24h, today, all, or a duration (default: the "
+        "last one picked with w, else the config's ui.window, else 10m)",
+    )
+    p.add_argument("--theme", metavar="NAME", help=_theme_help())
+    p.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        help="where e (JSON export) and ctrl+s (SVG screenshot) write "
+        "(default: the config's ui.export_dir, else the current directory)",
+    )
     p.add_argument(
         "--poll",
         type=_seconds(0.01, 3600),
         default=1.0,
         metavar="SECONDS",
-        help="fallback poll interval (0.01 to 3600; default 1)",
+        help="fallback poll interval for files (0.01 to 3600; default 1)",
     )
     _add_metrics(p)
+    p.add_argument("--version", action="version", version=f"claude-top {__version__}")
     _add_common(p)
     return p

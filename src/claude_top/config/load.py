@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 SECTIONS = ("prices", "alerts", "limits", "ui", "log")
 UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
 """``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
-UI_STRINGS = ("theme", "theme_file", "tz", "window")
+UI_STRINGS = ("theme", "theme_file", "tz", "window", "export_dir")
 CONFIG_MAX_BYTES = 1 << 20
 """A config file is a few KiB of TOML; a bigger "file" is a mistake (a device, a log)."""
 
@@ -51,7 +51,7 @@ class Config:
     limits: dict[str, Any] = field(default_factory=dict)
     """The raw ``[limits]`` table, validated by ``headroom.HeadroomConfig.from_raw``."""
     ui: dict[str, Any] = field(default_factory=dict)
-    """``theme``, ``theme_file``, ``tz``, ``window``."""
+    """``theme``, ``theme_file``, ``tz``, ``window``, ``export_dir``."""
     log: dict[str, Any] = field(default_factory=dict)
     """The raw ``[log]`` table: ``preset``, ``[log.fields]`` and what the values mean
     (``ingest.mapping``)."""

@@ -229,7 +229,7 @@ def test_panels_show_glyphs_without_colour(engine: Engine) -> None:
     line = next(ln for ln in table.splitlines() if ln.startswith("doc_summary"))
     assert "✖ 32.5%" in line and "▲ 25s" in line
     kpi = _render(panels.kpi_strip(d))
-    assert "✖ 15.9%" in kpi and "6/7" in kpi and "doc_summary 25s" in kpi
+    assert "✖ 15.9%" in kpi and "6/7" in kpi and "doc_summary ▲ 25s" in kpi
     alerts = _render(panels.alerts(d), 200)
     assert "✖ CRIT" in alerts and "▲ WARN" in alerts and "doc_summary" in alerts
     assert "14:28:55" in _render(panels.rate_limits(d))

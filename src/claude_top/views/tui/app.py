@@ -18,6 +18,7 @@ from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
 
 from claude_top.config.load import Config
+from claude_top.config.state import save_ui_state
 from claude_top.core.clock import Clock
 from claude_top.core.text import safe_text
 from claude_top.core.windows import WINDOW_CYCLE
@@ -28,7 +29,7 @@ from claude_top.views.tui.export import export_view, view_path
 from claude_top.views.tui.handoff import LatestProgress
 from claude_top.views.tui.panels import Palette
 from claude_top.views.tui.refresh import RefreshingApp
-from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen
+from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen, open_page
 from claude_top.views.tui.terminal import Terminal, TerminalDriver
 from claude_top.views.tui.themes import SHIPPED, load_theme, resolve_name, shipped_themes
 from claude_top.views.tui.widgets import FeaturesTable, Panel, palette_of
@@ -64,6 +65,9 @@ class ClaudeTopApp(RefreshingApp):
         progress: LatestProgress | None = None,
         threaded: bool = True,
         terminal: Terminal | None = None,
+        ui_state: dict[str, Any] | None = None,
+        remember: bool = False,
+        export_dir: Path | None = None,
     ) -> None:
         self.terminal = terminal
         """The controlling terminal to draw on and read keys from (None: Textual's default,
@@ -84,7 +88,17 @@ class ClaudeTopApp(RefreshingApp):
         self.side_panel = 0
         self.headroom_swapped = False
         """Mid-size terminals: the headroom panel is shown in place of line health (``h``)."""
-        self._install_themes(theme)
+        self.export_dir = (export_dir or Path.cwd()).absolute()
+        """Where ``e`` and ctrl+s write (``--export-dir``, ``[ui] export_dir``, else the cwd)."""
+        self.remember = remember
+        """Save the user's choices to the state file as they are made (off in tests)."""
+        self._state_failed = False
+        state = ui_state or {}
+        self._install_themes(theme or state.get("theme"))
+        if state.get("sort") in SORT_COLUMNS:
+            self.sort = (str(state["sort"]), bool(state.get("sort_desc", True)))
+        if state.get("users_by") in ("tokens", "cost"):
+            self.users_by = str(state["users_by"])
 
     def _install_themes(self, theme: str | None) -> None:
         """Register the shipped themes and the config's theme file; pick the one asked for."""
@@ -151,6 +165,7 @@ class ClaudeTopApp(RefreshingApp):
                 shown = name != "lines" or not self.headroom_swapped
             self.query_one(f"#{name}").display = shown
         if changed:
+            self.refresh_bindings()
             self._render()
 
     def _render(self) -> None:
@@ -184,7 +199,33 @@ class ClaudeTopApp(RefreshingApp):
         self.query_one("#lines", Panel).show(panels.line_health(d, pal))
 
     def _render_header(self, d: Dashboard, pal: Palette | None = None) -> None:
-        self.query_one("#header", Static).update(panels.header(d, pal or palette_of(self)))
+        header = panels.header(d, pal or palette_of(self), now=self._header_now or None)
+        self.query_one("#header", Static).update(header)
+
+    # -- remembered choices --------------------------------------------------------------------
+
+    def _remember(self) -> None:
+        """Save theme, window, sort and users-by for the next run (``config.state``)."""
+        if not self.remember:
+            return
+        choices = {
+            "theme": self.theme,
+            "window": self.window_name,
+            "sort": self.sort[0],
+            "sort_desc": self.sort[1],
+            "users_by": self.users_by,
+        }
+        try:
+            save_ui_state(choices)
+        except OSError as e:
+            if not self._state_failed:  # once: the screen is not the place for a stream of these
+                self._state_failed = True
+                self.notify(f"cannot save UI choices: {e.strerror or e}", severity="warning")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_panel":
+            return self.compact  # only small terminals fold panels away; elsewhere v is hidden
+        return True
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -196,26 +237,50 @@ class ClaudeTopApp(RefreshingApp):
         cycle = list(WINDOW_CYCLE)
         i = cycle.index(self.window_name) if self.window_name in cycle else -1
         self.window_name = cycle[(i + 1) % len(cycle)]
+        self._remember()
         self.refresh_now()
 
-    def action_sort_column(self) -> None:
-        col = self.sort[0]
-        i = SORT_COLUMNS.index(col) if col in SORT_COLUMNS else 0
+    def _shown_sort_columns(self) -> list[str]:
         shown = panels.COMPACT if self.compact else panels.WIDE
-        for k in range(1, len(SORT_COLUMNS) + 1):
-            nxt = SORT_COLUMNS[(i + k) % len(SORT_COLUMNS)]
-            if nxt in shown:
-                break
-        self.sort = (nxt, nxt != "feature")
+        return [c for c in SORT_COLUMNS if c in shown]
+
+    def _sort_by(self, col: str, desc: bool | None = None) -> None:
+        self.sort = (col, col != "feature" if desc is None else desc)
+        self._remember()
         self.refresh_now()
+
+    def _move_sort(self, step: int) -> None:
+        cols = self._shown_sort_columns()
+        col = self.sort[0]
+        i = cols.index(col) if col in cols else (-1 if step > 0 else 0)
+        self._sort_by(cols[(i + step) % len(cols)])
+
+    def action_sort_column(self) -> None:
+        self._move_sort(1)
+
+    def action_sort_right(self) -> None:
+        self._move_sort(1)
+
+    def action_sort_left(self) -> None:
+        self._move_sort(-1)
 
     def action_sort_direction(self) -> None:
         col, desc = self.sort
-        self.sort = (col, not desc)
-        self.refresh_now()
+        self._sort_by(col, not desc)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column header sorts by it; a second click reverses the direction."""
+        col = event.column_key.value
+        if col not in SORT_COLUMNS:
+            return
+        if col == self.sort[0]:
+            self._sort_by(col, not self.sort[1])
+        else:
+            self._sort_by(str(col))
 
     def action_users_by(self) -> None:
         self.users_by = "cost" if self.users_by == "tokens" else "tokens"
+        self._remember()
         if self.compact:
             self.side_panel = SIDE_PANELS.index("users")
             self._apply_layout(self.size.width, self.size.height)
@@ -274,21 +339,22 @@ class ClaudeTopApp(RefreshingApp):
             return
         fd = feature_detail(self.engine, feature, d.window_start, d.window_end)
         title = f"{safe_text(feature, 40)} · window {d.window_name} · escape: back"
-        self.push_screen(DetailScreen(title, panels.detail(fd, d.tz, palette_of(self))))
+        open_page(self, DetailScreen(title, panels.detail(fd, d.tz, palette_of(self))))
 
     def action_rejected(self) -> None:
         d = self.dashboard
         if d is not None:
             body = panels.rejected_examples(d, palette_of(self))
-            self.push_screen(RejectedScreen("Rejected lines · escape: back", body))
+            open_page(self, RejectedScreen("Rejected lines · escape: back", body))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(keys.HELP_KEYS, palette_of(self)))
+        open_page(self, HelpScreen(keys.HELP_KEYS, palette_of(self), keys.LEGEND))
 
     def action_next_theme(self) -> None:
         names = self.theme_names
         i = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(i + 1) % len(names)]
+        self._remember()
         self.notify(f"theme: {self.theme}", timeout=2)
 
     def action_export(self) -> None:
@@ -296,18 +362,24 @@ class ClaudeTopApp(RefreshingApp):
         if d is None:
             return
         try:
-            path = export_view(d, Path.cwd())
+            path = export_view(d, self.export_dir)
         except OSError as e:
-            self.notify(f"export failed: {e.strerror or e}", severity="error")
+            self.notify(
+                f"export failed: {safe_text(str(self.export_dir))}: {e.strerror or e}",
+                severity="error",
+            )
             return
-        self.notify(f"exported view to {path}", timeout=4)
+        self.notify(f"exported view to {safe_text(str(path))}", timeout=4)
 
     def action_save_svg(self) -> None:
         at = self.dashboard.now if self.dashboard is not None else self.clock.now()
-        path = view_path(Path.cwd(), at, ".svg")
+        path = view_path(self.export_dir, at, ".svg")
         try:
             saved = self.save_screenshot(filename=path.name, path=str(path.parent))
         except OSError as e:
-            self.notify(f"screenshot failed: {e.strerror or e}", severity="error")
+            self.notify(
+                f"screenshot failed: {safe_text(str(self.export_dir))}: {e.strerror or e}",
+                severity="error",
+            )
             return
-        self.notify(f"saved screenshot {saved}", timeout=4)
+        self.notify(f"saved screenshot {safe_text(str(saved))}", timeout=4)

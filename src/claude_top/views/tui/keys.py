@@ -1,47 +1,78 @@
-"""The app's keys, once: the bindings Textual dispatches and the help page that explains them."""
+"""The app's keys, once: the bindings Textual dispatches, the footer, and the help page.
+
+One row of ``KEYS`` per key: what Textual binds, the footer's label (in footer order: what a
+user must find comes first, so ``? Help`` and ``v`` survive an 80-column footer), and the help
+page's line. A new key is one new row here and an ``action_`` method on the app.
+
+Conventions of htop, btop and k9s: ``ctrl+c`` quits from anywhere; ``q`` quits the main view
+and goes back from a page; escape goes back; pages do not stack (``ClaudeTopApp.open_page``).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
 from claude_top.core.windows import WINDOW_CYCLE
 
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    keys: str
+    """Textual key names, comma-separated."""
+    action: str
+    label: str
+    """The footer's label; empty: not in the footer."""
+    shown: str
+    """How the help page writes the key."""
+    help: str
+    priority: bool = False
+
+
+KEYS: tuple[Key, ...] = (
+    Key("question_mark", "help", "Help", "?", "this help"),
+    Key("q", "quit", "Quit", "q", "quit (on a page: back)"),
+    Key("ctrl+c", "quit", "", "ctrl+c", "quit, from anywhere", priority=True),
+    Key(
+        "v",
+        "cycle_panel",
+        "More",
+        "v",
+        "small terminal: the next folded panel (429s, headroom, users, lines)",
+    ),
+    Key("w", "cycle_window", "Window", "w", "cycle the window: " + ", ".join(WINDOW_CYCLE)),
+    Key("p,space", "pause", "Pause", "p / space", "pause the data (reading, clock, rates go on)"),
+    Key("slash", "filter", "Filter", "/", "filter by feature, model or user (escape clears)"),
+    Key(
+        "s", "sort_column", "Sort", "s / S", "sort by the next column / reverse (or click a header)"
+    ),
+    Key("less_than_sign", "sort_left", "", "< / >", "move the sort column left / right"),
+    Key("greater_than_sign", "sort_right", "", "", ""),
+    Key("S", "sort_direction", "", "", ""),
+    Key("enter", "detail", "Detail", "enter", "the feature under the cursor in detail"),
+    Key("u", "users_by", "Users", "u", "top users by tokens or by cost"),
+    Key("h", "headroom", "Headroom", "h", "rate-limit headroom (mid-size: swaps with lines)"),
+    Key("r", "rejected", "", "r", "examples of rejected lines"),
+    Key("t", "next_theme", "Theme", "t", "next theme"),
+    Key("e", "export", "Export", "e", "export the view as JSON (into the export directory)"),
+    Key("ctrl+s", "save_svg", "", "ctrl+s", "save an SVG screenshot (into the export directory)"),
+    Key("escape", "go_back", "", "escape", "back: close the filter, clear it, leave a page"),
+)
+
 BINDINGS: list[BindingType] = [
-    Binding("q", "quit", "Quit"),
-    Binding("p,space", "pause", "Pause"),
-    Binding("w", "cycle_window", "Window"),
-    Binding("s", "sort_column", "Sort"),
-    Binding("S", "sort_direction", "Sort dir", show=False),
-    Binding("slash", "filter", "Filter"),
-    Binding("enter", "detail", "Detail"),
-    Binding("u", "users_by", "Users by"),
-    Binding("v", "cycle_panel", "Panel", show=False),
-    Binding("h", "headroom", "Headroom"),
-    Binding("r", "rejected", "Rejected", show=False),
-    Binding("t", "next_theme", "Theme"),
-    Binding("e", "export", "Export"),
-    Binding("ctrl+s", "save_svg", "SVG", show=False),
-    Binding("question_mark", "help", "Help"),
-    Binding("escape", "go_back", "Back", show=False),
+    Binding(k.keys, k.action, k.label or k.action, show=bool(k.label), priority=k.priority)
+    for k in KEYS
 ]
 
-HELP_KEYS = (
-    ("q", "quit"),
-    ("p / space", "pause the view (reading continues)"),
-    ("w", "cycle the window: " + ", ".join(WINDOW_CYCLE)),
-    ("s / S", "sort by the next column / reverse the direction"),
-    ("/", "filter by feature, model or user (escape closes, escape again clears)"),
-    ("enter", "open the feature under the cursor: models, users, latency, errors"),
-    ("u", "top users by tokens or by cost"),
-    ("v", "on a small terminal: show the next side panel (alerts, 429s, headroom, users, lines)"),
-    (
-        "h",
-        "rate-limit headroom: show it on a small terminal, swap it with line health on a mid-size one",
-    ),
-    ("r", "examples of rejected lines"),
-    ("t", "next theme"),
-    ("e", "export the current view as JSON (into the current directory)"),
-    ("ctrl+s", "save an SVG screenshot (into the current directory)"),
-    ("escape", "back"),
-    ("?", "this help"),
+HELP_KEYS: tuple[tuple[str, str], ...] = tuple((k.shown, k.help) for k in KEYS if k.shown)
+
+LEGEND: tuple[tuple[str, str], ...] = (
+    ("▲", "past a warning threshold"),
+    ("✖", "past a critical threshold"),
+    ("↓ ↑", "sort column and direction"),
+    ("⏸ PAUSED", "data frozen, still reading"),
+    ("⏪ REPLAY", "old log: clock at its newest"),
+    ("(partial)", "average over fewer days"),
 )
+"""What the screen's glyphs and badges mean, for the help page."""

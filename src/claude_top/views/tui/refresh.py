@@ -24,6 +24,7 @@ from claude_top.engine.engine import Engine
 from claude_top.rules.sources import source_problems
 from claude_top.views.live.dashboard import AlertsLike, Dashboard, Thresholds, build_dashboard
 from claude_top.views.tui.handoff import LatestProgress, ThrottledAlerts
+from claude_top.views.tui.rate import IngestRate
 
 REFRESH_S = 0.25
 IDLE_S = 30.0
@@ -75,7 +76,11 @@ class RefreshingApp(App[None]):
         self._alerts_at = 0.0
         self._last_key: tuple[Any, ...] | None = None
         self._rate = 0.0
-        self._rate_sample: tuple[float, int] | None = None
+        self._rate_meter = IngestRate()
+        self._header_now = 0.0
+        """The clock the header shows (ticks each second, between rebuilds too)."""
+        self._header_live: tuple[int, float | None, int] | None = None
+        """(second, age, rate) the header last showed between rebuilds."""
 
     # -- what the subclass draws ---------------------------------------------------------------
 
@@ -108,15 +113,9 @@ class RefreshingApp(App[None]):
         return (self.window_name, self.sort, self.filter_text, self.users_by, self.paused)
 
     def _sample_rate(self) -> None:
-        lines = self.engine.lines.lines
-        t = time.monotonic()
-        if self._rate_sample is not None:
-            t0, n0 = self._rate_sample
-            if t - t0 >= 1.0:
-                self._rate = max(0.0, (lines - n0) / (t - t0))
-                self._rate_sample = (t, lines)
-        else:
-            self._rate_sample = (t, lines)
+        prog = self.progress_box.get() if self.progress_box is not None else None
+        loading = prog is not None and not prog.history_done
+        self._rate = self._rate_meter.sample(time.monotonic(), self.engine.lines.lines, loading)
 
     def _tick(self) -> None:
         self._sample_rate()
@@ -141,6 +140,7 @@ class RefreshingApp(App[None]):
             self._tick_header(now)
             return
         if self.paused and self._last_key is not None and self._last_key[2] == state:
+            self._tick_header(now)  # the data stays frozen; the clock and the rates move on
             return
         self._last_key = key
         self._building = True
@@ -218,6 +218,7 @@ class RefreshingApp(App[None]):
     def _apply(self, d: Dashboard) -> None:
         self._building = False
         self.dashboard = d
+        self._header_live = None  # the new frame's header: the next tick compares with it
         if self.follower is not None and (d.progress is None or d.progress.done):
             self._settle_gc()
         self._render()
@@ -238,17 +239,21 @@ class RefreshingApp(App[None]):
             gc.enable()
 
     def _tick_header(self, now: float) -> None:
-        """Keep "newest N s ago" and the ingest rate true between rebuilds: a header redraw,
-        not a new snapshot."""
+        """Keep the clock, "newest N s ago" and the ingest rate true between rebuilds: a header
+        redraw, not a new snapshot. While paused the frame stays as it was (``self.dashboard``
+        is not touched) and the header is drawn over it with the live figures."""
         d = self.dashboard
-        if d is None or not self._mounted or d.newest_ts is None or self.paused:
+        if d is None or not self._mounted:
             return
-        age = now - d.newest_ts
-        if (
-            d.newest_age_s is not None
-            and int(age) == int(d.newest_age_s)
-            and round(self._rate) == round(d.ingest_rate)
-        ):
+        newest = self.engine.newest_ts if self.paused else d.newest_ts  # reading goes on
+        age = None if newest is None else float(int(now - newest))
+        live = (int(now), age, round(self._rate))
+        if live == self._header_live:
+            return
+        self._header_live = live
+        self._header_now = now
+        if self.paused:
+            self._render_header(dataclasses.replace(d, newest_age_s=age, ingest_rate=self._rate))
             return
         self.dashboard = d = dataclasses.replace(d, newest_age_s=age, ingest_rate=self._rate)
         self._render_header(d)

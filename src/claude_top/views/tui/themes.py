@@ -3,6 +3,11 @@
 The shipped themes live in ``themes/`` at the repository root and in the wheel as
 ``claude_top/themes/``; a user can name their own file in the config (``ui.theme_file``). Colours
 are only ever written in these files: the ``.tcss`` and the panels use theme variables.
+
+A theme's name to the user is its file's stem (``dark`` for ``themes/dark.toml``, whose theme is
+``claude-dark`` inside Textual): ``theme_names`` lists them for ``--help``, the README and error
+messages alike. Textual is imported only to build a theme, so ``--help`` and the headless
+commands never load it.
 """
 
 from __future__ import annotations
@@ -10,12 +15,13 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from textual.theme import Theme
+from typing import TYPE_CHECKING, Any
 
 import claude_top
 from claude_top.core.errors import ThemeError
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 DEFAULT_THEME = "claude-dark"
 SHIPPED = ("claude-dark", "claude-light", "claude-high-contrast")
@@ -42,7 +48,22 @@ def themes_dir() -> Path:
     return Path(claude_top.__file__).parents[2] / "themes"
 
 
+def theme_names() -> list[str]:
+    """The shipped themes as the user names them, default first: the files in ``themes/``."""
+    d = themes_dir()
+    stems = sorted(f.stem for f in d.glob("*.toml")) if d.is_dir() else []
+    order = {short_name(n): i for i, n in enumerate(SHIPPED)}
+    return sorted(stems, key=lambda n: (order.get(n, len(order)), n))
+
+
+def short_name(name: str) -> str:
+    """``claude-dark`` -> ``dark``: the name the user types (a user's own theme keeps its)."""
+    return name.removeprefix("claude-") if name in SHIPPED else name
+
+
 def load_theme(path: str | Path) -> Theme:
+    from textual.theme import Theme
+
     p = Path(path)
     try:
         data: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))

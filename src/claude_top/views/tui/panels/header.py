@@ -16,10 +16,16 @@ COMPACT_LABELS = ("today", "yday@now", "yday", "avg", "/min", "err", "p95", "429
 """The KPI labels on a small terminal, in the order of the wide strip's cells."""
 
 
-def header(d: Dashboard, pal: Palette = DEFAULT) -> Text:
-    """Name, pause/replay badges, window, filter, sources, ingest rate, newest line's age."""
+def header(d: Dashboard, pal: Palette = DEFAULT, now: float | None = None) -> Text:
+    """Name, clock, pause/replay badges, window, filter, newest age, ingest rate, sources.
+
+    The clock, the rate and the age move while the view is paused (the app redraws this line
+    alone each second); only the data below is frozen.
+    """
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append(" claude-top ", style=f"bold reverse {pal.primary}")
+    clock = d.clock_now if now is None else max(now, d.clock_now)
+    out.append(f" {fmt.clock(clock, zone(d.tz))}", style="bold")
     _source_alert(out, d, pal)
     if d.paused:
         out.append(" ")
@@ -32,13 +38,13 @@ def header(d: Dashboard, pal: Palette = DEFAULT) -> Text:
     if d.filter_text:
         out.append("  filter ", style=pal.muted)
         out.append_text(log_text(d.filter_text, 24, "bold"))
-    out.append("  │ ", style=pal.muted)
+    # Sources last: the longest part, cut first on a small terminal (a failed one has its badge).
+    out.append(f"  │ newest {fmt.age(d.newest_age_s)} ago", style=pal.muted)
+    out.append(f" │ {fmt.grouped(d.ingest_rate)} lines/s │ ", style=pal.muted)
     _sources(out, d, pal)
     if d.lines.format_label:
-        out.append("  │ ", style=pal.muted)
+        out.append(" │ ", style=pal.muted)
         out.append_text(log_text(d.lines.format_label, 40, pal.muted))
-    out.append(f"  │ {fmt.grouped(d.ingest_rate)} lines/s", style=pal.muted)
-    out.append(f"  │ newest {fmt.age(d.newest_age_s)} ago", style=pal.muted)
     return out
 
 
@@ -79,10 +85,7 @@ def _kpi_cells(d: Dashboard, pal: Palette) -> list[tuple[str, Text]]:
         ("cost today", leveled(fmt.usd(k.cost_today), lv.get("cost_today", "ok"), pal, "left")),
         ("yday same time", Text(fmt.usd(k.cost_yesterday_same_time))),
         ("yesterday", Text(fmt.usd(k.cost_yesterday))),
-        (
-            f"{k.baseline_days}-day avg" if k.baseline_days else "7-day avg",
-            Text(fmt.usd(k.cost_7d_avg)),
-        ),
+        (_avg_label(d), Text(fmt.usd(k.cost_7d_avg))),
         ("calls/min", Text(fmt.rate(k.calls_per_min))),
         ("errors", leveled(fmt.percent(k.error_pct), lv.get("error_pct", "ok"), pal, "left")),
         ("p95", leveled(fmt.ms(k.p95_ms), lv.get("p95_ms", "ok"), pal, "left")),
@@ -105,9 +108,18 @@ def _kpi_cells(d: Dashboard, pal: Palette) -> list[tuple[str, Text]]:
     if d.worst_p95 is not None:
         w = d.worst_p95
         v = log_text(w.feature, 16, "bold")
-        v.append(f" {fmt.ms(w.p95_ms)}")
+        v.append(" ")
+        v.append_text(leveled(fmt.ms(w.p95_ms), w.levels.get("p95_ms", "ok"), pal, "left"))
         cells.append(("slowest p95", v))
     return cells
+
+
+def _avg_label(d: Dashboard) -> str:
+    """ "7-day avg", or "(partial)" while history loads or fewer days stand behind it."""
+    days = d.kpis.baseline_days or 7
+    loading = d.progress is not None and not d.progress.done
+    label = f"{days}-day avg"
+    return f"{label} (partial)" if loading or days < 7 else label
 
 
 def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Table:
@@ -116,9 +128,12 @@ def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Ta
     grid = Table.grid(expand=True, padding=(0, 1))
     if compact:
         # Two lines of "label value" pairs, five to a line, so nothing is cut at 80 columns.
+        labels = list(COMPACT_LABELS)
+        if cells[3][0].endswith("(partial)"):
+            labels[3] = "avg part."
         pairs = [
             Text.assemble((label + " ", pal.muted), v)
-            for label, (_, v) in zip(COMPACT_LABELS, cells, strict=False)
+            for label, (_, v) in zip(labels, cells, strict=False)
         ]
         slowest = (
             Text.assemble(("slowest ", pal.muted), cells[9][1]) if len(cells) > 9 else Text("")
