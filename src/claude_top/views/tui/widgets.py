@@ -30,6 +30,19 @@ def palette_of(app: App[Any]) -> Palette:
 
     bg = Color.parse(v.get("background", "#000000"))
     fg = Color.parse(v.get("foreground", "#ffffff"))
+    if app.no_color:
+        # Greys only: signal colours would turn dimmer than the text, so they are the text's
+        # own colour, and severity is told by bold, reverse and the glyphs (``Palette.mono``).
+        text = fg.hex6
+        return Palette(
+            warning=text,
+            error=text,
+            success=text,
+            muted=bg.blend(fg, 0.6).hex6,
+            accent=text,
+            primary=text,
+            mono=True,
+        )
     return Palette(
         warning=solid("warning", "#ffff00"),
         error=solid("error", "#ff0000"),

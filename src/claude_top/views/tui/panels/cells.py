@@ -34,12 +34,15 @@ class Palette:
     muted: str = "grey50"
     accent: str = "cyan"
     primary: str = "blue"
+    mono: bool = False
+    """No colour (``NO_COLOR``): Textual turns colours to greys, where red comes out dimmer than
+    plain text; so a critical is reversed, a warning bold, and both keep their glyph."""
 
     def style(self, level: Level) -> str:
         if level == "critical":
-            return f"bold {self.error}"
+            return "bold reverse" if self.mono else f"bold {self.error}"
         if level == "warning":
-            return f"bold {self.warning}"
+            return "bold" if self.mono else f"bold {self.warning}"
         return ""
 
 
