@@ -111,7 +111,11 @@ def test_promql_over_the_scrapes_equals_claude_tops_numbers(
         assert p95 is not None and lower <= p95 <= upper, (name, p95, exact)
     # every query of the shipped Grafana dashboard is valid PromQL and finds data here
     for expr in expressions():
-        promql = expr.replace("$__rate_interval", "1m").replace('"$feature"', '".*"')
+        promql = (
+            expr.replace("$__rate_interval", "1m")
+            .replace('"$feature"', '".*"')
+            .replace('"$host"', '".*"')
+        )
         wait_until(lambda q=promql: server.query(q)["result"], f"data for the dashboard's {expr!r}")
 
 

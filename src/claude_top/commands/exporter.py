@@ -9,7 +9,7 @@ never held up by it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -85,10 +85,13 @@ def serve_metrics(
     health: SourceHealth | None,
     firing: Callable[[], Iterable[Alert]] | None,
     users: int = 0,
+    hosts: Mapping[str, Engine] | None = None,
 ) -> Exporter:
     """Start serving; a port that cannot be bound is a ``UserError``."""
     host, port = parse_address(address)
-    collector = EngineCollector(engine, rules, tz, clock, health=health, firing=firing, users=users)
+    collector = EngineCollector(
+        engine, rules, tz, clock, health=health, firing=firing, users=users, hosts=hosts
+    )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     try:

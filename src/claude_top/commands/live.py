@@ -190,7 +190,7 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     if args.theme and app.theme != args.theme and f"claude-{args.theme}" != app.theme:
         names = ", ".join(short_name(n) for n in app.theme_names)
         raise UserError(f"--theme: unknown theme {args.theme!r} (known: {names})")
-    exporter = _metrics(args, engine, alerts, tz, clock, follower)
+    exporter = _metrics(args, engine, alerts, tz, clock, follower, by_host)
     follower.start()
     try:
         app.run()
@@ -205,7 +205,13 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
 
 
 def _metrics(
-    args: argparse.Namespace, engine: Engine, alerts: Alerts, tz: Any, clock: Clock, follower: Any
+    args: argparse.Namespace,
+    engine: Engine,
+    alerts: Alerts,
+    tz: Any,
+    clock: Clock,
+    follower: Any,
+    by_host: ByHost | None = None,
 ) -> Any:
     """``--metrics``: the exporter ``serve`` runs, beside the TUI (``commands.exporter``)."""
     if not getattr(args, "metrics", None):
@@ -221,6 +227,7 @@ def _metrics(
         health=follower,
         firing=lambda: list(alerts.firing.values()),
         users=getattr(args, "metrics_users", 0),
+        hosts=by_host.engines if by_host is not None else None,
     )
     count_after_history(exporter, follower.wait_history)
     return exporter

@@ -161,7 +161,12 @@ def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
     sv = sub.add_parser(
         "serve", help="headless: follow, evaluate rules, export metrics, push alerts"
     )
-    sv.add_argument("logs", nargs="+", metavar="LOG", help="log files, globs, or - for stdin")
+    sv.add_argument(
+        "logs",
+        nargs="+",
+        metavar="LOG",
+        help="log files, globs, - for stdin, ssh://host/path or cmd://command",
+    )
     _add_metrics(sv)
     sv.add_argument(
         "--alertmanager",

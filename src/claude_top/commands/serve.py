@@ -26,6 +26,7 @@ from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
+from claude_top.engine.hosts import ByHost, hosts_of
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
 from claude_top.sources.follow import Follower
@@ -56,14 +57,15 @@ def cmd_serve(a: argparse.Namespace) -> int:
         headroom=headroom,
         log_format=log_format(cfg, a.preset),
     )
+    by_host = ByHost(engine, hosts_of(a.logs))
     try:
         follower = Follower(
             list(a.logs),
-            engine.ingest,
+            by_host.sink,
             since=since,
             ts_of=engine.timestamp_of,
             poll_interval=a.poll,
-            on_overlong=engine.count_overlong,
+            on_overlong=by_host.on_overlong,
         )
     except InputError as e:
         raise UserError(str(e)) from None
@@ -79,6 +81,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
             health=follower,
             firing=lambda: list(alerts.firing.values()),
             users=a.metrics_users,
+            hosts=by_host.engines,
         )
     pusher = None
     if a.alertmanager:

@@ -165,3 +165,40 @@ def test_unmapped_lines_are_counted_by_the_preset_that_reads_them() -> None:
     assert total(s, "claude_top_lines_total", **{"class": "unmapped"}) == 1
     assert total(s, "claude_top_unmapped_lines_total", preset="litellm") == 1
     assert total(s, "claude_top_lines_total", **{"class": "record"}) == 1
+
+
+def test_every_call_series_has_a_host_and_the_hosts_add_up_to_the_engine() -> None:
+    from claude_top.engine.hosts import ByHost, hosts_of
+    from claude_top.sources.batches import Batch
+
+    sources = ("ssh://web1/var/log/app.log", "ssh://web2:2222/app.log", "/srv/local.log")
+    e = Engine(clock=FixedClock(T0))
+    split = ByHost(e, hosts_of(sources))
+    c = collector(e, hosts=split.engines)
+    c.start_counting()
+    calls = spread(30, T0 - 600, T0, feature="rag") + errors(6, T0 - 600, T0, status=429)
+    for i, source in enumerate(sources):
+        split.sink(Batch(source, 1, [x.encode() for x in calls[i::3]]))
+    split.sink(Batch("cmd://[k8s] kubectl logs -f app", 1, [calls[0].encode()]))
+    s = C.samples(c)
+    assert {dict(k).get("host") for (n, k) in s if n == "claude_top_calls_total"} == {
+        "web1",
+        "web2:2222",
+        "local",
+        "k8s",
+    }
+    assert total(s, "claude_top_calls_total") == e.total(None, None).calls == 37
+    for host, engine in split.engines.items():
+        g = engine.total(None, None)
+        assert total(s, "claude_top_calls_total", host=host) == g.calls
+        assert total(s, "claude_top_errors_total", host=host, status="429") == g.errors
+    assert total(s, "claude_top_calls_total", host="k8s") == 1
+
+
+def test_one_local_source_is_the_local_host() -> None:
+    e = Engine(clock=FixedClock(T0))
+    c = collector(e)
+    c.start_counting()
+    e.ingest_lines(spread(5, T0 - 60, T0, feature="rag"))
+    s = C.samples(c)
+    assert total(s, "claude_top_calls_total", host="local", feature="rag") == 5

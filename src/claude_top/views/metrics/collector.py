@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, tzinfo
 from typing import Any
 
@@ -44,6 +44,7 @@ from claude_top.views.metrics.labels import (
     CALL_LABELS,
     MAX_ERROR_KINDS,
     MAX_FEATURES,
+    MAX_HOSTS,
     MAX_MODELS,
     OTHER,
     LabelCap,
@@ -96,9 +97,9 @@ def cumulative(counts: dict[int, int], bounds_ms: Sequence[float]) -> list[int]:
     return out
 
 
-def call_key(key: Key, models: LabelCap) -> tuple[str, ...]:
-    """The ``CALL_LABELS`` values of one (feature label, model)."""
-    return (key[0], models.label(key[1]))
+def call_key(key: Key, hosts: LabelCap, models: LabelCap) -> tuple[str, ...]:
+    """The ``CALL_LABELS`` values of one (host, feature label, model)."""
+    return (hosts.label(key[0]), key[1], models.label(key[2]))
 
 
 class EngineCollector(Collector):
@@ -115,8 +116,12 @@ class EngineCollector(Collector):
         firing: Callable[[], Iterable[Alert]] | None = None,
         users: int = 0,
         wall: Callable[[], float] = time.time,
+        hosts: Mapping[str, Engine] | None = None,
     ) -> None:
         self.engine = engine
+        self.hosts = hosts
+        """Each host's engine (``engine.hosts.ByHost.engines``, which grows under the engine's
+        lock as hosts appear); None: every line is the ``local`` host's."""
         self.rules = list(DEFAULT_RULES if rules is None else rules)
         self.tz = tz
         self.clock = clock or SystemClock()
@@ -127,6 +132,7 @@ class EngineCollector(Collector):
         self.bounds_ms = latency_bounds_ms(self.rules)
         self.features = LabelCap(MAX_FEATURES)
         self.models = LabelCap(MAX_MODELS)
+        self.host_cap = LabelCap(MAX_HOSTS)
         self.error_kinds = LabelCap(MAX_ERROR_KINDS)
         self.reasons = LabelCap(MAX_REASONS)
         self.monotone = Monotone()
@@ -142,9 +148,13 @@ class EngineCollector(Collector):
     def start_counting(self) -> None:
         """From now on the counters count (``counts``): what the engine holds now is history."""
         with self.engine.lock:
-            self._base = breakdown(self.engine, self.features)
+            self._base = self._breakdown()
             self._base_lines = self.engine.lines.copy()
             self.counting_since = self.wall()
+
+    def _breakdown(self) -> dict[Key, Counts]:
+        hosts = None if self.hosts is None else dict(self.hosts)
+        return breakdown(self.engine, self.features, hosts)
 
     def describe(self) -> Iterable[Metric]:
         return []  # registering must not read the engine; families are known at collect
@@ -161,7 +171,7 @@ class EngineCollector(Collector):
         with self.engine.lock:  # one frame: every family below reads the same data
             counts = None
             if self._base is not None:
-                counts = delta(breakdown(self.engine, self.features), self._base)
+                counts = delta(self._breakdown(), self._base)
             lines = self.engine.lines.copy()
             newest = self.engine.newest_ts
             cost = list(self._cost_gauges(now))
@@ -213,7 +223,7 @@ class EngineCollector(Collector):
     def _calls(self, counts: dict[Key, Counts]) -> Iterator[Metric]:
         grouped: dict[tuple[str, ...], Counts] = {}
         for key, c in sorted(counts.items()):
-            grouped.setdefault(call_key(key, self.models), Counts()).add(c)
+            grouped.setdefault(call_key(key, self.host_cap, self.models), Counts()).add(c)
         calls = self._counter("calls", "Calls read.", CALL_LABELS)
         errors = self._counter(
             "errors",

@@ -25,10 +25,11 @@ from typing import Any
 
 from claude_top.core.stats import GroupStats
 from claude_top.engine.engine import Engine
+from claude_top.sources.remote import LOCAL_HOST
 from claude_top.views.metrics.labels import OTHER, LabelCap
 
-Key = tuple[str, str]
-"""(feature label, model) before the model's cap is applied."""
+Key = tuple[str, str, str]
+"""(host, feature label, model) before the host's and the model's caps are applied."""
 
 
 def _minus(a: Mapping[Any, int], b: Mapping[Any, int]) -> dict[Any, int]:
@@ -101,17 +102,41 @@ class Counts:
                 setattr(self, f.name, mine + getattr(other, f.name))
 
 
-def breakdown(engine: Engine, features: LabelCap) -> dict[Key, Counts]:
-    """All-time ``Counts`` per (feature label, model); the caller holds the engine's lock.
+def breakdown(
+    engine: Engine, features: LabelCap, hosts: Mapping[str, Engine] | None = None
+) -> dict[Key, Counts]:
+    """All-time ``Counts`` per (host, feature label, model); the caller holds the engine's lock.
+
+    ``hosts`` maps each host to the engine of its lines (``engine.hosts.ByHost.engines``: the
+    engine itself when there is one host); None is one ``local`` host. The features keep their
+    own series in the order of all traffic, busiest first, whichever host they are busiest on.
+    """
+    ranked = _ranked(engine)
+    features.admit(g.name for g in ranked)
+    if hosts is None:
+        hosts = {LOCAL_HOST: engine}
+    out: dict[Key, Counts] = {}
+    for host, e in hosts.items():
+        rows = _ranked(e) if e is not engine else ranked
+        for (feature, model), c in _one_host(e, rows, features).items():
+            out[(host, feature, model)] = c
+    return out
+
+
+def _ranked(engine: Engine) -> list[GroupStats]:
+    groups = engine.query(None, None, "feature").groups.values()
+    return sorted(groups, key=lambda g: (-g.calls, g.name))
+
+
+def _one_host(
+    engine: Engine, ranked: list[GroupStats], features: LabelCap
+) -> dict[tuple[str, str], Counts]:
+    """One engine's ``Counts`` per (feature label, model).
 
     Features past the cap are one ``other`` feature: its per-model counts are each model's
     total less the named features' part, so no query per unnamed feature is ever made.
     """
-    ranked = sorted(
-        engine.query(None, None, "feature").groups.values(), key=lambda g: (-g.calls, g.name)
-    )
-    features.admit(g.name for g in ranked)
-    out: dict[Key, Counts] = {}
+    out: dict[tuple[str, str], Counts] = {}
     named_by_model: dict[str, Counts] = {}
     rest = False
     for g in ranked:

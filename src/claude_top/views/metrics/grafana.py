@@ -1,7 +1,7 @@
 """``claude-top grafana``: a Grafana dashboard over the series ``collector`` exports.
 
 One JSON model (schema of Grafana 10+), a ``datasource`` variable for the Prometheus to read
-and a ``feature`` variable; every query is in ``QUERIES`` so the tests run each against a real
+and ``host`` and ``feature`` variables; every query is in ``QUERIES`` so the tests run each against a real
 Prometheus. Thresholds drawn on the panels come from the rule objects, like the rule file's.
 """
 
@@ -13,10 +13,13 @@ from typing import Any
 
 from claude_top.rules.spec import Rule
 
-F = 'feature=~"$feature"'
+F = 'host=~"$host", feature=~"$feature"'
 QUERIES: dict[str, list[tuple[str, str]]] = {
     "Calls per second": [
         (f"sum by (feature) (rate(claude_top_calls_total{{{F}}}[$__rate_interval]))", "{{feature}}")
+    ],
+    "Calls per second by host": [
+        (f"sum by (host) (rate(claude_top_calls_total{{{F}}}[$__rate_interval]))", "{{host}}")
     ],
     "Error rate (%)": [
         (
@@ -120,6 +123,16 @@ def dashboard(rules: Sequence[Rule]) -> dict[str, Any]:
         "templating": {
             "list": [
                 {"name": "datasource", "type": "datasource", "query": "prometheus"},
+                {
+                    "name": "host",
+                    "type": "query",
+                    "datasource": ds,
+                    "query": "label_values(claude_top_calls_total, host)",
+                    "includeAll": True,
+                    "multi": True,
+                    "allValue": ".*",
+                    "current": {"text": "All", "value": "$__all"},
+                },
                 {
                     "name": "feature",
                     "type": "query",

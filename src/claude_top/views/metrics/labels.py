@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-CALL_LABELS: tuple[str, ...] = ("feature", "model")
-"""The labels of every per-call series, defined once: a new dimension (``host``) is added here
-and in ``collector.call_key``."""
+CALL_LABELS: tuple[str, ...] = ("host", "feature", "model")
+"""The labels of every per-call series, defined once (``collector.call_key`` gives their
+values). ``host`` is where the lines were read (``sources.remote.host_of``: an ``ssh://`` URL's
+host, a ``cmd://`` label, ``local``); ``sum by (feature)`` adds the hosts up."""
 OTHER = "other"
 MAX_FEATURES = 50
 MAX_MODELS = 20
+MAX_HOSTS = 50
+"""Hosts are named on the command line, not in the log, but a glob of ``ssh://`` URLs or many
+``cmd://`` labels are still capped like the rest."""
 MAX_ERROR_KINDS = 20
 """Distinct (error type, status) pairs with a series of their own."""
 VALUE_CHARS = 120
