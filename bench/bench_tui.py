@@ -373,7 +373,7 @@ def main() -> None:
         cfg = Config()
         since = clock.now() - HISTORY_DAYS * 86400 - 3600
         engine = Engine(cfg.price_table(), clock, UTC, since=since)
-        alerts = _alerts(engine, cfg, UTC)
+        alerts = _alerts(engine, cfg, UTC, clock)
         box = LatestProgress()
         follower = Follower(
             [str(path)],
