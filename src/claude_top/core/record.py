@@ -92,4 +92,10 @@ def as_named(rec: Sequence[Any]) -> Record:
     n = len(rec)
     if n == SHORT:
         return Record._make((*rec, *SHORT_TAIL))
+    if n == LONG:
+        return Record._make(rec + _LONG_PAD)  # type: ignore[operator]  # a tuple: one C concatenation
     return Record._make((*rec, *(None,) * (FULL - n)) if n < FULL else rec)
+
+
+_LONG_PAD = (None,) * (FULL - LONG)
+"""The slots past the fast decoder's full tuple (``LONG``), unset."""
