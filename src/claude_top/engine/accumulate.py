@@ -162,15 +162,12 @@ class Aggregates:
                     err = status = None
                     batch = for_headroom_anyway = False
                 else:
-                    try:
-                        (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err,
-                         status, batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in,
-                         rl_out_limit, rl_out) = rec  # fmt: skip
-                    except ValueError:  # a reader's Record: its streaming and app-cost slots
-                        (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err,
-                         status, batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in,
-                         rl_out_limit, rl_out) = rec[:LONG]  # fmt: skip
+                    if len(rec) != LONG:  # a reader's Record: its streaming and app-cost slots
                         extra = rec
+                        rec = rec[:LONG]
+                    (ts, _rid, user, feature, model, inp, out, cr, cw5, cw1, lat, stop, err, status,
+                     batch, rl_req, _rl_tok, _retry, rl_req_limit, rl_in_limit, rl_in, rl_out_limit,
+                     rl_out) = rec  # fmt: skip
                     for_headroom_anyway = status == 429 or not (
                         rl_req is None
                         and rl_req_limit is None

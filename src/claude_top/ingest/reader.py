@@ -240,11 +240,15 @@ def _native(d: dict[str, Any]) -> Record | Rejected:
         values[f.slot] = got  # type: ignore[index]
     values["request_id"] = values["request_id"] or ""
     values["user_id"] = values["user_id"] or ""
-    billed = {k: values.pop(k) for k in BILLED}
-    if billed["service_tier"] == "batch":
-        values["batch"] = True  # the Batch API's tier: its published discount
-    if any(billed.values()):
+    pop = values.pop
+    billed = {k: pop(k) for k in BILLED} if any(map(d.__contains__, BILLED)) else None
+    if billed is not None:
+        if billed["service_tier"] == "batch":
+            values["batch"] = True  # the Batch API's tier: its published discount
         values["model"] = billed_model(values["model"], billed)
+    else:
+        for k in BILLED:
+            del values[k]
     status = values["error_status"]
     # An error status without an error name is still an error.
     if values["error"] is None and status is not None and status >= 400:
