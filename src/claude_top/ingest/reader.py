@@ -199,7 +199,13 @@ or ``_BAD``. ``Kind.IGNORED`` has none: such keys are never read."""
 ABSENT: dict[Kind, Any] = {Kind.COUNT: 0, Kind.FLAG: False}
 """The value of an optional field the line does not carry (None for the other kinds)."""
 
-_READ = tuple((f, RULES[f.kind]) for f in FIELDS if f.slot is not None)
+_EXTRA_KEYS = frozenset((*BILLED, "ttft_ms", "cost_usd", "total_cost_usd"))
+"""Keys a native line seldom has (the bill's dimensions, TTFT, the app's cost): read only when
+the object holds one, so a line without them costs what it did before they existed."""
+_READ = tuple((f, RULES[f.kind]) for f in FIELDS if f.slot is not None and f.key not in _EXTRA_KEYS)
+_READ_EXTRA = tuple(
+    (f, RULES[f.kind]) for f in FIELDS if f.slot is not None and f.key in _EXTRA_KEYS
+)
 
 
 def _raw_value(d: dict[str, Any], f: Field) -> Any:
@@ -227,7 +233,8 @@ def record_from_dict(d: dict[str, Any]) -> Verdict:
 
 def _native(d: dict[str, Any]) -> Record | Rejected:
     values: dict[str, Any] = {}
-    for f, rule in _READ:
+    extra = not _EXTRA_KEYS.isdisjoint(d)
+    for f, rule in (*_READ, *_READ_EXTRA) if extra else _READ:
         v = _raw_value(d, f)
         if v is None:
             if f.required:
@@ -240,15 +247,11 @@ def _native(d: dict[str, Any]) -> Record | Rejected:
         values[f.slot] = got  # type: ignore[index]
     values["request_id"] = values["request_id"] or ""
     values["user_id"] = values["user_id"] or ""
-    pop = values.pop
-    billed = {k: pop(k) for k in BILLED} if any(map(d.__contains__, BILLED)) else None
-    if billed is not None:
+    if extra:
+        billed = {k: values.pop(k) for k in BILLED}
         if billed["service_tier"] == "batch":
             values["batch"] = True  # the Batch API's tier: its published discount
         values["model"] = billed_model(values["model"], billed)
-    else:
-        for k in BILLED:
-            del values[k]
     status = values["error_status"]
     # An error status without an error name is still an error.
     if values["error"] is None and status is not None and status >= 400:
