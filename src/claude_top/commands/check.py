@@ -15,13 +15,15 @@ import sys
 
 from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
 from claude_top.commands.failing import say
+from claude_top.commands.state import rules_horizon, session_for
 from claude_top.core import jsondoc
-from claude_top.core.errors import ConfigError, UserError
+from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.format import iso
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
+from claude_top.state.session import read_new
 from claude_top.views.check import EXIT_UNKNOWN, alert_dict, exit_status
 from claude_top.views.summary import format_notes, lines_dict
 
@@ -38,10 +40,21 @@ def cmd_check(a: argparse.Namespace) -> int:
             clock,
             tz,
             headroom=Headroom(cfg.headroom_config()),
-            track_users=False,
+            track_users=bool(a.state),  # a state keeps every user row it is given
             log_format=log_format(cfg, a.preset),
         )
-        read_all(engine, a.logs)
+        session = session_for(
+            a, engine, cfg, "claude-top check", horizon=rules_horizon(rules, engine, clock.now())
+        )
+        if session is None:
+            read_all(engine, a.logs)
+        else:
+            try:
+                read_new(engine, a.logs, session)
+            except InputError as e:
+                raise UserError(str(e)) from None
+            finally:
+                session.close()
     except (UserError, ConfigError) as e:
         say("claude-top check", str(e))
         return EXIT_UNKNOWN

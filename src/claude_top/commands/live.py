@@ -88,6 +88,21 @@ def _anchored_since(logs: list[str], since: float, now: float, ts_of: Any) -> fl
     return newest - (now - since)
 
 
+def _session(args: argparse.Namespace, engine: Engine, cfg: Config, since: float | None) -> Any:
+    """The TUI's state (by default one per source spec): loaded back to ``--since``, users for
+    the last days kept by day as the engine keeps them."""
+    from claude_top.commands.state import session_for
+    from claude_top.state.load import Horizon
+
+    if getattr(args, "now", None) or not hasattr(args, "state"):
+        return None
+    now = engine.clock.now()
+    horizon = Horizon(
+        groups_from=since, users=True, user_days_from=engine.day_start(now - 2 * 86400)
+    )
+    return session_for(args, engine, cfg, "claude-top", by_default=True, horizon=horizon)
+
+
 def _terminal() -> Any:
     """The controlling terminal, opened before anything is read; one line and out if none."""
     from claude_top.views.tui.terminal import NoTerminal, open_terminal
@@ -156,6 +171,7 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
     by_host = ByHost(engine, hosts_of(args.logs))
+    session = _session(args, engine, cfg, since)
     try:
         follower = Follower(
             list(args.logs),
@@ -165,8 +181,12 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
             poll_interval=float(getattr(args, "poll", 1.0) or 1.0),
             on_overlong=by_host.on_overlong,
             on_progress=box.set,
+            resume=session.positions if session is not None else None,
+            on_settle=session.settle if session is not None else None,
         )
     except InputError as e:
+        if session is not None:
+            session.close()
         raise UserError(str(e)) from None
     alerts.sources = follower  # the source rule reads its statuses and heartbeat
     try:
@@ -195,9 +215,11 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     try:
         app.run()
     finally:
-        follower.stop()
+        follower.stop(timeout=30.0 if session is not None else 2.0)  # its last commit
         if exporter is not None:
             exporter.stop()
+        if session is not None:
+            session.close()
     if follower.error is not None:
         say("claude-top", f"reading stopped: {follower.error}")
         return 1

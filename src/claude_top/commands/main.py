@@ -43,6 +43,10 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
         from claude_top.commands import fleet
 
         return fleet.COMMANDS[name]
+    if name == "state":
+        from claude_top.commands.state import cmd_state
+
+        return cmd_state
     if name == "config":
         from claude_top.commands.config import cmd_config
 

@@ -20,7 +20,7 @@ from claude_top.core.errors import TimeArgError, UserError
 from claude_top.core.timeutil import parse_seconds
 from claude_top.ingest.presets import NAMES as PRESETS
 
-COMMANDS = ("summary", "check", "prices", "config", "demo", "serve", "rules", "grafana")
+COMMANDS = ("summary", "check", "prices", "config", "demo", "serve", "rules", "grafana", "state")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +78,17 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_state(p: argparse.ArgumentParser, default: str) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--state",
+        metavar="FILE",
+        help=f"keep rollups and read positions in this SQLite file ({default}); "
+        "a restart reads only what is new",
+    )
+    g.add_argument("--no-state", action="store_true", help="use no state file")
+
+
 def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
     s = sub.add_parser("summary", help="numbers per feature/model/user over a window")
     s.add_argument(
@@ -128,6 +139,7 @@ def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="SECONDS",
         help="seconds between prints with --follow (0.01 to 86400; default 2)",
     )
+    _add_state(s, "default: none")
     _add_common(s)
 
 
@@ -205,11 +217,11 @@ def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The subcommands: summary, check, prices, config, demo."""
+    """The subcommands: summary, check, prices, config, demo, state."""
     p = _Parser(
         prog="claude-top",
         description="Live view of a Claude-powered app's call log. "
-        "Subcommands: summary, check, prices, config, demo, serve, rules, grafana.",
+        "Subcommands: summary, check, prices, config, demo, serve, rules, grafana, state.",
     )
     p.add_argument("--version", action="version", version=f"claude-top {__version__}")
     sub = p.add_subparsers(dest="command")
@@ -225,8 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="also push the firing alerts there once (default: no push)",
     )
+    _add_state(c, "default: none")
     _add_common(c)
     _add_fleet(sub)
+
+    st = sub.add_parser("state", help="what a state file holds")
+    st.add_argument("action", choices=("info",))
+    st.add_argument("logs", nargs="*", metavar="LOG", help="the logs whose default state to show")
+    st.add_argument("--state", metavar="FILE", help="the state file to show")
 
     pr = sub.add_parser("prices", help="print the price table in use")
     pr.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
@@ -314,5 +332,6 @@ def build_tui_parser() -> argparse.ArgumentParser:
     )
     _add_metrics(p)
     p.add_argument("--version", action="version", version=f"claude-top {__version__}")
+    _add_state(p, "default: one per source under $XDG_STATE_HOME/claude-top")
     _add_common(p)
     return p

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
+from claude_top.commands.state import session_for
 from claude_top.core import jsondoc
 from claude_top.core.errors import InputError, UserError
 from claude_top.core.format import iso
@@ -18,6 +19,8 @@ from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
 from claude_top.engine.engine import Engine
 from claude_top.engine.hosts import ByHost, hosts_of, read_by_host
+from claude_top.state.load import Horizon
+from claude_top.state.session import keep_user_days, read_new
 from claude_top.views.summary import summary_dict, to_csv, to_table
 
 
@@ -46,6 +49,10 @@ def cmd_summary(a: argparse.Namespace) -> int:
     tz = time_zone(cfg, a.tz)
     clock = make_clock(a.now, tz)
     since, until = _bounds(a, clock.now(), tz)
+    if a.state and a.follow:
+        raise UserError("--state does not combine with --follow")
+    if a.state:
+        return _summary_with_state(a, cfg, tz, clock, since, until)
     engine = Engine(
         cfg.price_table(),
         clock,
@@ -68,14 +75,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
     def emit() -> None:
         streams = engine.streaming(by=a.by) if a.by in ("feature", "model") else None
         app_costs = engine.app_costs(by=a.by) if a.by in ("feature", "model") else None
-        doc = summary_dict(query(), engine.lines, window, streams, app_costs)
-        if a.format == "json":
-            sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
-        elif a.format == "csv":
-            sys.stdout.write(to_csv(doc, a.by, for_terminal=sys.stdout.isatty()))
-        else:
-            sys.stdout.write(to_table(doc, a.by))
-        sys.stdout.flush()
+        _print(a, summary_dict(query(), engine.lines, window, streams, app_costs))
 
     if a.follow:
         from claude_top.commands.follow_summary import follow_summary
@@ -98,3 +98,44 @@ def cmd_summary(a: argparse.Namespace) -> int:
         read_all(engine, a.logs, split=a.jobs > 1)
     emit()
     return 0
+
+
+def _summary_with_state(
+    a: argparse.Namespace, cfg: Any, tz: Any, clock: Any, since: float | None, until: float | None
+) -> int:
+    """The state, then what is new in the logs; the window is answered from the buckets (so
+    aligned to their minutes, or quarter hours before the last 26 hours)."""
+    # unbounded: the state keeps everything
+    engine = Engine(cfg.price_table(), clock, tz, log_format=log_format(cfg, a.preset))
+    by_user = a.by == "user"
+    horizon = Horizon(
+        groups_from=since,
+        users=by_user,
+        user_days_from=None if since is None else engine.day_start(since),
+    )
+    if by_user:
+        keep_user_days(engine)
+    session = session_for(a, engine, cfg, "claude-top summary", horizon=horizon)
+    try:
+        if session is None:
+            read_all(engine, a.logs)
+        else:
+            read_new(engine, a.logs, session)
+    except InputError as e:
+        raise UserError(str(e)) from None
+    finally:
+        if session is not None:
+            session.close()
+    window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
+    _print(a, summary_dict(engine.query(since, until, by=a.by), engine.lines, window))
+    return 0
+
+
+def _print(a: argparse.Namespace, doc: dict[str, Any]) -> None:
+    if a.format == "json":
+        sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
+    elif a.format == "csv":
+        sys.stdout.write(to_csv(doc, a.by, for_terminal=sys.stdout.isatty()))
+    else:
+        sys.stdout.write(to_table(doc, a.by))
+    sys.stdout.flush()

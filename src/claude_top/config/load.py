@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from claude_top.config.toml_out import section, table_body
 from claude_top.core.errors import ConfigError, TimeArgError
 from claude_top.core.text import safe_text
+from claude_top.core.timeutil import parse_duration
 from claude_top.core.windows import check_window
 from claude_top.engine.pricing import PriceConfigError, PriceTable
 from claude_top.ingest.mapping import LogFormat
@@ -26,7 +27,7 @@ from claude_top.rules.spec import rule_comment, rule_table, rules_from_config
 if TYPE_CHECKING:
     from claude_top.engine.headroom import HeadroomConfig
 
-SECTIONS = ("prices", "alerts", "limits", "ui", "log")
+SECTIONS = ("prices", "alerts", "limits", "ui", "log", "state")
 UI_DEFAULTS: dict[str, Any] = {"tz": "UTC", "window": "10m"}
 """``ui`` keys with a default; ``theme`` and ``theme_file`` default to the TUI's own choice."""
 UI_STRINGS = ("theme", "theme_file", "tz", "window", "export_dir")
@@ -63,6 +64,19 @@ class Config:
         except ConfigError as e:
             where = "--preset" if cli_preset is not None and "log.preset" in str(e) else None
             raise ConfigError(f"{where or self.path or 'config'}: {e}") from None
+    state: dict[str, Any] = field(default_factory=dict)
+    """``keep``: how long a state file keeps rollups (a duration, default 35d)."""
+
+    def state_keep_days(self) -> float:
+        """Days of rollups a state keeps (``[state] keep``, default 35 days)."""
+        keep = self.state.get("keep", "35d")
+        try:
+            seconds = parse_duration(keep) if isinstance(keep, str) else float("nan")
+        except TimeArgError:
+            seconds = float("nan")
+        if not 86400 <= seconds <= 3660 * 86400:  # also false for nan
+            raise ConfigError(f"{self.path or 'config'}: state.keep: a duration from 1d to 10y")
+        return seconds / 86400
 
     def price_table(self) -> PriceTable:
         try:
@@ -179,8 +193,10 @@ def load(path: str | None = None) -> Config:
         limits=dict(data.get("limits", {})),
         ui=dict(data.get("ui", {})),
         log=dict(data.get("log", {})),
+        state=dict(data.get("state", {})),
     )
     cfg.log_format()
+    cfg.state_keep_days()
     cfg.price_table()  # validate now, so errors surface before any log is read
     cfg.headroom_config()
     _validate_ui(cfg.ui, str(p))

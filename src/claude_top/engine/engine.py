@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, tzinfo
 from typing import Any
 
@@ -98,6 +98,9 @@ class Engine:
         self._series = Series(self.agg)
         self.version = 0
         """Bumped by every ingest: views skip recomputing when nothing changed."""
+        self.before_compact: Callable[[], None] | None = None
+        """Called (under the lock) just before buckets move to a coarser tier: a state writer
+        takes the rows' changes while they can still be told apart (``state.save``)."""
 
     # -- the state, as the other layers read it ----------------------------------------------
 
@@ -231,6 +234,8 @@ class Engine:
     def compact(self) -> None:
         """Age buckets into coarser tiers, relative to the clock (or the newest event in replay)."""
         with self.lock:
+            if self.before_compact is not None:
+                self.before_compact()
             ref = self.clock.now()
             if self.agg.newest_ts is not None:
                 ref = min(ref, self.agg.newest_ts)

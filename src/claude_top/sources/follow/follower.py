@@ -37,6 +37,7 @@ from claude_top.sources.paths import (
     is_rotated_name,
     rotation_order,
 )
+from claude_top.sources.resume import Position, Positions
 
 
 class Follower:
@@ -63,8 +64,18 @@ class Follower:
         on_progress: Callable[[Progress], None] | None = None,
         follow: bool = True,
         rotate_wait: float = 5.0,
+        resume: Positions | None = None,
+        on_settle: Callable[[list[Position], bool], None] | None = None,
     ) -> None:
         self._since = since
+        self._resume = resume
+        """Read positions of a state: a file it has read resumes where it stopped."""
+        self._on_settle = on_settle
+        """Called on the follower thread between reads with every file's position (and True
+        when it must not wait: history done, or stopping), so a state can commit them with the
+        counts of exactly those lines."""
+        self._done: dict[str, Position] = {}
+        """Where the rotated history files were read to."""
         self._ts_of = ts_of
         self.poll_interval = poll_interval
         self._max_line = max_line_bytes
@@ -216,6 +227,7 @@ class Follower:
                 rotate_wait=self._rotate_wait,
                 stop=self._stop,
                 wake=self._wake,
+                resume=self._resume,
             )
         )
         if not exists or later:  # the next look opens it and reads it from the start
@@ -246,12 +258,14 @@ class Follower:
                     self._drain_pipes(block=True)
             out.history_done.set()
             out.progress(force=True)
+            self._settle(True)
             if self._follow:
                 self._follow_loop()
         except BaseException as e:
             self.error = e
             out.fail_all(f"reading stopped: {error_text(e)}")
         finally:
+            self._settle(True)
             out.history_done.set()
             if self._watcher is not None:
                 self._watcher.stop()
@@ -269,14 +283,28 @@ class Follower:
         return ahead
 
     def _read_rotated(self, path: str) -> None:
-        read_rotated(
+        pos = read_rotated(
             path,
             self._out,
             since=self._since,
             ts_of=self._ts_of,
             max_line=self._max_line,
             stop=self._stop,
+            resume=self._resume,
         )
+        if pos is not None:
+            self._done[path] = pos
+
+    def positions(self) -> list[Position]:
+        """Every file's read position (only on the follower thread: ``on_settle``)."""
+        out = list(self._done.values())
+        for lv in self._live:
+            out.extend(lv.positions())
+        return out
+
+    def _settle(self, now: bool) -> None:
+        if self._on_settle is not None:
+            self._guarded(None, lambda: self._on_settle(self.positions(), now))  # type: ignore[misc]
 
     def _read_history(self, lv: LiveFile) -> None:
         lv.pump(history=True)
@@ -307,6 +335,7 @@ class Follower:
                 paths = [lv.path for lv in self._live] + self._globs
                 self._guarded(None, self._watcher.sync, paths, now)
             self._guarded(None, self._out.progress)
+            self._settle(False)
             if not self._live and not self._pipes_open() and self._remotes.finished:
                 return
             self._wake.wait(self.poll_interval)

@@ -22,9 +22,17 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 
 from claude_top.sources.batches import READ_CHUNK, Batch, LineFramer, frame
-from claude_top.sources.fingerprint import TsOf, count_newlines, seek_since, tail_start
+from claude_top.sources.fingerprint import (
+    HEAD_BYTES,
+    TsOf,
+    count_newlines,
+    pread,
+    seek_since,
+    tail_start,
+)
 from claude_top.sources.follow.outlet import Outlet
 from claude_top.sources.paths import is_gzip, open_bytes
+from claude_top.sources.resume import Position, Positions, head_of
 
 
 def since_offset(bf: BinaryIO, st: os.stat_result, since: float | None, ts_of: TsOf | None) -> int:
@@ -98,12 +106,21 @@ def _runs(batch: Batch, keep: Callable[[bytes], bool]) -> Iterator[Batch]:
 
 
 def start_of(
-    fh: BinaryIO, source: str, since: float | None, ts_of: TsOf | None, max_line: int
+    fh: BinaryIO,
+    source: str,
+    since: float | None,
+    ts_of: TsOf | None,
+    max_line: int,
+    resume: Positions | None = None,
 ) -> tuple[int, int, int, list[Batch]]:
     """(offset, line number, size, late lines before it) where a live file's history begins;
-    ``fh`` is left at the offset."""
+    ``fh`` is left at the offset. A file a state has read (``resume``) starts where it stopped."""
     st = os.fstat(fh.fileno())
     late: list[Batch] = []
+    known = resume.find(pread(fh, HEAD_BYTES, 0), st.st_size) if resume else None
+    if known is not None:
+        fh.seek(known.offset)
+        return known.offset, known.lineno, st.st_size, late
     # A buffered twin of the same open file (shared offset) for readline-based seeking.
     with open(os.dup(fh.fileno()), "rb") as bf:
         offset = since_offset(bf, st, since, ts_of)
@@ -136,24 +153,38 @@ def read_rotated(
     ts_of: TsOf | None,
     max_line: int,
     stop: threading.Event,
-) -> None:
-    """Read a finished rotated file once, start to end (its last line needs no newline)."""
+    resume: Positions | None = None,
+) -> Position | None:
+    """Read a finished rotated file once, start to end (its last line needs no newline); with
+    ``resume``, a file a state has read starts where it stopped. Returns where it ended."""
     out.set(path, "reading-history", "")
     try:
         st = os.stat(path)
-        if since is not None and st.st_mtime < since:
-            out.bytes += st.st_size
-            out.set(path, "done", "older than --since, skipped")
-            return
         gz = is_gzip(path)
         f = open_bytes(path)
     except OSError as e:
         out.set(path, "error", e.strerror or str(e))
-        return
+        return None
+    try:
+        head = head_of(f)
+    except (OSError, EOFError) as e:
+        f.close()
+        out.set(path, "error", f"read failed: {e}")
+        return None
+    known = resume.find(head, None if gz else st.st_size) if resume else None
+    if known is None and since is not None and st.st_mtime < since:
+        f.close()
+        out.bytes += st.st_size
+        out.set(path, "done", "older than --since, skipped")
+        return None
     raw: BinaryIO = getattr(f, "fileobj", None) or f  # compressed position, for progress
     framer = LineFramer(path, max_line)
     keep = _keep_from(since, ts_of) if since is not None and ts_of is not None else None
     try:
+        if known is not None:
+            f.seek(known.offset)  # gzip: decompressed and skipped
+            framer = LineFramer(path, max_line, known.lineno, known.offset)
+            keep = None
         if not gz and keep is not None:
             assert since is not None and ts_of is not None
             offset = since_offset(f, st, since, ts_of)
@@ -187,3 +218,5 @@ def read_rotated(
         out.set(path, "error", f"read failed: {e}")
     finally:
         f.close()
+    out.deliver(framer)  # stopped early: what was framed is delivered, so the position is true
+    return Position(path, head, framer.pos, framer.lineno) if head else None

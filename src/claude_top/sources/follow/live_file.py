@@ -30,6 +30,7 @@ from claude_top.sources.batches import READ_CHUNK, LineFramer
 from claude_top.sources.fingerprint import HEAD_BYTES, Fingerprint, TsOf, pread
 from claude_top.sources.follow.history import start_of
 from claude_top.sources.follow.outlet import Outlet
+from claude_top.sources.resume import Position, Positions
 
 ROTATED_SHOWN_S = 2.0
 """How long a source shows state "rotated" before going back to "following"."""
@@ -63,8 +64,10 @@ class LiveFile:
         rotate_wait: float,
         stop: threading.Event,
         wake: threading.Event,
+        resume: Positions | None = None,
     ) -> None:
         self.path = path
+        self._resume = resume
         self._out = out
         self._max_line = max_line
         self._rotate_wait = rotate_wait
@@ -90,7 +93,9 @@ class LiveFile:
         try:
             self._open()
             assert self.fh is not None
-            offset, lineno, size, late = start_of(self.fh, self.path, since, ts_of, self._max_line)
+            offset, lineno, size, late = start_of(
+                self.fh, self.path, since, ts_of, self._max_line, self._resume
+            )
         except FileNotFoundError:
             return 0  # "waiting"; the follow loop picks it up when it appears
         except OSError as e:
@@ -108,6 +113,19 @@ class LiveFile:
         self._out.deliver(self.framer)
         self._out.set(self.path, "done", "", offset=self.framer.pos)
         self.close()
+
+    def positions(self) -> list[Position]:
+        """How far each file held under this name has been handed over (framed lines delivered
+        first, so a state committing these positions holds exactly those lines)."""
+        out: list[Position] = []
+        held = [(r.framer, r.fp) for r in self.retired]
+        if self.framer is not None and self.fp is not None:
+            held.append((self.framer, self.fp))
+        for framer, fp in held:
+            self._out.deliver(framer)
+            if fp.head:
+                out.append(Position(framer.source, fp.head, framer.pos, framer.lineno))
+        return out
 
     def held(self) -> set[tuple[int, int]]:
         """(device, inode) of every file this name holds open, current and rotated away."""

@@ -1,0 +1,157 @@
+"""``--state`` / ``--no-state`` wiring for the commands, and ``claude-top state info``.
+
+The TUI uses a state by default (one file per source spec, ``state.session.default_path``),
+except for standard input or a pipe (a pipe cannot be resumed: its lines would be counted again
+on every start) and with ``--now`` (a view of the past would count later lines as read without
+aggregating them). ``summary`` and ``check`` use one only when ``--state FILE`` names it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from claude_top.commands.failing import say
+from claude_top.config.load import Config
+from claude_top.core.errors import ConfigError, TimeArgError, UserError
+from claude_top.core.format import grouped
+from claude_top.core.text import safe_text
+from claude_top.core.windows import check_window
+from claude_top.engine.engine import Engine
+from claude_top.sources.paths import is_regular
+from claude_top.state.db import APPLICATION_ID, SCHEMA
+from claude_top.state.load import Horizon
+from claude_top.state.session import Session, default_path, open_session
+
+
+def state_path(a: argparse.Namespace, specs: list[str], *, by_default: bool) -> str | None:
+    """The state file a command uses, or None."""
+    if getattr(a, "no_state", False):
+        return None
+    if getattr(a, "state", None):
+        return str(a.state)
+    if not by_default or getattr(a, "now", None):
+        return None
+    if any(s == "-" or (os.path.exists(s) and not is_regular(s)) for s in specs):
+        return None
+    return default_path(specs)
+
+
+def session_for(
+    a: argparse.Namespace,
+    engine: Engine,
+    cfg: Config,
+    prog: str,
+    *,
+    by_default: bool = False,
+    horizon: Horizon | None = None,
+) -> Session | None:
+    """Open and load the command's state into ``engine``; problems are one line on stderr."""
+    path = state_path(a, list(a.logs), by_default=by_default)
+    if path is None:
+        return None
+    try:
+        keep = cfg.state_keep_days()
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    return open_session(
+        path, engine, lambda line: say(prog, line), retention_days=keep, horizon=horizon
+    )
+
+
+BASELINE_DAYS = 9
+"""Days before today the cost rules read (7 full days, with a day's slack each side)."""
+
+
+def rules_horizon(rules: list[Any], engine: Engine, now: float) -> Horizon:
+    """What ``check`` needs of a state: buckets back as far as its longest rule window (or
+    the cost baseline), no users."""
+    back: float = engine.day_start(now) - BASELINE_DAYS * 86400
+    for rule in rules:
+        try:
+            seconds = check_window(rule.window).seconds
+        except TimeArgError:
+            return Horizon(groups_from=None, users=False)
+        if seconds is None and rule.window not in ("today", "yesterday"):
+            return Horizon(groups_from=None, users=False)  # "all", or a date
+        if seconds is not None:
+            back = min(back, now - seconds - 3600)
+    return Horizon(groups_from=back, users=False)
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _size(path: str) -> int:
+    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
+
+
+def info(path: str) -> list[str]:
+    """What a state holds, as lines: its schema, span, rows, lines and sources."""
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such state file")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return _info(conn, path)
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        raise UserError(f"{path}: not a readable state ({e})") from None
+
+
+def _info(conn: sqlite3.Connection, path: str) -> list[str]:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        raise UserError(f"{path}: not a claude-top state (another program's SQLite database)")
+    if version != SCHEMA:
+        raise UserError(f"{path}: schema {version}; this claude-top reads schema {SCHEMA}")
+    meta: dict[str, Any] = dict(conn.execute("SELECT key, value FROM meta"))
+    one = conn.execute
+    span = one("SELECT min(start), max(start + width) FROM calls").fetchone()
+    n_calls, calls = one("SELECT count(*), coalesce(sum(calls), 0) FROM calls").fetchone()
+    n_hist = one("SELECT count(*) FROM histograms").fetchone()[0]
+    n_users, days, users = one(
+        "SELECT count(*), count(DISTINCT day), count(DISTINCT user) FROM users"
+    ).fetchone()
+    health = dict(one("SELECT what, n FROM line_health"))
+    lines = sum(health.get(k, 0) for k in ("records", "foreign", "rejected"))
+    out = [
+        f"state {safe_text(path)}",
+        f"  schema {version}, time zone {meta.get('tz', '?')}, {_size(path) / 2**20:.1f} MiB",
+        f"  span {_when(span[0])} .. {_when(span[1])}"
+        + (f" ({(span[1] - span[0]) / 86400:.1f} days)" if span[0] is not None else ""),
+        f"  calls {grouped(calls)} in {grouped(n_calls)} rows ({grouped(n_hist)} histograms); "
+        f"users {grouped(users)} in {grouped(n_users)} day rows over {days} days",
+        f"  lines {grouped(lines)}: {grouped(health.get('records', 0))} records, "
+        f"{grouped(health.get('foreign', 0))} foreign, {grouped(health.get('rejected', 0))} "
+        "rejected",
+    ]
+    sources = one("SELECT path, digest, offset, lineno, seen FROM sources ORDER BY seen").fetchall()
+    out.append(f"  sources ({len(sources)}):")
+    for p, digest, offset, lineno, seen in sources:
+        out.append(
+            f"    {safe_text(p)}  read to byte {grouped(offset)} (line {grouped(lineno)}), "
+            f"start {digest}, last seen {_when(seen)}"
+        )
+    return out
+
+
+def cmd_state(a: argparse.Namespace) -> int:
+    """``claude-top state info [LOG...] [--state FILE]``."""
+    if a.state:
+        path = a.state
+    elif a.logs:
+        path = default_path(list(a.logs))
+    else:
+        raise UserError("state info: name the logs (as given to claude-top) or --state FILE")
+    sys.stdout.write("\n".join(info(path)) + "\n")
+    return 0

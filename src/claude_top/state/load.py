@@ -1,0 +1,233 @@
+"""A state file into an engine: its buckets, users, line health, events and read positions.
+
+The engine's tiered stores are filled exactly as they stood when the state was written: group
+rows in the tier of their width, with their latency histograms decoded from HDR, and per-user
+day rows in the day tier. User days before ``user_days_from`` are summed by SQLite into the
+one archive bucket the engine keeps for them (that sum is what the engine would hold), so a
+warm start builds one Python row per user and key, not one per user, key and day.
+Anything unexpected in the file (a width the engine does not have, a broken histogram, a value
+of the wrong type) is a ``StateError``: the caller sets the file aside and rebuilds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from sys import intern
+from typing import Any
+
+import orjson
+
+from claude_top.core.record import Record
+from claude_top.engine import store as B
+from claude_top.engine.accumulate import ERRORS_KEPT_PER_FEATURE
+from claude_top.engine.engine import Engine
+from claude_top.sources.resume import Position
+from claude_top.state.db import StateError
+from claude_top.state.hdr import Codec, HdrError
+from claude_top.state.schema import CALL_COUNTERS, LATENCY, USER_COUNTERS
+
+Key = tuple[Any, ...]
+_N_CALL = len(CALL_COUNTERS)
+_N_USER = len(USER_COUNTERS)
+
+
+def _calls_query() -> str:
+    cols = ", ".join(f"c.{n}" for n in CALL_COUNTERS)
+    return (
+        f"SELECT c.start, c.width, c.feature, c.model, c.variant, {cols}, c.errors_by_type, h.hdr "
+        "FROM calls c LEFT JOIN histograms h ON h.start = c.start AND h.width = c.width "
+        "AND h.feature = c.feature AND h.model = c.model AND h.variant = c.variant "
+        f"AND h.kind = '{LATENCY}'"
+    )
+
+
+def group_rows(
+    conn: sqlite3.Connection, codec: Codec, where: str, args: tuple[Any, ...]
+) -> Iterator[tuple[int, int, Key, B.Row]]:
+    """(width, start, key, engine row) of the ``calls`` rows ``where`` selects."""
+    new_row = B.new_group_row
+    decode = codec.decode
+    for r in conn.execute(f"{_calls_query()} WHERE {where}", args):
+        row = new_row()
+        row[: B.G_NUMERIC] = r[5 : 5 + _N_CALL]
+        types, hdr = r[5 + _N_CALL], r[6 + _N_CALL]
+        if types:
+            row[B.G_ERRTYPES] = orjson.loads(types)
+        if hdr is not None:
+            row[B.G_HIST] = decode(hdr)
+        yield r[1], r[0], (intern(r[2]), intern(r[3]), r[4]), row
+
+
+def load_groups(
+    conn: sqlite3.Connection, engine: Engine, codec: Codec, groups_from: float | None
+) -> tuple[int, set[tuple[int, int]]]:
+    """The ``calls`` rows of buckets starting at ``groups_from`` or later into the group store;
+    returns how many, and the (width, start) of the older buckets left in the file."""
+    tiers = {t.width: t for t in engine.agg.groups.tiers}
+    frm = -(2**62) if groups_from is None else int(groups_from)
+    n = 0
+    for width, start, key, row in group_rows(conn, codec, "c.start >= ?", (frm,)):
+        tier = tiers.get(width)
+        if tier is None:
+            raise StateError(f"a bucket {width} s wide, which this version does not keep")
+        bucket = tier.buckets.get(start)
+        if bucket is None:
+            bucket = tier.buckets[start] = {}
+        bucket[key] = row
+        n += 1
+    _check_ints(engine.agg.groups, B.G_NUMERIC)
+    left = conn.execute("SELECT DISTINCT width, start FROM calls WHERE start < ?", (frm,))
+    return n, {(int(w), int(s)) for w, s in left}
+
+
+def load_users(conn: sqlite3.Connection, engine: Engine, user_days_from: float | None) -> int:
+    """Day rows from ``user_days_from`` on into the day tier, earlier days summed into the
+    archive bucket; returns the rows built. (Users are written as deltas, so a command that
+    shows no user need not load them: ``Loaded.users`` False.)"""
+    store = engine.agg.users
+    day_tier = next(t for t in store.tiers if t.width == B.DAY)
+    archive = next((t for t in store.tiers if t.width == B.ARCHIVE), None)
+    cols = ", ".join(USER_COUNTERS)
+    frm = -(2**62) if user_days_from is None else int(user_days_from)
+    n = _fill(
+        day_tier.buckets,
+        conn.execute(
+            f"SELECT day, user, feature, model, variant, {cols} FROM users WHERE day >= ?", (frm,)
+        ),
+    )
+    if user_days_from is not None and archive is not None:
+        sums = ", ".join(f"sum({c})" for c in USER_COUNTERS)
+        rows = conn.execute(
+            f"SELECT 0, user, feature, model, variant, {sums} FROM users WHERE day < ? "
+            "GROUP BY user, feature, model, variant",
+            (frm,),
+        )
+        n += _fill(archive.buckets, rows)
+    _check_ints(store, B.U_NUMERIC)
+    return n
+
+
+def _fill(buckets: dict[int, B.Bucket], rows: Iterable[Any]) -> int:
+    new_row = B.new_user_row
+    n = 0
+    for r in rows:
+        day = r[0]
+        bucket = buckets.get(day)
+        if bucket is None:
+            bucket = buckets[day] = {}
+        row = new_row()
+        row[: B.U_NUMERIC] = r[5 : 5 + _N_USER]
+        bucket[(intern(r[1]), intern(r[2]), intern(r[3]), r[4])] = row
+        n += 1
+    return n
+
+
+def _check_ints(store: B.TieredStore, numeric: int) -> None:
+    """Every counter an int and every key well-formed (a foreign file may hold anything)."""
+    for tier in store.tiers:
+        for start, bucket in tier.buckets.items():
+            if type(start) is not int:
+                raise StateError(f"a bucket start {start!r} that is not a time")
+            for key, row in bucket.items():
+                if not all(type(x) is str for x in key[:-1]) or type(key[-1]) is not int:
+                    raise StateError(f"a row key {key!r} of the wrong shape")
+                for x in row[:numeric]:
+                    if type(x) is not int:
+                        raise StateError(f"a counter {x!r} that is not a whole number")
+
+
+def load_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM meta"))
+
+
+def load_lines(conn: sqlite3.Connection, engine: Engine) -> None:
+    lines = engine.agg.lines
+    for what, n in conn.execute("SELECT what, n FROM line_health"):
+        if what == "records":
+            lines.records = n
+        elif what == "foreign":
+            lines.foreign = n
+        elif what == "rejected":
+            lines.rejected = n
+        elif what.startswith("rejected:"):
+            lines.by_reason[what[len("rejected:") :]] = n
+    q = "SELECT source, lineno, reason, line FROM rejected_examples ORDER BY seq"
+    lines.examples.extend((s, int(n), r, t) for s, n, r, t in conn.execute(q))
+
+
+def load_events(conn: sqlite3.Connection, engine: Engine) -> None:
+    agg = engine.agg
+    rows = conn.execute("SELECT kind, record FROM events ORDER BY kind, seq")
+    for kind, text in rows:
+        rec = Record(*orjson.loads(text))
+        if kind == "429":
+            agg.rate_limit_events.append(rec)
+        elif kind.startswith("error:"):
+            feature = kind[len("error:") :]
+            q = agg.recent_errors.get(feature)
+            if q is None:
+                q = agg.recent_errors[feature] = deque(maxlen=ERRORS_KEPT_PER_FEATURE)
+            q.append(rec)
+
+
+def load_positions(conn: sqlite3.Connection) -> list[Position]:
+    rows = conn.execute("SELECT path, head, offset, lineno FROM sources")
+    return [Position(p, bytes(h), int(o), int(n)) for p, h, o, n in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    """How much of a state a command needs in memory (None: all of it)."""
+
+    groups_from: float | None = None
+    """Buckets starting earlier stay in the file (loaded by the writer if they get new calls)."""
+    users: bool = True
+    user_days_from: float | None = None
+    """Day rows from this day on; earlier ones summed into the archive bucket."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    positions: list[Position]
+    rows: int
+    unloaded: set[tuple[int, int]]
+
+
+def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Loaded:
+    """The state into ``engine`` (in one read transaction), as far as ``horizon`` says."""
+    try:
+        conn.execute("BEGIN")
+        try:
+            meta = load_meta(conn)
+            n, unloaded = load_groups(conn, engine, Codec(), horizon.groups_from)
+            if horizon.users:
+                n += load_users(conn, engine, horizon.user_days_from)
+            load_lines(conn, engine)
+            load_events(conn, engine)
+            positions = load_positions(conn)
+        finally:
+            conn.execute("COMMIT")
+        agg = engine.agg
+        for key, attr in (("newest_ts", "newest_ts"), ("oldest_ts", "oldest_ts")):
+            if key in meta:
+                setattr(agg, attr, float(meta[key]))
+        agg.out_of_window += int(meta.get("out_of_window", "0"))
+    except (
+        sqlite3.Error,
+        HdrError,
+        ValueError,
+        TypeError,
+        IndexError,
+        orjson.JSONDecodeError,
+    ) as e:
+        raise StateError(f"cannot be read ({e})") from None
+    for store in (agg.groups, agg.users):
+        store.version += 1
+        for tier in store.tiers:
+            for start in tier.buckets:
+                store.note(start)
+        store.flush()
+    return Loaded(positions, n, unloaded)

@@ -1,0 +1,373 @@
+"""The engine into its state file, a little at a time: only what changed since the last commit.
+
+Rewriting a state of a week of buckets at every commit would cost a live session far more than
+the 1% of a core it may take, so the writer keeps, per bucket it has written, the bucket object
+and what it wrote, and each commit writes the difference. Two kinds of rows, two rules:
+
+* **Group rows** (``calls`` and their histograms) mirror the engine's buckets: a row whose call
+  count moved is written whole (every call adds one, so an unchanged count is an unchanged
+  row), a bucket the engine moved to a coarser tier is deleted and its destination rewritten.
+* **User rows** are kept per day in the state for as long as it keeps anything, while the
+  engine folds days older than two into one archive bucket. So they are written as deltas
+  added to what the state holds: a late call for an archived day lands in a fresh day bucket in
+  memory, and its delta adds to the day's row instead of overwriting it.
+
+Compaction moves rows and merges them into others, after which their own changes can no longer
+be told. So the engine calls ``capture`` just before it compacts (``Engine.before_compact``):
+capture takes the changes into memory (no SQL), and ``commit`` writes everything captured in
+one transaction together with the read positions, the line health and the events, which is
+what makes a ``kill -9`` at any moment harmless. ``capture`` runs under the engine's lock; the
+SQL runs outside it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from claude_top.core.record import Record
+from claude_top.engine import store as B
+from claude_top.engine.engine import Engine
+from claude_top.sources.resume import Position
+from claude_top.state.db import StateError
+from claude_top.state.hdr import Codec
+from claude_top.state.load import group_rows
+from claude_top.state.schema import CALL_COUNTERS, LATENCY, USER_COUNTERS
+
+DAY_S = 86400
+PRUNE_EVERY_S = 3600.0
+Key = tuple[Any, ...]
+GroupCopy = tuple[list[int], dict[int, int], dict[str, int] | None]
+
+
+@dataclass
+class Captured:
+    """Changes taken from the engine and not yet committed."""
+
+    groups: dict[tuple[int, int], dict[Key, GroupCopy]] = field(default_factory=dict)
+    """(width, start) -> key -> the row's counters, histogram and error types."""
+    dropped: set[tuple[int, int]] = field(default_factory=set)
+    """Group buckets to delete before the rows above are written."""
+    users: dict[tuple[int, Key], list[int]] = field(default_factory=dict)
+    """(day, key) -> counters to add."""
+
+
+def _insert_calls() -> str:
+    cols = ", ".join(CALL_COUNTERS)
+    marks = ", ".join("?" * (len(CALL_COUNTERS) + 6))
+    return (
+        f"INSERT OR REPLACE INTO calls (start, width, feature, model, variant, {cols}, "
+        f"errors_by_type) VALUES ({marks})"
+    )
+
+
+def _upsert_users() -> str:
+    cols = ", ".join(USER_COUNTERS)
+    marks = ", ".join("?" * (len(USER_COUNTERS) + 5))
+    adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in USER_COUNTERS)
+    return (
+        f"INSERT INTO users (day, user, feature, model, variant, {cols}) VALUES ({marks}) "
+        f"ON CONFLICT (day, user, feature, model, variant) DO UPDATE SET {adds}"
+    )
+
+
+INSERT_CALLS = _insert_calls()
+UPSERT_USERS = _upsert_users()
+INSERT_HIST = (
+    "INSERT OR REPLACE INTO histograms (start, width, feature, model, variant, kind, hdr) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Writer:
+    """Writes one engine's changes to one state database."""
+
+    def __init__(self, conn: sqlite3.Connection, engine: Engine, retention_days: float) -> None:
+        self.conn = conn
+        self.engine = engine
+        self.retention_s = retention_days * DAY_S
+        self._codec = Codec()
+        self._groups: dict[tuple[int, int], tuple[B.Bucket, dict[Key, int]]] = {}
+        self._users: dict[int, tuple[B.Bucket, dict[Key, tuple[int, ...]]]] = {}
+        self._g_mark = (-1, -1)
+        self._u_mark = (-1, -1)
+        self._pending = Captured()
+        self._events_mark: tuple[Any, ...] = ()
+        self._pruned_at = -PRUNE_EVERY_S
+        self.unloaded: set[tuple[int, int]] = set()
+        """Group buckets (width, start) in the file but not in memory (older than the command
+        needed): merged in from the file before the engine's own rows for them are written."""
+        self.commits = 0
+        self.rows_written = 0
+
+    def adopt(self) -> None:
+        """What the engine holds now is what the state holds (just loaded, or both empty)."""
+        with self.engine.lock:
+            agg = self.engine.agg
+            for tier in agg.groups.tiers:
+                for start, bucket in tier.buckets.items():
+                    calls = {k: r[B.G_CALLS] for k, r in bucket.items()}
+                    self._groups[(tier.width, start)] = (bucket, calls)
+            day = agg.users.tiers[0]
+            for start, bucket in day.buckets.items():
+                snap = {k: tuple(r[: B.U_NUMERIC]) for k, r in bucket.items()}
+                self._users[start] = (bucket, snap)
+            self._g_mark = (agg.groups.version, agg.groups.seq)
+            self._u_mark = (agg.users.version, agg.users.seq)
+            self._events_mark = self._events_now()
+
+    # -- capture: under the engine's lock, no SQL ----------------------------------------------
+
+    def capture(self) -> None:
+        """Take every change since the last capture (called before each compaction, too)."""
+        agg = self.engine.agg
+        self._capture_groups(agg.groups)
+        self._capture_users(agg.users)
+
+    def _capture_groups(self, store: B.TieredStore) -> None:
+        version, seq = self._g_mark
+        full = store.version != version
+        oldest = float("-inf") if full else store.oldest_touch_since(seq)
+        pend = self._pending
+        known = self._groups
+        for tier in store.tiers if full else store.tiers[:1]:
+            width = tier.width
+            for start, bucket in tier.buckets.items():
+                if start < oldest:
+                    continue
+                k = (width, start)
+                mine = known.get(k)
+                if mine is None or mine[0] is not bucket:
+                    if mine is not None:
+                        self._drop(k)
+                    elif k in self.unloaded:
+                        self._fetch(k, bucket)
+                    mine = known[k] = (bucket, {})
+                calls = mine[1]
+                rows = None
+                for key, row in bucket.items():
+                    n = row[B.G_CALLS]
+                    if calls.get(key) != n:
+                        calls[key] = n
+                        if rows is None:
+                            rows = pend.groups.setdefault(k, {})
+                        types = row[B.G_ERRTYPES]
+                        rows[key] = (
+                            row[: B.G_NUMERIC],
+                            dict(row[B.G_HIST]),
+                            dict(types) if types else None,
+                        )
+        if full:
+            present = {(t.width, s) for t in store.tiers for s in t.buckets}
+            for k in [k for k in known if k not in present]:
+                del known[k]
+                self._drop(k)
+        self._g_mark = (store.version, store.seq)
+
+    def _fetch(self, k: tuple[int, int], bucket: B.Bucket) -> None:
+        """Merge the file's rows of a bucket not loaded into the engine's new one, so the
+        engine's bucket holds all of it again before it is written over the file's."""
+        self.unloaded.discard(k)
+        width, start = k
+        where = "c.start = ? AND c.width = ?"
+        for _w, _s, key, row in group_rows(self.conn, self._codec, where, (start, width)):
+            mine = bucket.get(key)
+            if mine is None:
+                bucket[key] = row
+            else:
+                B.merge_group_row(mine, row)
+
+    def _drop(self, k: tuple[int, int]) -> None:
+        self._pending.groups.pop(k, None)
+        self._pending.dropped.add(k)
+
+    def _capture_users(self, store: B.TieredStore) -> None:
+        version, seq = self._u_mark
+        full = store.version != version
+        oldest = float("-inf") if full else store.oldest_touch_since(seq)
+        known = self._users
+        pend = self._pending.users
+        n_slots = B.U_NUMERIC
+        day_tier = store.tiers[0]
+        for day, bucket in day_tier.buckets.items():
+            if day < oldest:
+                continue
+            mine = known.get(day)
+            if mine is None or mine[0] is not bucket:
+                mine = known[day] = (bucket, {})
+            snap = mine[1]
+            for key, row in bucket.items():
+                prev = snap.get(key)
+                if prev is not None and prev[0] == row[B.U_CALLS]:
+                    continue
+                now = tuple(row[:n_slots])
+                snap[key] = now
+                delta = (
+                    list(now) if prev is None else [a - b for a, b in zip(now, prev, strict=True)]
+                )
+                acc = pend.get((day, key))
+                if acc is None:
+                    pend[(day, key)] = delta
+                else:
+                    for i, d in enumerate(delta):
+                        acc[i] += d
+        if full:
+            for day in [d for d, (b, _) in known.items() if day_tier.buckets.get(d) is not b]:
+                del known[day]
+        self._u_mark = (store.version, store.seq)
+
+    def _events_now(self) -> tuple[Any, ...]:
+        agg = self.engine.agg
+        marks: list[Any] = [
+            len(agg.rate_limit_events),
+            id(agg.rate_limit_events[-1]) if agg.rate_limit_events else 0,
+        ]
+        for feature, q in sorted(agg.recent_errors.items()):
+            marks.append((feature, len(q), id(q[-1]) if q else 0))
+        return tuple(marks)
+
+    # -- commit: one transaction ---------------------------------------------------------------
+
+    def commit(self, positions: list[Position]) -> None:
+        """Write every change, ``positions`` (how far each file's lines are in it) and the
+        line health, atomically. Raises ``StateError`` if the database fails."""
+        engine = self.engine
+        with engine.lock:
+            self.capture()
+            pending, self._pending = self._pending, Captured()
+            agg = engine.agg
+            lines = agg.lines.copy()
+            meta = {
+                "newest_ts": agg.newest_ts,
+                "oldest_ts": agg.oldest_ts,
+                "out_of_window": agg.out_of_window,
+            }
+            events_mark = self._events_now()
+            events = None
+            if events_mark != self._events_mark:
+                events = (
+                    list(agg.rate_limit_events),
+                    {f: list(q) for f, q in agg.recent_errors.items()},
+                )
+            ref = min(engine.clock.now(), agg.newest_ts or float("inf"))
+        try:
+            self._write(pending, positions, lines, meta, events, ref)
+        except sqlite3.Error as e:
+            self._pending = pending  # not written: kept for a later try
+            raise StateError(f"cannot be written ({e})") from None
+        self._events_mark = events_mark
+        self.commits += 1
+
+    def _write(
+        self,
+        pending: Captured,
+        positions: list[Position],
+        lines: Any,
+        meta: dict[str, Any],
+        events: tuple[list[Record], dict[str, list[Record]]] | None,
+        ref: float,
+    ) -> None:
+        conn = self.conn
+        encode = self._codec.encode
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for width, start in pending.dropped:
+                conn.execute("DELETE FROM calls WHERE start = ? AND width = ?", (start, width))
+                conn.execute("DELETE FROM histograms WHERE start = ? AND width = ?", (start, width))
+            calls = []
+            hists = []
+            for (width, start), rows in pending.groups.items():
+                for (feature, model, variant), (nums, hist, types) in rows.items():
+                    calls.append((start, width, feature, model, variant, *nums, _json(types)))
+                    if hist:
+                        hists.append((start, width, feature, model, variant, LATENCY, encode(hist)))
+            conn.executemany(INSERT_CALLS, calls)
+            conn.executemany(INSERT_HIST, hists)
+            users = [(day, *key, *delta) for (day, key), delta in pending.users.items()]
+            conn.executemany(UPSERT_USERS, users)
+            self.rows_written += len(calls) + len(users)
+            self._write_lines(lines)
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(k, repr(v)) for k, v in meta.items() if v is not None],
+            )
+            if events is not None:
+                self._write_events(*events)
+            self._write_positions(positions)
+            mono = time.monotonic()
+            if mono - self._pruned_at >= PRUNE_EVERY_S and ref != float("inf"):
+                self._prune(ref - self.retention_s)
+                self._pruned_at = mono
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _write_lines(self, lines: Any) -> None:
+        conn = self.conn
+        conn.execute("DELETE FROM line_health")
+        rows = [
+            ("records", lines.records),
+            ("foreign", lines.foreign),
+            ("rejected", lines.rejected),
+        ]
+        rows += [(f"rejected:{r}", n) for r, n in lines.by_reason.items()]
+        conn.executemany("INSERT INTO line_health (what, n) VALUES (?, ?)", rows)
+        conn.execute("DELETE FROM rejected_examples")
+        conn.executemany(
+            "INSERT INTO rejected_examples (seq, source, lineno, reason, line) VALUES (?, ?, ?, ?, ?)",
+            [(i, *ex) for i, ex in enumerate(lines.examples)],
+        )
+
+    def _write_events(self, limited: list[Record], errors: dict[str, list[Record]]) -> None:
+        conn = self.conn
+        conn.execute("DELETE FROM events")
+        rows = [("429", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(limited)]
+        for feature, recs in errors.items():
+            rows += [
+                (f"error:{feature}", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(recs)
+            ]
+        conn.executemany("INSERT INTO events (kind, seq, record) VALUES (?, ?, ?)", rows)
+
+    def _write_positions(self, positions: list[Position]) -> None:
+        conn = self.conn
+        now = time.time()
+        for p in positions:
+            if not p.head:
+                continue
+            # A young file's earlier, shorter start names the same file: one row per file.
+            conn.execute(
+                "DELETE FROM sources WHERE path = ? AND head <> ? "
+                "AND substr(?, 1, length(head)) = head",
+                (p.path, p.head, p.head),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO sources (head, digest, path, offset, lineno, seen) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (p.head, _digest(p.head), p.path, p.offset, p.lineno, now),
+            )
+
+    def _prune(self, cutoff: float) -> None:
+        """Drop what is older than the retention (relative to the newest call, so replaying an
+        old log does not prune it away), and files not seen for as long."""
+        conn = self.conn
+        c = int(cutoff)
+        conn.execute("DELETE FROM calls WHERE start < ? AND width > 0", (c,))
+        conn.execute("DELETE FROM histograms WHERE start < ? AND width > 0", (c,))
+        conn.execute("DELETE FROM users WHERE day < ?", (c - DAY_S,))
+        conn.execute("DELETE FROM sources WHERE seen < ?", (time.time() - self.retention_s,))
+
+
+def _json(types: dict[str, int] | None) -> str | None:
+    return orjson.dumps(types).decode() if types else None
+
+
+def _digest(head: bytes) -> str:
+    from claude_top.sources.fingerprint import Fingerprint
+
+    return Fingerprint(head).digest

@@ -1,0 +1,124 @@
+"""The state file's tables, spelled once: the DDL, the schema version and the column order.
+
+A state file is an SQLite database marked with ``application_id`` (so a foreign database is
+told from ours) and ``user_version`` (the schema version; a newer one is never written over).
+New kinds of histogram are rows of ``histograms`` with a new ``kind``, and new counters are new
+columns with a default: both additive, so they bump ``SCHEMA`` only when an older reader would
+misread the file. The README's "State" section documents these tables for ad-hoc queries.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x436C5470
+"""``PRAGMA application_id``: "ClTp"."""
+SCHEMA = 1
+"""``PRAGMA user_version`` of the files this version writes and reads."""
+
+LATENCY = "latency_ms"
+"""``histograms.kind`` of the call latency histogram."""
+
+CALL_COUNTERS = (
+    "calls",
+    "errors",
+    "rate_limited",
+    "overloaded",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "latency_sum_ms",
+    "max_tokens_stops",
+    "latency_clamped",
+    "no_user_calls",
+)
+"""``calls`` columns after the key, in the order of the engine's group row slots 0..12."""
+
+USER_COUNTERS = (
+    "calls",
+    "errors",
+    "rate_limited",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+)
+"""``users`` columns after the key, in the order of the engine's user row slots 0..7."""
+
+
+def _columns(names: tuple[str, ...]) -> str:
+    return ",\n  ".join(f"{n} INTEGER NOT NULL DEFAULT 0" for n in names)
+
+
+DDL = f"""
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE calls (
+  start INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  feature TEXT NOT NULL,
+  model TEXT NOT NULL,
+  variant INTEGER NOT NULL,
+  {_columns(CALL_COUNTERS)},
+  errors_by_type TEXT,
+  PRIMARY KEY (start, width, feature, model, variant)
+) WITHOUT ROWID;
+CREATE TABLE histograms (
+  start INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  feature TEXT NOT NULL,
+  model TEXT NOT NULL,
+  variant INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  hdr BLOB NOT NULL,
+  PRIMARY KEY (start, width, feature, model, variant, kind)
+) WITHOUT ROWID;
+CREATE TABLE users (
+  day INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  model TEXT NOT NULL,
+  variant INTEGER NOT NULL,
+  {_columns(USER_COUNTERS)},
+  PRIMARY KEY (day, user, feature, model, variant)
+) WITHOUT ROWID;
+CREATE TABLE line_health (
+  what TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE rejected_examples (
+  seq INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  lineno INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE TABLE events (
+  kind TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (kind, seq)
+) WITHOUT ROWID;
+CREATE TABLE sources (
+  head BLOB PRIMARY KEY,
+  digest TEXT NOT NULL,
+  path TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  lineno INTEGER NOT NULL,
+  seen REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+TABLES = (
+    "meta",
+    "calls",
+    "histograms",
+    "users",
+    "line_health",
+    "rejected_examples",
+    "events",
+    "sources",
+)

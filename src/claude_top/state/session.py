@@ -1,0 +1,196 @@
+"""One command's use of a state: open it, load it into the engine, read what is new, commit.
+
+The commands call this module and nothing below it: ``open_session`` finds the file (by default
+one per source spec under ``$XDG_STATE_HOME/claude-top/``), takes the writer's lock, loads it
+into a fresh engine and hands back the positions to resume from; ``read_new`` is the one-shot
+read of ``summary`` and ``check``; ``settle`` is the follower's hook for the TUI (commits at
+most every ``COMMIT_EVERY_S``). Whatever goes wrong with the state is one line through ``say``
+and never stops the command: a state that cannot be loaded is set aside and rebuilt, one that
+cannot be written is given up for the rest of the run.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import re
+import time
+
+from claude_top.core.stats import LineStats
+from claude_top.engine.engine import Engine
+from claude_top.sources.paths import expand
+from claude_top.sources.resume import Position, Positions, ResumedRead
+from claude_top.state.db import Handle, Say, StateError, open_state
+from claude_top.state.load import Horizon, load_all
+from claude_top.state.save import Writer
+
+DEFAULT_RETENTION_DAYS = 35.0
+COMMIT_EVERY_S = 5.0
+"""How often a live session commits: at most this much reading is redone after a crash."""
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def state_dir() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    return os.path.join(base, "claude-top")
+
+
+def state_name(specs: list[str]) -> str:
+    """A file name for a source spec: readable, safe (no ``/``, no dot files, no control
+    characters, bounded length) and unique (a hash of the exact absolute spec)."""
+    parts = ["-" if s == "-" else os.path.abspath(s) for s in specs]
+    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=4)
+    readable = _NAME_CHARS.sub("_", "+".join(p.strip("/") or "stdin" for p in parts))
+    readable = readable.strip("._-")[-60:].lstrip("._-") or "logs"
+    return f"{readable}-{digest.hexdigest()}.db"
+
+
+def default_path(specs: list[str]) -> str:
+    return os.path.join(state_dir(), state_name(specs))
+
+
+class Session:
+    """An open state bound to one engine."""
+
+    def __init__(self, handle: Handle, engine: Engine, retention_days: float, say: Say) -> None:
+        self.handle = handle
+        self.engine = engine
+        self.say = say
+        self.positions = Positions()
+        self.loaded_rows = 0
+        self.retention_days = retention_days
+        self.writer: Writer | None = None
+        if handle.writable:
+            self.writer = Writer(handle.conn, engine, retention_days)
+        self._last_commit = time.monotonic()
+
+    @property
+    def path(self) -> str:
+        return self.handle.path
+
+    def load(self, horizon: Horizon) -> None:
+        """The state into the (empty) engine; on a bad state, say so and start from nothing."""
+        unloaded: set[tuple[int, int]] = set()
+        if not self.handle.created:
+            try:
+                loaded = load_all(self.handle.conn, self.engine, horizon)
+                self.positions = Positions(loaded.positions)
+                self.loaded_rows = loaded.rows
+                unloaded = loaded.unloaded
+            except StateError as e:
+                _clear(self.engine)
+                self._rebuild(str(e))
+        if self.writer is not None:
+            self.writer.adopt()
+            self.writer.unloaded = unloaded
+            self.engine.before_compact = self.writer.capture
+
+    def _rebuild(self, why: str) -> None:
+        """Set the unreadable file aside and start a fresh one (the logs are read again)."""
+        h = self.handle
+        h.close()
+        aside = h.path + ".unusable"
+        try:
+            os.replace(h.path, aside)
+            for tail in ("-wal", "-shm"):
+                if os.path.exists(h.path + tail):
+                    os.replace(h.path + tail, aside + tail)
+        except OSError:
+            pass
+        self.say(f"state {h.path}: {why}; moved to {aside}, rebuilding from the logs")
+        fresh = open_state(h.path, self._tz(), self.say)
+        if fresh is None:
+            self.writer = None
+            return
+        self.handle = fresh
+        self.positions = Positions()
+        self.writer = None
+        if fresh.writable:
+            self.writer = Writer(fresh.conn, self.engine, self.retention_days)
+
+    def _tz(self) -> str:
+        return str(self.engine.tz)
+
+    def commit(self, positions: list[Position]) -> None:
+        """Write what changed with ``positions``; a failure gives the state up for this run."""
+        if self.writer is None:
+            return
+        try:
+            self.writer.commit(positions)
+        except StateError as e:
+            self.say(f"state {self.path}: {e}; no longer saving it")
+            self.engine.before_compact = None
+            self.writer = None
+        self._last_commit = time.monotonic()
+
+    def settle(self, positions: list[Position], now: bool) -> None:
+        """The follower's hook: commit now, or when ``COMMIT_EVERY_S`` has passed."""
+        if now or time.monotonic() - self._last_commit >= COMMIT_EVERY_S:
+            self.commit(positions)
+
+    def close(self) -> None:
+        self.engine.before_compact = None
+        self.handle.close()
+
+
+def _clear(engine: Engine) -> None:
+    """Forget a half-loaded state: the engine as it was built."""
+    agg = engine.agg
+    for store in (agg.groups, agg.users):
+        for tier in store.tiers:
+            tier.buckets.clear()
+        store.version += 1
+    agg.lines = LineStats()
+    agg.newest_ts = agg.oldest_ts = None
+    agg.out_of_window = 0
+    agg.rate_limit_events.clear()
+    agg.recent_errors.clear()
+    agg.running = None
+
+
+def open_session(
+    path: str,
+    engine: Engine,
+    say: Say,
+    *,
+    retention_days: float = DEFAULT_RETENTION_DAYS,
+    horizon: Horizon | None = None,
+) -> Session | None:
+    """Open and load the state at ``path`` into ``engine`` (which must be empty and unbounded:
+    no ``since``/``until``, users tracked); None when no state can be used at all."""
+    handle = open_state(path, str(engine.tz), say)
+    if handle is None:
+        return None
+    session = Session(handle, engine, retention_days, say)
+    session.load(horizon or Horizon())
+    return session
+
+
+def keep_user_days(engine: Engine) -> None:
+    """Keep per-user rows by day however old (``summary --by user`` of any day from a state),
+    instead of folding days older than two into one archive bucket."""
+    engine.agg.users.tiers[0].keep = float("inf")
+
+
+def read_new(engine: Engine, specs: list[str], session: Session) -> None:
+    """The one-shot read with a state: each input from its known position to its end, then one
+    commit of the counts with the positions."""
+    paths = expand(specs)
+    done: list[Position] = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # as ``commands.common.read_all``: long-lived rows, no cycles
+    try:
+        for path in paths:
+            reading = ResumedRead(path, session.positions, engine.count_overlong)
+            for batch in reading.batches():
+                engine.ingest(batch)
+            if reading.position is not None:
+                done.append(reading.position)
+        engine.compact()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    session.commit(done)

@@ -1,0 +1,54 @@
+"""Helpers for the state tests: log lines with every kind of line, and summaries as documents."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from claude_top.commands.main import main
+from loggen import T0, random_calls
+
+
+def chunk(n: int, seed: int, start: float = T0, span: float = 86400.0) -> bytes:
+    """``n`` lines: calls of every kind, plus a few foreign and rejected lines."""
+    rnd = random.Random(seed)
+    out: list[bytes] = []
+    for d in random_calls(n, seed=seed, start=start, span=span):
+        d["request_id"] = f"{seed}-{d['request_id']}"
+        out.append(orjson.dumps(d))
+        r = rnd.random()
+        if r < 0.03:
+            out.append(b"INFO:httpx:HTTP Request: POST https://api.anthropic.com 200")
+        elif r < 0.05:
+            out.append(b'{"timestamp": "2026-11-20T00:00:00Z", "feature": "chat"')
+    return b"".join(line + b"\n" for line in out)
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """``claude-top ARGV`` in this process: (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(list(argv))
+    return status, out.getvalue(), err.getvalue()
+
+
+def summary(*argv: str) -> dict[str, Any]:
+    status, out, err = run("summary", *argv, "--format", "json", "--jobs", "1")
+    assert status == 0, err
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def cold(paths: list[Path], *extra: str) -> dict[str, Any]:
+    """The summary of ``paths`` read from scratch, without a state."""
+    return summary(*(str(p) for p in paths), *extra)
+
+
+def warm(state: Path, specs: list[str], *extra: str) -> dict[str, Any]:
+    return summary(*specs, "--state", str(state), *extra)
