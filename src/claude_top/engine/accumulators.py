@@ -17,13 +17,18 @@ from claude_top.engine.store import Row
 
 A_HIST, A_ERRT, A_COST, A_UNPRICED, A_UNPRICED_MODELS = 13, 14, 15, 16, 17
 """Slots after the numeric ones: histogram, error types, cost, unpriced calls per model."""
+COST_UNITS = 10**9
+"""Costs are summed as whole nano-dollars (a row's cost rounded once, ``window_cache``). Prices
+per million tokens make many totals land exactly on a half of the last digit shown, where a
+float sum's rounding depends on the order rows were added; integers add up the same in any
+order (a read resumed from a state, two processes' halves, a rolling window's take-outs)."""
 
 
 def new_acc() -> list[Any]:
-    return [0] * B.G_NUMERIC + [{}, {}, 0.0, 0, {}]
+    return [0] * B.G_NUMERIC + [{}, {}, 0, 0, {}]
 
 
-def acc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
+def acc_group(a: list[Any], row: Row, cost: int, model: str) -> None:
     for i in range(B.G_NUMERIC):
         a[i] += row[i]
     merge_into(a[A_HIST], row[B.G_HIST])
@@ -49,7 +54,7 @@ USER_TO_GROUP = (
 )
 
 
-def acc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
+def acc_user(a: list[Any], row: Row, cost: int, model: str) -> None:
     for u, g in USER_TO_GROUP:
         a[g] += row[u]
     if cost < 0:
@@ -60,7 +65,7 @@ def acc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
         a[A_COST] += cost
 
 
-def unacc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
+def unacc_group(a: list[Any], row: Row, cost: int, model: str) -> None:
     """Take a row back out of an accumulator (a rolling window's start moved past it)."""
     for i in range(B.G_NUMERIC):
         a[i] -= row[i]
@@ -71,23 +76,17 @@ def unacc_group(a: list[Any], row: Row, cost: float, model: str) -> None:
         a[A_UNPRICED] -= row[B.G_CALLS]
         subtract(a[A_UNPRICED_MODELS], {model: row[B.G_CALLS]})
     else:
-        a[A_COST] = less(a[A_COST], cost)
+        a[A_COST] -= cost
 
 
-def unacc_user(a: list[Any], row: Row, cost: float, model: str) -> None:
+def unacc_user(a: list[Any], row: Row, cost: int, model: str) -> None:
     for u, g in USER_TO_GROUP:
         a[g] -= row[u]
     if cost < 0:
         a[A_UNPRICED] -= row[B.U_CALLS]
         subtract(a[A_UNPRICED_MODELS], {model: row[B.U_CALLS]})
     else:
-        a[A_COST] = less(a[A_COST], cost)
-
-
-def less(total: float, cost: float) -> float:
-    """``total - cost``, where a float residue of taking out everything reads as zero."""
-    rest = total - cost
-    return 0.0 if abs(rest) < 1e-9 * max(1.0, abs(total)) else rest
+        a[A_COST] -= cost
 
 
 def subtract(acc: dict[Any, int], other: dict[Any, int]) -> None:
@@ -139,7 +138,7 @@ def group_stats(
         latency_clamped=nums[B.G_CLAMPED],
         max_tokens_stops=nums[B.G_MAXTOK],
         no_user_calls=nums[B.G_NOUSER],
-        cost_usd=cost,
+        cost_usd=cost / COST_UNITS,
         unpriced_calls=unpriced,
         unpriced_models=tuple(sorted(m for m in models if m)),
         latency=LatencyHistogram(parts=hists) if with_latency else None,

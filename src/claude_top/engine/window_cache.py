@@ -19,6 +19,7 @@ from claude_top.engine import store as B
 from claude_top.engine.accumulate import COARSE, HOUR, MINUTE, Aggregates
 from claude_top.engine.accumulators import (
     A_HIST,
+    COST_UNITS,
     acc_group,
     acc_user,
     group_stats,
@@ -257,7 +258,7 @@ class WindowCache:
             cost = row[cost_slot]
             if cost is None:
                 c = row_cost(self.agg.prices, key[model_i], key[model_i + 1], bstart, row, slots)
-                cost = row[cost_slot] = c if c is not None else -1.0
+                cost = row[cost_slot] = round(c * COST_UNITS) if c is not None else -1
             name = key[name_i]
             acc = accs.get(name)
             if acc is None:
