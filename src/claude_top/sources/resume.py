@@ -45,6 +45,14 @@ class Positions:
     def __len__(self) -> int:
         return len(self._by_head)
 
+    def add(self, p: Position) -> None:
+        """A file read further: its position replaces the one of its shorter, younger start."""
+        for head, old in list(self._by_head.items()):
+            if old.path == p.path and head != p.head and p.head.startswith(head):
+                del self._by_head[head]
+        if p.head:
+            self._by_head[p.head] = p
+
     def find(self, head: bytes, size: int | None = None) -> Position | None:
         """The position of the file starting with ``head`` (``size``: its size, if known)."""
         if not head:

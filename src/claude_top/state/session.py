@@ -194,3 +194,5 @@ def read_new(engine: Engine, specs: list[str], session: Session) -> None:
         if gc_was_enabled:
             gc.enable()
     session.commit(done)
+    for p in done:  # a second read in this process goes on from here
+        session.positions.add(p)

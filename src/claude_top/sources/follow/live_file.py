@@ -68,6 +68,8 @@ class LiveFile:
     ) -> None:
         self.path = path
         self._resume = resume
+        self._finished: Position | None = None
+        """Where a one-shot read (``finish``) ended."""
         self._out = out
         self._max_line = max_line
         self._rotate_wait = rotate_wait
@@ -112,12 +114,14 @@ class LiveFile:
         self.framer.finish()
         self._out.deliver(self.framer)
         self._out.set(self.path, "done", "", offset=self.framer.pos)
+        if self.fp is not None and self.fp.head:
+            self._finished = Position(self.path, self.fp.head, self.framer.pos, self.framer.lineno)
         self.close()
 
     def positions(self) -> list[Position]:
         """How far each file held under this name has been handed over (framed lines delivered
         first, so a state committing these positions holds exactly those lines)."""
-        out: list[Position] = []
+        out: list[Position] = [self._finished] if self._finished is not None else []
         held = [(r.framer, r.fp) for r in self.retired]
         if self.framer is not None and self.fp is not None:
             held.append((self.framer, self.fp))

@@ -1,0 +1,105 @@
+"""The follower (the TUI's reader) with a state: it resumes each file where the state stopped,
+and what it commits on the way equals a cold read of everything written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from claude_top.commands.common import read_all
+from claude_top.core.clock import FixedClock
+from claude_top.engine.engine import Engine
+from claude_top.sources.follow import Follower
+from claude_top.state.session import open_session
+from claude_top.views.summary import summary_dict
+from loggen import T0
+from statekit import chunk
+
+DAY = 86400.0
+NOW = T0 + 10 * DAY
+
+
+def _doc(engine: Engine) -> dict[str, Any]:
+    return summary_dict(engine.query(), engine.lines, {})
+
+
+def _cold(paths: list[Path]) -> dict[str, Any]:
+    engine = Engine(clock=FixedClock(NOW))
+    read_all(engine, [str(p) for p in paths])
+    return _doc(engine)
+
+
+def _follow(specs: list[str], state: Path, *, live: int | None = None, then: Any = None) -> Engine:
+    """Read ``specs`` with the follower into a state; with ``live``, keep following until the
+    engine holds that many records (after ``then`` has written more), then stop."""
+    engine = Engine(clock=FixedClock(NOW))
+    said: list[str] = []
+    session = open_session(str(state), engine, said.append)
+    assert session is not None and said == []
+    follower = Follower(
+        specs,
+        engine.ingest,
+        resume=session.positions,
+        on_settle=session.settle,
+        follow=live is not None,
+        use_watcher=False,
+        poll_interval=0.05,
+        on_overlong=engine.count_overlong,
+    )
+    follower.start()
+    assert follower.wait_history(60)
+    if live is not None:
+        if then is not None:
+            then()
+        deadline = time.monotonic() + 60
+        while engine.lines.records < live and time.monotonic() < deadline:
+            time.sleep(0.05)
+    follower.stop(60)
+    session.close()
+    return engine
+
+
+def _records(data: bytes) -> int:
+    e = Engine(clock=FixedClock(NOW))
+    e.ingest_lines(data.splitlines())
+    return e.lines.records
+
+
+def test_the_follower_resumes_appends_and_rotations(tmp_path: Path) -> None:
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    spec = [str(tmp_path / "app.log*")]
+    log.write_bytes(chunk(300, 1))
+    assert _doc(_follow(spec, state)) == _cold([log])
+    with open(log, "ab") as f:
+        f.write(chunk(50, 2, start=T0 + DAY))
+    assert _doc(_follow(spec, state)) == _cold([log])
+    os.rename(log, tmp_path / "app.log.1")
+    with open(tmp_path / "app.log.1", "ab") as f:
+        f.write(chunk(30, 3, start=T0 + DAY))
+    log.write_bytes(chunk(100, 4, start=T0 + 1.5 * DAY))
+    assert _doc(_follow(spec, state)) == _cold([tmp_path / "app.log.1", log])
+    witness = tmp_path / "gone.log"
+    os.rename(tmp_path / "app.log.1", witness)
+    shutil.copy(log, tmp_path / "app.log.1")  # copytruncate
+    os.truncate(log, 0)
+    log.write_bytes(chunk(40, 5, start=T0 + 2 * DAY))
+    assert _doc(_follow(spec, state)) == _cold([witness, tmp_path / "app.log.1", log])
+
+
+def test_lines_followed_live_are_committed_and_not_read_again(tmp_path: Path) -> None:
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    first = chunk(200, 1)
+    log.write_bytes(first)
+    more = chunk(150, 2, start=T0 + DAY)
+
+    def write_more() -> None:
+        with open(log, "ab") as f:
+            f.write(more)
+
+    n = _records(first) + _records(more)
+    engine = _follow([str(log)], state, live=n, then=write_more)
+    assert engine.lines.records == n
+    assert _doc(_follow([str(log)], state)) == _cold([log])

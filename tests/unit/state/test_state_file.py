@@ -1,0 +1,154 @@
+"""A state file that cannot be used is reported in one line and rebuilt; two processes on one
+state do not corrupt it (the second reads it and does not write)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from claude_top.core.clock import FixedClock
+from claude_top.engine.engine import Engine
+from claude_top.state.db import open_state
+from claude_top.state.schema import APPLICATION_ID
+from claude_top.state.session import default_path, open_session, read_new, state_name
+from statekit import chunk, cold, run, warm
+
+
+def _write_state(tmp_path: Path) -> tuple[Path, Path]:
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(200, 1))
+    warm(state, [str(log)])
+    return log, state
+
+
+def _foreign(state: Path) -> None:
+    for p in (state, Path(f"{state}-wal"), Path(f"{state}-shm")):
+        p.unlink(missing_ok=True)
+    conn = sqlite3.connect(state)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    conn.commit()
+    conn.close()
+
+
+def _newer(state: Path) -> None:
+    conn = sqlite3.connect(state)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+
+
+def _garbage(state: Path) -> None:
+    state.write_bytes(b"\x00garbage, not SQLite at all\n" * 100)
+
+
+def _torn(state: Path) -> None:
+    data = state.read_bytes()
+    state.write_bytes(data[: len(data) // 3])
+
+
+def _bad_histogram(state: Path) -> None:
+    conn = sqlite3.connect(state)
+    conn.execute("UPDATE histograms SET hdr = x'00112233'")
+    conn.commit()
+    conn.close()
+
+
+def _bad_counter(state: Path) -> None:
+    conn = sqlite3.connect(state)
+    conn.execute("UPDATE calls SET calls = 'many'")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (_foreign, "not a claude-top state"),
+        (_newer, "newer claude-top"),
+        (_garbage, "not a readable state"),
+        (_torn, "state"),
+        (_bad_histogram, "cannot be read"),
+        (_bad_counter, "not a whole number"),
+    ],
+)
+def test_an_unusable_state_is_one_line_then_rebuilt(tmp_path: Path, damage, words: str) -> None:
+    log, state = _write_state(tmp_path)
+    damage(state)
+    status, _, err = run(
+        "summary", str(log), "--state", str(state), "--format", "json", "--jobs", "1"
+    )
+    assert status == 0
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert "Traceback" not in err
+    assert (tmp_path / "s.db.unusable").exists()  # set aside, never deleted
+    assert warm(state, [str(log)]) == cold([log])  # rebuilt, then used
+
+
+def test_a_foreign_database_is_kept_aside_intact(tmp_path: Path) -> None:
+    log, state = tmp_path / "app.log", tmp_path / "mine.db"
+    log.write_bytes(chunk(50, 1))
+    _foreign(state)
+    warm(state, [str(log)])
+    conn = sqlite3.connect(tmp_path / "mine.db.unusable")
+    assert conn.execute("SELECT total FROM invoices").fetchall() == [(9.5,)]
+    assert conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
+
+
+def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) -> None:
+    log, state = _write_state(tmp_path)
+    said: list[str] = []
+    holder = open_state(str(state), "UTC", said.append)  # the first process: holds the lock
+    assert holder is not None and holder.writable
+    with open(log, "ab") as f:
+        f.write(chunk(100, 2))
+    before = state.read_bytes()
+    status, _, err = run(
+        "summary", str(log), "--state", str(state), "--format", "json", "--jobs", "1"
+    )
+    assert status == 0 and "is writing it; reading it, not saving" in err
+    assert state.read_bytes() == before
+    holder.close()
+    assert warm(state, [str(log)]) == cold([log])
+
+
+def test_a_state_kept_in_another_time_zone_is_rebuilt(tmp_path: Path) -> None:
+    log, state = _write_state(tmp_path)
+    status, _, err = run(
+        "summary", str(log), "--state", str(state), "--tz", "Europe/Paris", "--jobs", "1"
+    )
+    assert status == 0 and "time zone UTC, not Europe/Paris" in err
+
+
+def test_default_names_are_safe_file_names(tmp_path: Path) -> None:
+    weird = ["/var/log/../app\n\x1b[31m.log", "-", "*.log", "/" + "x" * 500]
+    for spec in weird:
+        name = state_name([spec])
+        assert "/" not in name and not name.startswith(".") and len(name) < 100
+        assert all(c.isalnum() or c in "._-+" for c in name)
+    assert state_name(["a.log"]) != state_name(["b.log"])
+    assert default_path(["a.log"]).endswith(".db")
+
+
+def test_an_unwritable_state_directory_is_one_line_and_no_state(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    said: list[str] = []
+    engine = Engine(clock=FixedClock(0))
+    assert open_session(str(blocker / "s.db"), engine, said.append) is None
+    assert len(said) == 1
+
+
+def test_read_new_commits_positions_with_the_counts(tmp_path: Path) -> None:
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(100, 1))
+    engine = Engine(clock=FixedClock(0))
+    session = open_session(str(state), engine, print)
+    assert session is not None
+    read_new(engine, [str(log)], session)
+    session.close()
+    conn = sqlite3.connect(state)
+    (offset,) = conn.execute("SELECT offset FROM sources").fetchone()
+    (records,) = conn.execute("SELECT n FROM line_health WHERE what = 'records'").fetchone()
+    assert offset == log.stat().st_size and records == engine.lines.records
