@@ -63,6 +63,8 @@ def session_for(
     )
 
 
+LATENCY_RULE = "p95_latency"
+"""The one rule that reads latency histograms: the rest need only the counters."""
 BASELINE_DAYS = 9
 """Days before today the cost rules read (7 full days, with a day's slack each side)."""
 
@@ -71,6 +73,7 @@ def rules_horizon(rules: list[Any], engine: Engine, now: float) -> Horizon:
     """What ``check`` needs of a state: buckets back as far as its longest rule window (or
     the cost baseline), no users."""
     back: float = engine.day_start(now) - BASELINE_DAYS * 86400
+    hists: float | None = now
     for rule in rules:
         try:
             seconds = check_window(rule.window).seconds
@@ -78,9 +81,11 @@ def rules_horizon(rules: list[Any], engine: Engine, now: float) -> Horizon:
             return Horizon(groups_from=None, users=False)
         if seconds is None and rule.window not in ("today", "yesterday"):
             return Horizon(groups_from=None, users=False)  # "all", or a date
-        if seconds is not None:
-            back = min(back, now - seconds - 3600)
-    return Horizon(groups_from=back, users=False)
+        start = now - seconds - 3600 if seconds is not None else engine.day_start(now) - 86400
+        back = min(back, start)
+        if rule.id == LATENCY_RULE and hists is not None:
+            hists = min(hists, start)
+    return Horizon(groups_from=back, users=False, hists_from=hists)
 
 
 def _when(ts: float | None) -> str:

@@ -34,23 +34,29 @@ _N_CALL = len(CALL_COUNTERS)
 _N_USER = len(USER_COUNTERS)
 
 
-def _calls_query() -> str:
+def _calls_query(hists_from: float | None) -> str:
     cols = ", ".join(f"c.{n}" for n in CALL_COUNTERS)
+    since = "" if hists_from is None else f"AND c.start >= {int(hists_from)} "
     return (
         f"SELECT c.start, c.width, c.feature, c.model, c.variant, {cols}, c.errors_by_type, h.hdr "
         "FROM calls c LEFT JOIN histograms h ON h.start = c.start AND h.width = c.width "
         "AND h.feature = c.feature AND h.model = c.model AND h.variant = c.variant "
-        f"AND h.kind = '{LATENCY}'"
+        f"AND h.kind = '{LATENCY}' {since}"
     )
 
 
 def group_rows(
-    conn: sqlite3.Connection, codec: Codec, where: str, args: tuple[Any, ...]
+    conn: sqlite3.Connection,
+    codec: Codec,
+    where: str,
+    args: tuple[Any, ...],
+    hists_from: float | None = None,
 ) -> Iterator[tuple[int, int, Key, B.Row]]:
-    """(width, start, key, engine row) of the ``calls`` rows ``where`` selects."""
+    """(width, start, key, engine row) of the ``calls`` rows ``where`` selects; latency
+    histograms of buckets before ``hists_from`` are left empty (decoding is most of a load)."""
     new_row = B.new_group_row
     decode = codec.decode
-    for r in conn.execute(f"{_calls_query()} WHERE {where}", args):
+    for r in conn.execute(f"{_calls_query(hists_from)} WHERE {where}", args):
         row = new_row()
         row[: B.G_NUMERIC] = r[5 : 5 + _N_CALL]
         types, hdr = r[5 + _N_CALL], r[6 + _N_CALL]
@@ -62,14 +68,15 @@ def group_rows(
 
 
 def load_groups(
-    conn: sqlite3.Connection, engine: Engine, codec: Codec, groups_from: float | None
+    conn: sqlite3.Connection, engine: Engine, codec: Codec, horizon: Horizon
 ) -> tuple[int, set[tuple[int, int]]]:
     """The ``calls`` rows of buckets starting at ``groups_from`` or later into the group store;
     returns how many, and the (width, start) of the older buckets left in the file."""
     tiers = {t.width: t for t in engine.agg.groups.tiers}
-    frm = -(2**62) if groups_from is None else int(groups_from)
+    frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
     n = 0
-    for width, start, key, row in group_rows(conn, codec, "c.start >= ?", (frm,)):
+    rows = group_rows(conn, codec, "c.start >= ?", (frm,), horizon.hists_from)
+    for width, start, key, row in rows:
         tier = tiers.get(width)
         if tier is None:
             raise StateError(f"a bucket {width} s wide, which this version does not keep")
@@ -187,6 +194,9 @@ class Horizon:
     users: bool = True
     user_days_from: float | None = None
     """Day rows from this day on; earlier ones summed into the archive bucket."""
+    hists_from: float | None = None
+    """Latency histograms of earlier buckets stay in the file (``check``: only its p95 rule
+    reads them, over minutes); the writer reads them back before it writes such a row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +212,7 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
         conn.execute("BEGIN")
         try:
             meta = load_meta(conn)
-            n, unloaded = load_groups(conn, engine, Codec(), horizon.groups_from)
+            n, unloaded = load_groups(conn, engine, Codec(), horizon)
             if horizon.users:
                 n += load_users(conn, engine, horizon.user_days_from)
             load_lines(conn, engine)

@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from claude_top.core.histogram import merge_into
 from claude_top.core.record import Record
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
@@ -98,6 +99,9 @@ class Writer:
         self._pending = Captured()
         self._events_mark: tuple[Any, ...] = ()
         self._pruned_at = -PRUNE_EVERY_S
+        self._hist_done: set[tuple[int, int]] = set()
+        self.hists_from: float | None = None
+        """Buckets before this were loaded without their histograms (``Horizon.hists_from``)."""
         self.unloaded: set[tuple[int, int]] = set()
         """Group buckets (width, start) in the file but not in memory (older than the command
         needed): merged in from the file before the engine's own rows for them are written."""
@@ -149,6 +153,13 @@ class Writer:
                     mine = known[k] = (bucket, {})
                 calls = mine[1]
                 rows = None
+                if (
+                    self.hists_from is not None
+                    and start < self.hists_from
+                    and k not in self._hist_done
+                    and any(calls.get(key) != row[B.G_CALLS] for key, row in bucket.items())
+                ):
+                    self._fetch_hists(k, bucket)
                 for key, row in bucket.items():
                     n = row[B.G_CALLS]
                     if calls.get(key) != n:
@@ -172,6 +183,7 @@ class Writer:
         """Merge the file's rows of a bucket not loaded into the engine's new one, so the
         engine's bucket holds all of it again before it is written over the file's."""
         self.unloaded.discard(k)
+        self._hist_done.add(k)
         width, start = k
         where = "c.start = ? AND c.width = ?"
         for _w, _s, key, row in group_rows(self.conn, self._codec, where, (start, width)):
@@ -180,6 +192,37 @@ class Writer:
                 bucket[key] = row
             else:
                 B.merge_group_row(mine, row)
+
+    def _fetch_hists(self, k: tuple[int, int], bucket: B.Bucket) -> None:
+        """Merge the file's histograms into a bucket loaded without them, before any of its
+        rows is written whole or moved into another (every key in the file was loaded)."""
+        self._hist_done.add(k)
+        width, start = k
+        q = (
+            "SELECT feature, model, variant, hdr FROM histograms "
+            "WHERE start = ? AND width = ? AND kind = ?"
+        )
+        for feature, model, variant, hdr in self.conn.execute(q, (start, width, LATENCY)):
+            row = bucket.get((feature, model, variant))
+            if row is not None:
+                merge_into(row[B.G_HIST], self._codec.decode(hdr))
+
+    def before_compact(self) -> None:
+        """The engine is about to compact: buckets that may move are made whole first (their
+        histograms, if not loaded), then every change is captured."""
+        if self.hists_from is not None:
+            agg = self.engine.agg
+            fine = agg.groups.tiers[0]
+            ref = self.engine.clock.now()
+            if agg.newest_ts is not None:
+                ref = min(ref, agg.newest_ts)
+            limit = ref - fine.keep  # as ``TieredStore.compact`` decides what moves
+            for start, bucket in fine.buckets.items():
+                k = (fine.width, start)
+                movable = start < self.hists_from and start + fine.width <= limit
+                if movable and k not in self._hist_done:
+                    self._fetch_hists(k, bucket)
+        self.capture()
 
     def _drop(self, k: tuple[int, int]) -> None:
         self._pending.groups.pop(k, None)

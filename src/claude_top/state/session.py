@@ -86,7 +86,8 @@ class Session:
         if self.writer is not None:
             self.writer.adopt()
             self.writer.unloaded = unloaded
-            self.engine.before_compact = self.writer.capture
+            self.writer.hists_from = horizon.hists_from
+            self.engine.before_compact = self.writer.before_compact
 
     def _rebuild(self, why: str) -> None:
         """Set the unreadable file aside and start a fresh one (the logs are read again)."""

@@ -1,0 +1,250 @@
+"""What a state file buys and costs (issue 15): warm starts, cron checks, size, live writes.
+
+Run: python bench/bench_state.py [--log FILE]   (several minutes; without --log it first writes
+a 1M-line, 8-day log with ``bench/make_log.py``)
+
+Targets:
+  TUI on a 1M-line, 8-day log with a warm state: first full screen and "following" within 1 s;
+  ``check`` from cron with a state: at most 5% of its cold time; the state file at most ~2x the
+  engine's in-memory rows; writing state at most 1% of a core at 1,000 lines/s.
+
+1. TUI: what ``claude-top LOG`` does (``commands.live``: engine, state session, follower, the
+   real app headless at 160x48), timed from the start until every source is "following" and a
+   first frame with the data is built and painted: without a state, with a new state (the cold
+   start that writes it) and with the warm state (a restart).
+2. ``check LOG`` in a subprocess, as cron runs it: without a state, then ``--state`` twice (the
+   first run builds it); 1,000 new lines are appended before the warm run, as between two runs.
+3. Size: the state file (with its WAL) against the engine's rows in memory (counted, and their
+   bytes as ``sys.getsizeof`` sums them: lists, key tuples, histogram and error-type dicts).
+4. Live writes: 1,000 lines/s of new traffic fed to a warm TUI engine for 60 simulated seconds,
+   committed every ``COMMIT_EVERY_S`` as the follower does; the CPU time of the captures and
+   commits over the traffic's seconds.
+
+Figures come from one run on one machine; they are not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from claude_top.commands.live import _alerts
+from claude_top.config.load import Config
+from claude_top.core.clock import SystemClock
+from claude_top.engine.engine import Engine
+from claude_top.ingest.reader import timestamp_of
+from claude_top.sources.batches import Batch
+from claude_top.sources.follow import Follower
+from claude_top.state.load import Horizon
+from claude_top.state.session import COMMIT_EVERY_S, Session, open_session
+from claude_top.views.tui import app as app_module
+from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
+
+HERE = Path(__file__).resolve().parent
+SIZE = (160, 48)
+DAY = 86400
+
+
+class BenchApp(ClaudeTopApp):
+    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+
+
+def _say(line: str) -> None:
+    print(f"  (state: {line})")
+
+
+def tui_start(log: Path, state: Path | None) -> tuple[float, float, Engine, Session | None]:
+    """Seconds to "following" and to the first full frame, as ``claude-top LOG`` starts."""
+    t0 = time.perf_counter()
+    clock = SystemClock()
+    cfg = Config()
+    now = clock.now()
+    since = now - 8 * DAY
+    engine = Engine(cfg.price_table(), clock, UTC, since=since)
+    session = None
+    if state is not None:
+        horizon = Horizon(
+            groups_from=since, users=True, user_days_from=engine.day_start(now - 2 * DAY)
+        )
+        session = open_session(str(state), engine, _say, horizon=horizon)
+    alerts = _alerts(engine, cfg, UTC, clock)
+    box = LatestProgress()
+    follower = Follower(
+        [str(log)],
+        engine.ingest,
+        since=since,
+        ts_of=timestamp_of,
+        on_overlong=engine.count_overlong,
+        on_progress=box.set,
+        resume=session.positions if session else None,
+        on_settle=session.settle if session else None,
+    )
+    app = BenchApp(engine, alerts, clock, follower, cfg, window="10m", progress=box)
+    times: dict[str, float] = {}
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE):
+            while not all(s.state == "following" for s in follower.statuses):
+                await asyncio.sleep(0.01)
+            times["following"] = time.perf_counter() - t0
+            d = app._build(clock.now(), app._view_state(), follower.statuses, box.get(), 0.0)
+            app._apply(d)
+            await asyncio.sleep(0)
+            app.screen._on_timer_update()
+            times["screen"] = time.perf_counter() - t0
+
+    follower.start()
+    try:
+        asyncio.run(drive())
+    finally:
+        follower.stop(120)
+    return times["following"], times["screen"], engine, session
+
+
+def timed(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def deep_size(engine: Engine) -> int:
+    """Bytes of the engine's bucket rows: row lists, keys, histogram and error-type dicts."""
+    seen: set[int] = set()
+    total = 0
+
+    def add(o: Any) -> None:
+        nonlocal total
+        if id(o) not in seen:
+            seen.add(id(o))
+            total += sys.getsizeof(o)
+
+    for store in (engine.groups, engine.users):
+        for tier in store.tiers:
+            add(tier.buckets)
+            for bucket in tier.buckets.values():
+                add(bucket)
+                for key, row in bucket.items():
+                    add(key)
+                    add(row)
+                    for x in row:
+                        if isinstance(x, dict):
+                            add(x)
+    return total
+
+
+def live_lines(start: float, n: int, template: list[dict[str, Any]]) -> list[bytes]:
+    out = []
+    for i in range(n):
+        d = dict(template[i % len(template)])
+        d["timestamp"] = datetime.fromtimestamp(start + i / 1000, UTC).isoformat()
+        d["request_id"] = f"live-{start}-{i}"
+        out.append(orjson.dumps(d))
+    return out
+
+
+def live_cost(engine: Engine, session: Session, log: Path, seconds: int = 60) -> tuple[float, int]:
+    """CPU seconds spent writing the state per second of 1,000 lines/s traffic."""
+    with open(log, "rb") as f:
+        template = [orjson.loads(f.readline()) for _ in range(2000)]
+    writer = session.writer
+    assert writer is not None
+    spent = 0.0
+    inner = writer.capture
+
+    def capture() -> None:
+        nonlocal spent
+        c = time.process_time()
+        inner()
+        spent += time.process_time() - c
+
+    engine.before_compact = capture
+    start = time.time()
+    for block in range(0, seconds, int(COMMIT_EVERY_S)):
+        lines = live_lines(start + block, int(COMMIT_EVERY_S) * 1000, template)
+        engine.ingest(Batch("live", 1, lines))
+        c = time.process_time()
+        session.commit([])
+        spent += time.process_time() - c
+    return spent / seconds, writer.commits
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--log", metavar="FILE", help="use this log (default: write a 1M-line one)")
+    p.add_argument("--skip-cold-tui", action="store_true", help="skip the TUI without a state")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-state-") as tmp:
+        tmpdir = Path(tmp)
+        work = tmpdir / "app.log"  # appended to below: a copy when --log names the user's own
+        if args.log:
+            subprocess.run(["cp", args.log, str(work)], check=True)
+        else:
+            make = [sys.executable, str(HERE / "make_log.py"), str(work), "--lines", "1000000"]
+            subprocess.run([*make, "--days", "8"], check=True)
+        print(f"log: {work.stat().st_size / 1e6:.0f} MB")
+        gc.freeze()
+
+        state = tmpdir / "tui.db"
+        cold_f = cold_s = None
+        if not args.skip_cold_tui:
+            cold_f, cold_s, _, _ = tui_start(work, None)
+            print(
+                f"TUI without a state: following after {cold_f:.2f} s, first full screen {cold_s:.2f} s"
+            )
+        new_f, new_s, _, s1 = tui_start(work, state)
+        print(f"TUI, new state (written on the way): following {new_f:.2f} s, screen {new_s:.2f} s")
+        if s1 is not None:
+            s1.close()
+        warm_f, warm_s, engine, session = tui_start(work, state)
+        print(
+            f"TUI, warm state: following after {warm_f:.2f} s, first full screen {warm_s:.2f} s "
+            f"({session.loaded_rows if session else 0:,} rows loaded)"
+        )
+        if cold_s:
+            print(
+                f"  warm / cold: {warm_s / cold_s * 100:.1f}% of the time to the first full screen"
+            )
+
+        rows = engine.memory_rows()
+        mem = deep_size(engine)
+        size = sum(os.path.getsize(p) for p in (state, Path(f"{state}-wal")) if p.exists())
+        print(
+            f"state file: {size / 2**20:.1f} MiB; engine rows in memory: {rows:,} rows, "
+            f"{mem / 2**20:.1f} MiB; state / memory: {size / mem:.2f}x"
+        )
+
+        assert session is not None
+        cost, commits = live_cost(engine, session, work)
+        print(f"writing state at 1,000 lines/s: {cost * 100:.2f}% of a core ({commits} commits)")
+        session.close()
+
+        cli = [sys.executable, "-m", "claude_top"]
+        cold_check = timed([*cli, "check", str(work)])
+        check_state = tmpdir / "check.db"
+        first = timed([*cli, "check", str(work), "--state", str(check_state)])
+        with open(work, "rb") as f:
+            tail = [orjson.loads(f.readline()) for _ in range(1000)]
+        with open(work, "ab") as f:  # 1,000 new lines, as between two cron runs
+            f.write(b"".join(ln + b"\n" for ln in live_lines(time.time(), 1000, tail)))
+        warm_check = timed([*cli, "check", str(work), "--state", str(check_state)])
+        print(
+            f"check: cold {cold_check:.2f} s, first with a state {first:.2f} s, "
+            f"warm {warm_check:.2f} s = {warm_check / cold_check * 100:.1f}% of cold"
+        )
+
+
+if __name__ == "__main__":
+    main()

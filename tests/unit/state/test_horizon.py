@@ -1,0 +1,41 @@
+"""A command that loads only part of a state (``check``: recent buckets, recent histograms, no
+users) still writes it back whole: late calls into buckets it did not load, and compaction of
+minutes whose histograms it left in the file, end in the same state as a full read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claude_top.core.clock import FixedClock
+from claude_top.engine.engine import Engine
+from claude_top.state.load import Horizon
+from claude_top.state.session import open_session, read_new
+from loggen import T0
+from statekit import chunk, cold, warm
+
+DAY = 86400.0
+
+
+@pytest.mark.parametrize(
+    "horizon",
+    [
+        Horizon(groups_from=T0 + 1.5 * DAY, users=False, hists_from=T0 + 2.9 * DAY),
+        Horizon(groups_from=None, users=False, hists_from=T0 + 2.5 * DAY),
+        Horizon(groups_from=T0 + 2.95 * DAY, users=True, user_days_from=T0 + 2 * DAY),
+    ],
+)
+def test_a_partial_load_writes_the_state_back_whole(tmp_path: Path, horizon: Horizon) -> None:
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(600, 1, span=3 * DAY))
+    warm(state, [str(log)])
+    with open(log, "ab") as f:  # late calls over the whole span, and newer ones
+        f.write(chunk(300, 2, start=T0, span=3 * DAY))
+        f.write(chunk(300, 3, start=T0 + 3 * DAY, span=DAY / 2))
+    engine = Engine(clock=FixedClock(T0 + 3.6 * DAY))  # an hour and more past: minutes move
+    session = open_session(str(state), engine, print, horizon=horizon)
+    assert session is not None
+    read_new(engine, [str(log)], session)
+    session.close()
+    assert warm(state, [str(log)]) == cold([log])
