@@ -88,21 +88,6 @@ def _anchored_since(logs: list[str], since: float, now: float, ts_of: Any) -> fl
     return newest - (now - since)
 
 
-def _session(args: argparse.Namespace, engine: Engine, cfg: Config, since: float | None) -> Any:
-    """The TUI's state (by default one per source spec): loaded back to ``--since``, users for
-    the last days kept by day as the engine keeps them."""
-    from claude_top.commands.state import session_for
-    from claude_top.state.load import Horizon
-
-    if getattr(args, "now", None) or not hasattr(args, "state"):
-        return None
-    now = engine.clock.now()
-    horizon = Horizon(
-        groups_from=since, users=True, user_days_from=engine.day_start(now - 2 * 86400)
-    )
-    return session_for(args, engine, cfg, "claude-top", by_default=True, horizon=horizon)
-
-
 def _terminal() -> Any:
     """The controlling terminal, opened before anything is read; one line and out if none."""
     from claude_top.views.tui.terminal import NoTerminal, open_terminal
@@ -171,7 +156,9 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
     by_host = ByHost(engine, hosts_of(args.logs))
-    session = _session(args, engine, cfg, since)
+    from claude_top.commands.state import live_session
+
+    session = live_session(args, engine, cfg, since, "claude-top")
     try:
         follower = Follower(
             list(args.logs),

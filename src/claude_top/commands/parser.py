@@ -207,6 +207,7 @@ def _add_fleet(sub: argparse._SubParsersAction[_Parser]) -> None:
         choices=(*PRESETS, "auto"),
         help="the log's format (default: [log] preset, else detected)",
     )
+    _add_state(sv, "default: one per source under $XDG_STATE_HOME/claude-top")
     r = sub.add_parser("rules", help="print the alert rules for another system")
     r.add_argument(
         "--format", choices=("prometheus",), default="prometheus", help="(default prometheus)"

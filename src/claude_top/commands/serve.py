@@ -21,6 +21,7 @@ from claude_top.commands.common import load_config, log_format, time_zone
 from claude_top.commands.exporter import Exporter, serve_metrics
 from claude_top.commands.failing import say
 from claude_top.commands.follow_summary import HealthReport
+from claude_top.commands.state import live_session
 from claude_top.core.clock import SystemClock
 from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
@@ -58,6 +59,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
         log_format=log_format(cfg, a.preset),
     )
     by_host = ByHost(engine, hosts_of(a.logs))
+    session = live_session(a, engine, cfg, since, PROG)
     try:
         follower = Follower(
             list(a.logs),
@@ -66,8 +68,12 @@ def cmd_serve(a: argparse.Namespace) -> int:
             ts_of=engine.timestamp_of,
             poll_interval=a.poll,
             on_overlong=by_host.on_overlong,
+            resume=session.positions if session is not None else None,
+            on_settle=session.settle if session is not None else None,
         )
     except InputError as e:
+        if session is not None:
+            session.close()
         raise UserError(str(e)) from None
     alerts = Alerts(engine, rules, tz, sources=follower, clock=clock)
     exporter: Exporter | None = None
@@ -116,7 +122,9 @@ def cmd_serve(a: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        follower.stop()
+        follower.stop(timeout=30.0 if session is not None else 2.0)  # its last commit
         if exporter is not None:
             exporter.stop()
+        if session is not None:
+            session.close()
     return 0

@@ -65,6 +65,22 @@ def session_for(
 
 LATENCY_RULE = "p95_latency"
 """The one rule that reads latency histograms: the rest need only the counters."""
+
+
+def live_session(
+    a: argparse.Namespace, engine: Engine, cfg: Config, since: float | None, prog: str
+) -> Session | None:
+    """The state of the TUI and ``serve`` (by default one per source spec): loaded back to
+    ``--since``, users of the last days by day as the engine keeps them."""
+    if getattr(a, "now", None) or not hasattr(a, "state"):
+        return None  # --now, or a caller without the options (``demo``)
+    now = engine.clock.now()
+    horizon = Horizon(
+        groups_from=since, users=True, user_days_from=engine.day_start(now - 2 * 86400)
+    )
+    return session_for(a, engine, cfg, prog, by_default=True, horizon=horizon)
+
+
 BASELINE_DAYS = 9
 """Days before today the cost rules read (7 full days, with a day's slack each side)."""
 
