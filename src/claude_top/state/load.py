@@ -85,7 +85,7 @@ def load_groups(
             bucket = tier.buckets[start] = {}
         bucket[key] = row
         n += 1
-    _check_ints(engine.agg.groups, B.G_NUMERIC)
+    _check_types(conn, "calls", "start >= ?", (frm,))
     left = conn.execute("SELECT DISTINCT width, start FROM calls WHERE start < ?", (frm,))
     return n, {(int(w), int(s)) for w, s in left}
 
@@ -113,7 +113,7 @@ def load_users(conn: sqlite3.Connection, engine: Engine, user_days_from: float |
             (frm,),
         )
         n += _fill(archive.buckets, rows)
-    _check_ints(store, B.U_NUMERIC)
+    _check_types(conn, "users", "1", ())
     return n
 
 
@@ -132,18 +132,20 @@ def _fill(buckets: dict[int, B.Bucket], rows: Iterable[Any]) -> int:
     return n
 
 
-def _check_ints(store: B.TieredStore, numeric: int) -> None:
-    """Every counter an int and every key well-formed (a foreign file may hold anything)."""
-    for tier in store.tiers:
-        for start, bucket in tier.buckets.items():
-            if type(start) is not int:
-                raise StateError(f"a bucket start {start!r} that is not a time")
-            for key, row in bucket.items():
-                if not all(type(x) is str for x in key[:-1]) or type(key[-1]) is not int:
-                    raise StateError(f"a row key {key!r} of the wrong shape")
-                for x in row[:numeric]:
-                    if type(x) is not int:
-                        raise StateError(f"a counter {x!r} that is not a whole number")
+def _check_types(conn: sqlite3.Connection, table: str, where: str, args: tuple[Any, ...]) -> None:
+    """Every counter a whole number and every name text, checked by SQLite in one scan (a
+    foreign or damaged file may hold anything; a string among counters would fail a view)."""
+    texts = ("feature", "model") if table == "calls" else ("user", "feature", "model")
+    ints: tuple[str, ...] = ("start", "width", "variant", *CALL_COUNTERS)
+    if table == "users":
+        ints = ("day", "variant", *USER_COUNTERS)
+    cond = " OR ".join(
+        [f"typeof({c}) <> 'integer'" for c in ints] + [f"typeof({c}) <> 'text'" for c in texts]
+    )
+    q = f"SELECT count(*) FROM {table} WHERE ({where}) AND ({cond})"
+    bad = conn.execute(q, args).fetchone()[0]
+    if bad:
+        raise StateError(f"{bad} rows of {table} hold a value that is not a whole number or a name")
 
 
 def load_meta(conn: sqlite3.Connection) -> dict[str, str]:
@@ -153,6 +155,8 @@ def load_meta(conn: sqlite3.Connection) -> dict[str, str]:
 def load_lines(conn: sqlite3.Connection, engine: Engine) -> None:
     lines = engine.agg.lines
     for what, n in conn.execute("SELECT what, n FROM line_health"):
+        if type(n) is not int or type(what) is not str:
+            raise StateError("a line count that is not a whole number")
         if what == "records":
             lines.records = n
         elif what == "foreign":
@@ -162,14 +166,14 @@ def load_lines(conn: sqlite3.Connection, engine: Engine) -> None:
         elif what.startswith("rejected:"):
             lines.by_reason[what[len("rejected:") :]] = n
     q = "SELECT source, lineno, reason, line FROM rejected_examples ORDER BY seq"
-    lines.examples.extend((s, int(n), r, t) for s, n, r, t in conn.execute(q))
+    lines.examples.extend((str(s), int(n), str(r), str(t)) for s, n, r, t in conn.execute(q))
 
 
 def load_events(conn: sqlite3.Connection, engine: Engine) -> None:
     agg = engine.agg
     rows = conn.execute("SELECT kind, record FROM events ORDER BY kind, seq")
     for kind, text in rows:
-        rec = Record(*orjson.loads(text))
+        rec = _record(orjson.loads(text))
         if kind == "429":
             agg.rate_limit_events.append(rec)
         elif kind.startswith("error:"):
@@ -180,9 +184,25 @@ def load_events(conn: sqlite3.Connection, engine: Engine) -> None:
             q.append(rec)
 
 
+def _record(v: Any) -> Record:
+    """A record from its JSON array, its types checked as the reader would have made them."""
+    ok = (
+        isinstance(v, list)
+        and len(v) == len(Record._fields)
+        and type(v[0]) in (int, float)
+        and all(type(x) is str for x in v[1:5])
+        and all(type(x) is int for x in v[5:11])
+        and all(x is None or type(x) is str for x in (v[11], v[12]))
+        and (v[13] is None or type(v[13]) is int)
+    )
+    if not ok:
+        raise StateError("an event that is not a call record")
+    return Record(*v)
+
+
 def load_positions(conn: sqlite3.Connection) -> list[Position]:
     rows = conn.execute("SELECT path, head, offset, lineno FROM sources")
-    return [Position(p, bytes(h), int(o), int(n)) for p, h, o, n in rows]
+    return [Position(str(p), bytes(h), int(o), int(n)) for p, h, o, n in rows]
 
 
 @dataclass(frozen=True, slots=True)

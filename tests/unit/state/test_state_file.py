@@ -62,6 +62,13 @@ def _bad_counter(state: Path) -> None:
     conn.close()
 
 
+def _bad_event(state: Path) -> None:
+    conn = sqlite3.connect(state)
+    assert conn.execute("UPDATE events SET record = '[1, \"x\"]'").rowcount > 0
+    conn.commit()
+    conn.close()
+
+
 @pytest.mark.parametrize(
     ("damage", "words"),
     [
@@ -71,6 +78,7 @@ def _bad_counter(state: Path) -> None:
         (_torn, "state"),
         (_bad_histogram, "cannot be read"),
         (_bad_counter, "not a whole number"),
+        (_bad_event, "not a call record"),
     ],
 )
 def test_an_unusable_state_is_one_line_then_rebuilt(tmp_path: Path, damage, words: str) -> None:
