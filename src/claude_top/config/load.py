@@ -64,6 +64,7 @@ class Config:
         except ConfigError as e:
             where = "--preset" if cli_preset is not None and "log.preset" in str(e) else None
             raise ConfigError(f"{where or self.path or 'config'}: {e}") from None
+
     state: dict[str, Any] = field(default_factory=dict)
     """``keep``: how long a state file keeps rollups (a duration, default 35d)."""
 
