@@ -45,10 +45,18 @@ def summary(*argv: str) -> dict[str, Any]:
     return doc
 
 
-def cold(paths: list[Path], *extra: str) -> dict[str, Any]:
+def _no_sources(doc: dict[str, Any], keep: bool) -> dict[str, Any]:
+    """Without the per-source format table: a cold read over witness copies names other files
+    than the ones the state read (``keep`` when the names are the same)."""
+    if not keep:
+        doc["lines"].pop("formats", None)
+    return doc
+
+
+def cold(paths: list[Path], *extra: str, sources: bool = False) -> dict[str, Any]:
     """The summary of ``paths`` read from scratch, without a state."""
-    return summary(*(str(p) for p in paths), *extra)
+    return _no_sources(summary(*(str(p) for p in paths), *extra), sources)
 
 
-def warm(state: Path, specs: list[str], *extra: str) -> dict[str, Any]:
-    return summary(*specs, "--state", str(state), *extra)
+def warm(state: Path, specs: list[str], *extra: str, sources: bool = False) -> dict[str, Any]:
+    return _no_sources(summary(*specs, "--state", str(state), *extra), sources)

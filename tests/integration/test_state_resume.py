@@ -26,10 +26,10 @@ def _append(path: Path, data: bytes) -> None:
 def test_appends_resume_where_the_last_read_stopped(tmp_path: Path) -> None:
     log, state = tmp_path / "app.log", tmp_path / "s.db"
     log.write_bytes(chunk(300, 1))
-    assert warm(state, [str(log)]) == cold([log])
+    assert warm(state, [str(log)], sources=True) == cold([log], sources=True)
     for seed in (2, 3, 4):
         _append(log, chunk(200, seed, start=T0 + seed * DAY / 4))
-        assert warm(state, [str(log)]) == cold([log])
+        assert warm(state, [str(log)], sources=True) == cold([log], sources=True)
 
 
 def test_nothing_new_reads_nothing_and_changes_nothing(tmp_path: Path) -> None:

@@ -245,6 +245,14 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
             if key in meta:
                 setattr(agg, attr, float(meta[key]))
         agg.out_of_window += int(meta.get("out_of_window", "0"))
+        formats = orjson.loads(meta.get("formats", "{}"))
+        if not isinstance(formats, dict) or not all(
+            type(k) is str and type(v) is str for k, v in formats.items()
+        ):
+            raise StateError("a format table that is not names")
+        for source, name in formats.items():  # each source's format, as it was decided
+            agg.lines.formats.setdefault(source, name)
+        agg.lines.format_detected |= meta.get("format_detected") == "1"
     except (
         sqlite3.Error,
         HdrError,

@@ -288,6 +288,8 @@ class Writer:
                 "newest_ts": agg.newest_ts,
                 "oldest_ts": agg.oldest_ts,
                 "out_of_window": agg.out_of_window,
+                "formats": orjson.dumps(lines.formats).decode(),
+                "format_detected": int(lines.format_detected),
             }
             events_mark = self._events_now()
             events = None
@@ -336,7 +338,11 @@ class Writer:
             self._write_lines(lines)
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [(k, repr(v)) for k, v in meta.items() if v is not None],
+                [
+                    (k, v if isinstance(v, str) else repr(v))
+                    for k, v in meta.items()
+                    if v is not None
+                ],
             )
             if events is not None:
                 self._write_events(*events)
