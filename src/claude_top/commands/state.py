@@ -1,8 +1,8 @@
 """``--state`` / ``--no-state`` wiring for the commands, and ``claude-top state info``.
 
 The TUI uses a state by default (one file per source spec, ``state.session.default_path``),
-except for standard input or a pipe (a pipe cannot be resumed: its lines would be counted again
-on every start) and with ``--now`` (a view of the past would count later lines as read without
+except for standard input, a pipe or a remote source (none can be resumed: its lines would be
+counted again on every start) and with ``--now`` (a view of the past would count later lines as read without
 aggregating them). ``summary`` and ``check`` use one only when ``--state FILE`` names it.
 """
 
@@ -23,6 +23,7 @@ from claude_top.core.text import safe_text
 from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import is_regular
+from claude_top.sources.remote import is_url
 from claude_top.state.db import APPLICATION_ID, SCHEMA
 from claude_top.state.load import Horizon
 from claude_top.state.session import Session, default_path, open_session
@@ -36,8 +37,8 @@ def state_path(a: argparse.Namespace, specs: list[str], *, by_default: bool) -> 
         return str(a.state)
     if not by_default or getattr(a, "now", None):
         return None
-    if any(s == "-" or (os.path.exists(s) and not is_regular(s)) for s in specs):
-        return None
+    if any(s == "-" or is_url(s) or (os.path.exists(s) and not is_regular(s)) for s in specs):
+        return None  # a pipe or a remote source is read again from its start on every run
     return default_path(specs)
 
 
@@ -54,6 +55,8 @@ def session_for(
     path = state_path(a, list(a.logs), by_default=by_default)
     if path is None:
         return None
+    if any(is_url(s) for s in a.logs):
+        raise UserError("--state: remote sources (ssh://, cmd://) cannot be resumed; use none")
     try:
         keep = cfg.state_keep_days()
     except ConfigError as e:

@@ -49,8 +49,8 @@ def cmd_summary(a: argparse.Namespace) -> int:
     tz = time_zone(cfg, a.tz)
     clock = make_clock(a.now, tz)
     since, until = _bounds(a, clock.now(), tz)
-    if a.state and a.follow:
-        raise UserError("--state does not combine with --follow")
+    if a.state and (a.follow or a.by == "host"):
+        raise UserError(f"--state does not combine with {'--follow' if a.follow else '--by host'}")
     if a.state:
         return _summary_with_state(a, cfg, tz, clock, since, until)
     engine = Engine(
