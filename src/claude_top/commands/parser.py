@@ -86,7 +86,9 @@ def _add_state(p: argparse.ArgumentParser, default: str) -> None:
         help=f"keep rollups and read positions in this SQLite file ({default}); "
         "a restart reads only what is new",
     )
-    g.add_argument("--no-state", action="store_true", help="use no state file")
+    g.add_argument(
+        "--no-state", action="store_true", help="use no state file (default: as --state says)"
+    )
 
 
 def _add_summary(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -245,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("state", help="what a state file holds")
     st.add_argument("action", choices=("info",))
     st.add_argument("logs", nargs="*", metavar="LOG", help="the logs whose default state to show")
-    st.add_argument("--state", metavar="FILE", help="the state file to show")
+    st.add_argument(
+        "--state", metavar="FILE", help="the state file to show (default: the one of the LOGs)"
+    )
 
     pr = sub.add_parser("prices", help="print the price table in use")
     pr.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
