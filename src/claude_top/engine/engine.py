@@ -31,7 +31,7 @@ from claude_top.engine.accumulate import (
 from claude_top.engine.app_cost import AppCost
 from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
-from claude_top.engine.series import Series
+from claude_top.engine.series import Series, SlotStats, TrafficSeries
 from claude_top.engine.store import TieredStore
 from claude_top.engine.streaming import StreamStats
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
@@ -96,6 +96,7 @@ class Engine:
         self.agg = Aggregates(self.prices, self.day_start, self.headroom, since, until, track_users)
         self._windows = WindowCache(self.agg)
         self._series = Series(self.agg)
+        self._traffic = TrafficSeries(self.agg)
         self.version = 0
         """Bumped by every ingest: views skip recomputing when nothing changed."""
         self.before_compact: Callable[[], None] | None = None
@@ -342,6 +343,13 @@ class Engine:
         """Per-group values in ``step``-second slots over [start, end), for sparklines."""
         with self.lock:
             return self._series.series(start, end, step, by, metric)
+
+    def traffic(
+        self, start: float, end: float, step: int, feature: str | None = None
+    ) -> list[tuple[float, SlotStats]]:
+        """Calls, errors, cost and p95 per ``step`` slot over [start, end), for the charts."""
+        with self.lock:
+            return self._traffic.traffic(start, end, step, feature)
 
     def top_users(
         self, now: float, n: int, by: str = "tokens", match: str | None = None

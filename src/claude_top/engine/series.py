@@ -6,6 +6,7 @@ span's end moves, as window merges are (``window_cache``); p95 series merge hist
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from claude_top.core.histogram import LatencyHistogram, merge_into
@@ -94,4 +95,81 @@ class Series:
                         if 0 <= slot < n:
                             vals[slot] += v
             out[name] = vals
+        return out
+
+
+SlotStats = tuple[int, int, float, int | None]
+"""(calls, errors, cost in USD, p95 in ms or None) of one chart slot."""
+
+
+class TrafficSeries:
+    """Calls, errors, cost and p95 per slot over a window, all traffic or one feature, for charts.
+
+    Slots lie on a fixed grid (multiples of ``step`` since the epoch), so a rolling window that
+    moves on by a minute keeps every whole slot it had: a slot whose buckets are all settled
+    (older than the live bucket) is computed once and kept until a late write or a compaction
+    touches it. Only the live slot(s) and a partial first slot (the window's start cuts it) are
+    folded again at each call. A bucket counts where its start lies, as in window merges, so the
+    slots of a window add up to the window's own numbers (a test checks it against ``query``).
+    """
+
+    def __init__(self, agg: Aggregates) -> None:
+        self.agg = agg
+        self._kept: dict[tuple[str | None, int], tuple[int, int, dict[int, SlotStats]]] = {}
+
+    def traffic(
+        self, start: float, end: float, step: int, feature: str | None = None
+    ) -> list[tuple[float, SlotStats]]:
+        """(slot start, stats) for each slot of the grid overlapping [start, end), oldest first."""
+        from claude_top.engine.window_cache import GROUP_SLOTS, row_cost
+
+        store = self.agg.groups
+        first = int(start // step) * step
+        grid = list(range(first, math.ceil(end / step) * step, step)) or [first]
+        key = (feature, step)
+        version, seq, kept = self._kept.get(key, (store.version, store.seq, {}))
+        if version != store.version:
+            kept = {}
+        else:
+            touched = store.oldest_touch_since(seq)
+            if touched != float("inf"):
+                kept = {g: v for g, v in kept.items() if g + step <= touched}
+        edge = store.live_edge
+        todo = {g for g in grid if g not in kept or g < start}
+        acc: dict[int, list[Any]] = {g: [0, 0, 0.0, {}] for g in todo}
+        if todo:
+            lo = max(start, min(todo))
+            for bstart, bucket in store.buckets_in(lo, end):
+                g = int(bstart // step) * step
+                a = acc.get(g)
+                if a is None:
+                    continue
+                for k, row in bucket.items():
+                    if feature is not None and k[0] != feature:
+                        continue
+                    a[0] += row[B.G_CALLS]
+                    a[1] += row[B.G_ERRORS]
+                    cost = row[B.G_COST]
+                    if cost is None:
+                        c = row_cost(self.agg.prices, k[1], k[2], bstart, row, GROUP_SLOTS)
+                        cost = row[B.G_COST] = c if c is not None else -1.0
+                    if cost > 0:
+                        a[2] += cost
+                    merge_into(a[3], row[B.G_HIST])
+        out: list[tuple[float, SlotStats]] = []
+        for g in grid:
+            if g in acc:
+                calls, errors, cost, hist = acc[g]
+                p95 = LatencyHistogram(hist).percentile(95) if hist else None
+                stats: SlotStats = (calls, errors, cost, p95)
+                if g >= start and g + step <= edge:
+                    kept[g] = stats
+            else:
+                stats = kept[g]
+            out.append((float(max(g, start)), stats))
+        lo_keep = first - step
+        kept = {g: v for g, v in kept.items() if g >= lo_keep}
+        if len(self._kept) > 16 and key not in self._kept:
+            self._kept.clear()
+        self._kept[key] = (store.version, store.seq, kept)
         return out
