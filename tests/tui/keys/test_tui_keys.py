@@ -21,7 +21,8 @@ from claude_top.core.windows import WINDOW_CYCLE
 from claude_top.engine.engine import Engine
 from claude_top.rules.evaluate import Alerts
 from claude_top.views.tui.app import ClaudeTopApp
-from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen
+from claude_top.views.tui.pages import LiveDetailScreen
+from claude_top.views.tui.screens import HelpScreen, RejectedScreen
 from claude_top.views.tui.widgets import FeaturesTable
 
 pytestmark = pytest.mark.anyio
@@ -157,14 +158,14 @@ async def test_enter_opens_feature_detail_and_escape_returns(engine: Engine) -> 
         await settle(pilot)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, DetailScreen)
+        assert isinstance(app.screen, LiveDetailScreen)
         assert "doc_summary" in str(app.screen.query_one(".page").border_title)
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, DetailScreen)
+        assert not isinstance(app.screen, LiveDetailScreen)
         await pilot.press("down", "enter")
         await pilot.pause()
-        assert isinstance(app.screen, DetailScreen)
+        assert isinstance(app.screen, LiveDetailScreen)
         assert "chat" in str(app.screen.query_one(".page").border_title)
 
 
@@ -251,18 +252,18 @@ async def test_v_cycles_folded_panels_when_compact(engine: Engine) -> None:
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        shown = [w.id for w in app.query("Panel") if w.display]
+        shown = [w.id for w in app.query("#panels Panel") if w.display]
         assert shown == ["alerts"]
         await pilot.press("v")
         await pilot.pause()
-        assert [w.id for w in app.query("Panel") if w.display] == ["ratelimits"]
+        assert [w.id for w in app.query("#panels Panel") if w.display] == ["ratelimits"]
         await pilot.press("v")
         await pilot.pause()
-        assert [w.id for w in app.query("Panel") if w.display] == ["headroom"]
+        assert [w.id for w in app.query("#panels Panel") if w.display] == ["headroom"]
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         assert not app.compact and app.wide
-        assert len([w for w in app.query("Panel") if w.display]) == 5
+        assert len([w for w in app.query("#panels Panel") if w.display]) == 5
 
 
 async def test_h_shows_the_headroom_panel_in_every_layout(engine: Engine) -> None:
@@ -271,15 +272,15 @@ async def test_h_shows_the_headroom_panel_in_every_layout(engine: Engine) -> Non
         await settle(pilot)
         await pilot.press("h")
         await pilot.pause()
-        assert [w.id for w in app.query("Panel") if w.display] == ["headroom"]
+        assert [w.id for w in app.query("#panels Panel") if w.display] == ["headroom"]
         await pilot.resize_terminal(120, 40)  # mid-size: h swaps it with line health
         await pilot.pause()
-        assert [w.id for w in app.query("Panel") if w.display] == [
+        assert [w.id for w in app.query("#panels Panel") if w.display] == [
             "alerts", "ratelimits", "users", "lines"
         ]  # fmt: skip
         await pilot.press("h")
         await pilot.pause()
-        assert [w.id for w in app.query("Panel") if w.display] == [
+        assert [w.id for w in app.query("#panels Panel") if w.display] == [
             "alerts", "ratelimits", "headroom", "users"
         ]  # fmt: skip
 

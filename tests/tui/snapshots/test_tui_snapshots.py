@@ -1,4 +1,5 @@
-"""SVG snapshots of the live screen at 80x24 and 160x48 over the fixture log and a frozen clock.
+"""SVG snapshots of the live screen at 80x24, 120x40 and 200x60 over the fixture log and a frozen
+clock.
 
 Update with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at every changed SVG
 in ``tests/__snapshots__/`` before committing it.
@@ -24,7 +25,11 @@ from claude_top.sources.follow import Progress
 from claude_top.views.tui.app import ClaudeTopApp
 from claude_top.views.tui.handoff import LatestProgress
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+SIZES = [
+    pytest.param((80, 24), id="80x24"),
+    pytest.param((120, 40), id="120x40"),
+    pytest.param((200, 60), id="200x60"),
+]
 Snap = Callable[..., bool]
 
 
@@ -65,7 +70,7 @@ def test_feature_detail(snap_compare: Snap, engine: Engine, size: tuple[int, int
     async def open_detail(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(make_app(engine), terminal_size=size, run_before=open_detail)
 
@@ -92,6 +97,12 @@ def test_paused_filtered_sorted(snap_compare: Snap, engine: Engine) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(engine), terminal_size=(120, 40), run_before=keys)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_alerts_screen(snap_compare: Snap, engine: Engine, size: tuple[int, int]) -> None:
+    """``a``: every firing alert in full, since when, how far past its threshold, its history."""
+    assert snap_compare(make_app(engine), press=["a"], terminal_size=size, run_before=settle)
 
 
 def test_rejected_lines_screen(snap_compare: Snap, engine: Engine) -> None:

@@ -20,7 +20,12 @@ from claude_top.core.windows import previous_days
 from claude_top.engine.engine import Engine
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import Rule
-from claude_top.views.live.dashboard import SORT_COLUMNS, build_dashboard, effective_now
+from claude_top.views.live.dashboard import (
+    SORT_COLUMNS,
+    TOP_USERS,
+    build_dashboard,
+    effective_now,
+)
 from claude_top.views.live.detail import feature_detail
 from claude_top.views.live.export import export_json
 from claude_top.views.live.thresholds import Thresholds
@@ -159,10 +164,11 @@ def test_rate_limit_rows_and_users(engine: Engine) -> None:
     first = d.rate_limits[0]
     assert (first.feature, first.requests_remaining, first.retry_after_s) == ("chat", 0, 25.0)
     us = engine.query(local_midnight(END, engine.tz), END, by="user").groups
-    tokens = sorted((g.total_tokens for g in us.values()), reverse=True)[:10]
+    tokens = sorted((g.total_tokens for g in us.values()), reverse=True)[: len(d.users)]
+    assert len(d.users) == min(len(us), TOP_USERS)
     assert [u.tokens for u in d.users] == tokens
     by_cost = build_dashboard(engine, None, now=END, users_by="cost")
-    costs = sorted((g.cost_usd for g in us.values()), reverse=True)[:10]
+    costs = sorted((g.cost_usd for g in us.values()), reverse=True)[: len(by_cost.users)]
     assert [u.cost for u in by_cost.users] == pytest.approx(costs)
 
 

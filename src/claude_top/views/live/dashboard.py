@@ -14,6 +14,7 @@ evaluates them on a worker of their own, whose lock must never be taken inside t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from datetime import UTC, tzinfo
 from functools import partial
 from typing import Any
 
-from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats, LineStats, Summary, pct
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days, window
@@ -30,12 +30,13 @@ from claude_top.engine.headroom import Burst
 from claude_top.engine.hosts import ByHost
 from claude_top.ingest.presets import NATIVE
 from claude_top.rules.baseline import cost_baseline
+from claude_top.views.live.alerts import alert_rows
+from claude_top.views.live.charts import ChartSet, window_charts
 from claude_top.views.live.detail import BreakdownRow, FeatureDetail, feature_detail
 from claude_top.views.live.export import export_json
 from claude_top.views.live.headroom import headroom_view
 from claude_top.views.live.hosts import host_rows
 from claude_top.views.live.rows import (
-    AlertRow,
     Dashboard,
     FeatureRow,
     Gauge,
@@ -46,7 +47,6 @@ from claude_top.views.live.rows import (
     LineHealth,
     RateLimitRow,
     SourceRow,
-    TransitionRow,
     UserRow,
 )
 from claude_top.views.live.thresholds import AlertsLike, Thresholds
@@ -87,9 +87,9 @@ SORT_COLUMNS = (
 """The features table's sortable columns, in the order the ``s`` key steps through them."""
 
 SPARK_SLOTS = 20
-TOP_USERS = 10
+TOP_USERS = 40
+"""Enough for the tallest users panel (a large terminal shows more rows, never blank)."""
 RECENT_429 = 20
-RECENT_TRANSITIONS = 8
 REPLAY_MIN_S = 600.0
 """For calendar windows (today, all) an old log is "replay" when its newest event is this old."""
 
@@ -104,26 +104,6 @@ def effective_now(clock_now: float, newest: float | None, window_name: str) -> t
     if clock_now - newest > span:
         return newest + 1.0, True
     return clock_now, False
-
-
-def _level_str(s: object) -> Level:
-    return "critical" if str(s) == "critical" else "warning"
-
-
-def _alert_row(a: Any) -> AlertRow:
-    rule = a.rule
-    since = getattr(a, "since", None)
-    w = getattr(a, "window", "")
-    return AlertRow(
-        rule=str(getattr(rule, "id", rule)),
-        scope=str(getattr(a, "scope", "*")),
-        severity=_level_str(getattr(a, "severity", "warning")),
-        value=float(getattr(a, "value", 0.0) or 0.0),
-        threshold=float(getattr(a, "threshold", 0.0) or 0.0),
-        window=fmt.span(float(w)) if isinstance(w, int | float) else str(w),
-        since=float(since) if isinstance(since, int | float) else None,
-        message=str(getattr(a, "message", "")),
-    )
 
 
 def _span_seconds(start: float | None, end: float | None, engine: Engine) -> float:
@@ -203,6 +183,7 @@ class _Frame:
     headroom: HeadroomView
     users: tuple[UserRow, ...]
     lines: LineHealth
+    charts: ChartSet
 
 
 def _read_frame(
@@ -229,6 +210,8 @@ def _read_frame(
         for name, g in summary.groups.items()
     ]
     kpis = _kpis(engine, t, tz, summary.total, minutes, th)
+    c_end = win.end if win.end is not None else t + 1
+    charts = window_charts(engine, s_start, c_end, th, summary.total, minutes, kpis.levels)
     low = needle.lower() if needle else None
     rl_rows = [
         RateLimitRow(
@@ -270,6 +253,7 @@ def _read_frame(
         headroom_view(snap, th.headroom, live=not replay),
         users,
         _line_health(engine, th),
+        charts,
     )
 
 
@@ -336,23 +320,6 @@ def _format_label(lines: LineStats) -> str:
     return ", ".join(names) + (" (detected)" if lines.format_detected else "")
 
 
-def _alert_rows(
-    alerts: AlertsLike | None, t: float, pending: bool
-) -> tuple[list[AlertRow], list[TransitionRow]]:
-    if alerts is None or pending:
-        return [], []
-    firing = [_alert_row(x) for x in alerts.evaluate(t)]
-    # A source that cannot be read first: it makes every other number doubtful.
-    firing.sort(key=lambda r: (r.rule != "source", r.severity != "critical", r.rule, r.scope))
-    transitions: list[TransitionRow] = []
-    for tr in list(alerts.transitions)[-RECENT_TRANSITIONS:][::-1]:
-        ar = _alert_row(tr.alert)
-        transitions.append(
-            TransitionRow(float(tr.at), str(tr.kind), ar.rule, ar.scope, ar.severity, ar.message)
-        )
-    return firing, transitions
-
-
 def build_dashboard(
     engine: Engine,
     alerts: AlertsLike | None,
@@ -369,6 +336,7 @@ def build_dashboard(
     ingest_rate: float = 0.0,
     thresholds: Thresholds | None = None,
     by_host: ByHost | None = None,
+    detail_feature: str | None = None,
 ) -> Dashboard:
     """Everything the main screen shows, at ``now`` (the clock's time)."""
     th = thresholds or Thresholds.from_alerts(alerts)
@@ -377,6 +345,7 @@ def build_dashboard(
     with engine.lock:
         f = _read_frame(engine, now, window_name, tz, needle, users_by, th)
         hosts = host_rows(by_host, statuses, f.win.start, f.win.end, f.t, th)
+        detail = None if detail_feature is None else _detail(engine, f, detail_feature, th)
     column, desc = sort
     if column not in SORT_COLUMNS:
         column = "calls"
@@ -387,7 +356,7 @@ def build_dashboard(
     worst = max(ranked, key=lambda r: (r.p95_ms or 0, r.calls)) if ranked else None
 
     pending = progress is not None and not bool(getattr(progress, "history_done", True))
-    firing, transitions = _alert_rows(alerts, f.t, pending)
+    firing, transitions = alert_rows(alerts, f.t, pending)
     crit = sum(1 for x in firing if x.severity == "critical")
     alerts_level: Level = "critical" if crit else "warning"
     kpi_levels = {**f.kpis.levels, **({"alerts": alerts_level} if firing else {})}
@@ -434,4 +403,19 @@ def build_dashboard(
         progress=_progress(progress),
         alerts_pending=pending,
         hosts=hosts,
+        detail=detail,
+        charts=f.charts,
     )
+
+
+def _detail(engine: Engine, f: _Frame, feature: str, th: Thresholds) -> FeatureDetail:
+    """The open detail page's numbers and charts, in the frame's window (the lock is held)."""
+    fd = feature_detail(engine, feature, f.win.start, f.win.end, thresholds=th)
+    start = f.win.start if f.win.start is not None else (engine.oldest_ts or f.t - 600)
+    end = f.win.end if f.win.end is not None else f.t + 1
+    g = engine.query(f.win.start, f.win.end, by="feature").groups.get(feature)
+    if g is None:
+        g = GroupStats(feature)
+    levels = {k: v for k, v in fd.levels.items()}
+    charts = window_charts(engine, start, end, th, g, f.span / 60.0, levels, feature)
+    return dataclasses.replace(fd, charts=charts)

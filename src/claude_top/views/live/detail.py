@@ -6,10 +6,18 @@ apart from the dashboard; like it, it never imports Textual or Rich.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from claude_top.core.stats import GroupStats
 from claude_top.engine.engine import Engine
+
+if TYPE_CHECKING:
+    from claude_top.views.live.charts import ChartSet
+    from claude_top.views.live.thresholds import Thresholds
+
+Level = Literal["ok", "warning", "critical"]
+"""A cell's state against its rule (defined here, the lowest view-model module)."""
 
 LATENCY_EDGES = (0, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000)
 
@@ -23,6 +31,8 @@ class BreakdownRow:
     p95_ms: int | None
     tokens: int
     cost: float
+    levels: dict[str, Level] = field(default_factory=dict)
+    """Keys: error_pct, p95_ms -- the same rules and glyphs as the main table."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +65,42 @@ class FeatureDetail:
     examples: tuple[ErrorExample, ...]
     streaming: tuple[int, int | None, int | None, int | None] | None = None
     """Streamed calls, TTFT p50 and p95 (ms), median output tokens/s; None without streams."""
+    levels: dict[str, Level] = field(default_factory=dict)
+    """The feature's own cells past a rule: error_pct, p95 (as in the main table's row)."""
+    charts: ChartSet | None = None
+    """The feature's calls/min, error rate, p95 and cost per slot (filled by the dashboard)."""
 
 
-def _breakdown(g: GroupStats) -> BreakdownRow:
+def _levels(g: GroupStats, th: Thresholds | None, latency: bool) -> dict[str, Level]:
+    if th is None:
+        return {}
+    levels: dict[str, Level] = {"error_pct": th.error_rate.of_group(g)}
+    if latency:
+        levels["p95_ms"] = th.p95_latency.of_group(g)
+    return {k: v for k, v in levels.items() if v != "ok"}
+
+
+def _breakdown(g: GroupStats, th: Thresholds | None = None, latency: bool = True) -> BreakdownRow:
     return BreakdownRow(
-        g.name, g.calls, g.error_rate_pct, g.p50_ms, g.p95_ms, g.total_tokens, g.cost_usd
+        g.name,
+        g.calls,
+        g.error_rate_pct,
+        g.p50_ms,
+        g.p95_ms,
+        g.total_tokens,
+        g.cost_usd,
+        _levels(g, th, latency),
     )
 
 
 def feature_detail(
-    engine: Engine, feature: str, start: float | None, end: float | None, top_users: int = 15
+    engine: Engine,
+    feature: str,
+    start: float | None,
+    end: float | None,
+    top_users: int = 15,
+    *,
+    thresholds: Thresholds | None = None,
 ) -> FeatureDetail:
     """Per-model and per-user numbers, latency distribution and errors of one feature."""
     ms = engine.models_of_feature(feature, start, end)
@@ -79,8 +115,13 @@ def feature_detail(
     pcts.append(("max", h.max() if h is not None else None))
     edges = list(LATENCY_EDGES)
     bins = h.distribution(edges) if h is not None else [0] * len(edges)
-    models = sorted((_breakdown(g) for g in ms.groups.values()), key=lambda r: (-r.calls, r.name))
-    users = sorted((_breakdown(g) for g in us.groups.values()), key=lambda r: (-r.tokens, r.name))
+    th = thresholds
+    models = sorted(
+        (_breakdown(g, th) for g in ms.groups.values()), key=lambda r: (-r.calls, r.name)
+    )
+    users = sorted(
+        (_breakdown(g, th, False) for g in us.groups.values()), key=lambda r: (-r.tokens, r.name)
+    )
     examples = [
         ErrorExample(r.ts, r.user_id, r.model, r.error or "", r.error_status, r.latency_ms)
         for r in reversed(engine.errors_of(feature))
@@ -101,6 +142,7 @@ def feature_detail(
         errors_by_type=tuple(sorted(tot.errors_by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
         examples=tuple(examples[:10]),
         streaming=_streaming(engine, feature, start, end),
+        levels=_levels(tot, th, True),
     )
 
 

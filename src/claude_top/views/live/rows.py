@@ -7,11 +7,12 @@ export writes them as JSON, and tests read them without a terminal. ``dashboard`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from claude_top.engine.headroom import Burst, Share
-
-Level = Literal["ok", "warning", "critical"]
+from claude_top.views.live.charts import ChartSet
+from claude_top.views.live.detail import FeatureDetail
+from claude_top.views.live.detail import Level as Level
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,8 @@ class AlertRow:
     window: str
     since: float | None
     message: str
+    impact: float = 1.0
+    """How many times past its threshold (``views.live.alerts.impact``): the last sort key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +242,9 @@ class Dashboard:
     headroom: HeadroomView
     users: tuple[UserRow, ...]
     alerts: tuple[AlertRow, ...]
+    """Every firing alert, in ``views.live.alerts`` order (source, severity, recency, impact)."""
     transitions: tuple[TransitionRow, ...]
+    """Every fired/resolved transition the rules keep, newest first."""
     lines: LineHealth
     sources: tuple[SourceRow, ...]
     progress: HistoryProgress | None
@@ -248,3 +253,7 @@ class Dashboard:
     alerts_pending: bool = False
     """History is still loading: alerts are not evaluated yet (they would fire and resolve at
     the historical times the data has reached, and record spurious transitions)."""
+    charts: ChartSet | None = None
+    """All traffic's calls/min, error rate, p95 and cost per slot over the window."""
+    detail: FeatureDetail | None = None
+    """The open detail page's feature, built in the same frame (None when no page is open)."""

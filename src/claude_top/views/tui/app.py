@@ -8,6 +8,7 @@ hands each widget its renderable.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,22 +25,22 @@ from claude_top.core.text import safe_text
 from claude_top.core.windows import WINDOW_CYCLE
 from claude_top.engine.engine import Engine
 from claude_top.views.live.dashboard import SORT_COLUMNS, AlertsLike, Dashboard, feature_detail
-from claude_top.views.tui import keys, panels
+from claude_top.views.tui import keys, layout, panels
 from claude_top.views.tui.export import export_view, view_path
 from claude_top.views.tui.handoff import LatestProgress
+from claude_top.views.tui.pages import AlertsScreen, LiveDetailScreen
 from claude_top.views.tui.panels import Palette
 from claude_top.views.tui.refresh import RefreshingApp
-from claude_top.views.tui.screens import DetailScreen, HelpScreen, RejectedScreen, open_page
+from claude_top.views.tui.screens import HelpScreen, RejectedScreen, open_page
 from claude_top.views.tui.terminal import Terminal, TerminalDriver
 from claude_top.views.tui.themes import SHIPPED, load_theme, resolve_name, shipped_themes
 from claude_top.views.tui.widgets import FeaturesTable, Panel, palette_of
 
 __all__ = ["ClaudeTopApp", "LatestProgress"]
 
-COMPACT_WIDTH = 120
-COMPACT_HEIGHT = 34
-WIDE_WIDTH = 150
-"""From this width the headroom panel gets a column of its own next to the four side panels."""
+COMPACT_WIDTH = layout.COMPACT_WIDTH
+COMPACT_HEIGHT = layout.COMPACT_HEIGHT
+WIDE_WIDTH = layout.WIDE_WIDTH
 SIDE_PANELS = ("alerts", "ratelimits", "headroom", "users", "lines")
 
 
@@ -86,6 +87,8 @@ class ClaudeTopApp(RefreshingApp):
         self.compact = False
         self.wide = False
         self.side_panel = 0
+        self.plan: layout.Plan | None = None
+        self._laid_out = (80, 24)
         self.headroom_swapped = False
         """Mid-size terminals: the headroom panel is shown in place of line health (``h``)."""
         self.export_dir = (export_dir or Path.cwd()).absolute()
@@ -125,6 +128,7 @@ class ClaudeTopApp(RefreshingApp):
         yield Static(id="progress")
         yield FeaturesTable(id="features")
         yield Panel("Hosts", id="hosts")
+        yield Panel("All traffic", id="charts")
         with Grid(id="panels"):
             yield Panel("Alerts", id="alerts")
             yield Panel("Recent 429s", id="ratelimits")
@@ -147,17 +151,30 @@ class ClaudeTopApp(RefreshingApp):
         self._apply_layout(event.size.width, event.size.height)
 
     def _apply_layout(self, width: int, height: int) -> None:
-        compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
-        wide = not compact and width >= WIDE_WIDTH
-        changed = compact != self.compact
-        self.compact = compact
-        self.wide = wide
-        self.set_class(compact, "-compact")
-        self.set_class(wide, "-wide")
+        """Share the rows out from the content (``layout.plan``) and pick the panels shown."""
+        d = self.dashboard
+        compact = layout.is_compact(width, height)
+        p = layout.plan(
+            width,
+            height,
+            len(d.features) if d is not None else 0,
+            d is not None and d.progress is not None and not d.progress.done,
+            extra=_hosts_rows(d, compact) if d is not None else 0,
+        )
+        changed = p.compact != self.compact
+        self.compact, self.wide, self.plan = p.compact, p.wide, p
+        self._laid_out = (width, height)
+        self.set_class(p.compact, "-compact")
+        self.set_class(p.wide, "-wide")
+        self.query_one(FeaturesTable).styles.height = p.table
+        charts = self.query_one("#charts", Panel)
+        charts.display = p.charts > 0
+        charts.styles.height = max(1, p.charts)
+        self.query_one("#panels").styles.height = p.panels
         for i, name in enumerate(SIDE_PANELS):
-            if compact:
+            if p.compact:
                 shown = i == self.side_panel
-            elif wide:
+            elif p.wide:
                 shown = True
             elif name == "headroom":
                 shown = self.headroom_swapped
@@ -172,6 +189,11 @@ class ClaudeTopApp(RefreshingApp):
         d = self.dashboard
         if d is None or not self._mounted:
             return
+        w, h = self._laid_out
+        loading = d.progress is not None and not d.progress.done
+        extra = _hosts_rows(d, layout.is_compact(w, h))
+        if layout.plan(w, h, len(d.features), loading, extra=extra) != self.plan:
+            self._apply_layout(w, h)  # the content changed the rows it needs
         pal = palette_of(self)
         self._render_header(d, pal)
         self.query_one("#kpis", Static).update(panels.kpi_strip(d, pal, self.compact))
@@ -181,21 +203,33 @@ class ClaudeTopApp(RefreshingApp):
         if prog is not None:
             pw.update(prog)
         cols = panels.COMPACT if self.compact else panels.WIDE
-        self.query_one(FeaturesTable).show(d, pal, cols, 16 if self.compact else 24)
+        names = max((len(r.feature) for r in d.features), default=8)
+        name_width = min(max(8, names), max(16, self.size.width // 4))
+        self.query_one(FeaturesTable).show(d, pal, cols, name_width)
         hosts = self.query_one("#hosts", Panel)
         hosts.display = bool(d.hosts)
         if d.hosts:
-            hosts.show(panels.hosts(d, pal, limit=3 if self.compact else 8))
+            hosts.styles.height = _hosts_rows(d, self.compact)
+            hosts.show(panels.hosts(d, pal, limit=_hosts_limit(self.compact)))
+        charts = self.query_one("#charts", Panel)
+        charts.border_title = f"All traffic · window {d.window_name}"
+        if d.charts is not None:
+            cs = d.charts
+            charts.show(lambda w, h: panels.chart_row(cs, w, h, d.tz, pal))
         alerts = self.query_one("#alerts", Panel)
-        alerts.border_title = f"Alerts ({len(d.alerts)} firing)" if d.alerts else "Alerts"
-        alerts.show(panels.alerts(d, pal))
+        alerts.border_title = f"Alerts ({len(d.alerts)} firing · a)" if d.alerts else "Alerts"
+        alerts.show(lambda w, h: panels.alerts(d, pal, rows=h))
         self.query_one("#ratelimits", Panel).show(
-            panels.rate_limits(d, pal, bursts=1 if self.compact else 2)
+            lambda w, h: panels.rate_limits(
+                d, pal, rows=h, width=w, bursts=1 if self.compact else 2
+            )
         )
-        self.query_one("#headroom", Panel).show(panels.headroom(d, pal, self.compact))
+        self.query_one("#headroom", Panel).show(
+            lambda w, h: panels.headroom(d, pal, self.compact, rows=h, width=w)
+        )
         users = self.query_one("#users", Panel)
         users.border_title = f"Top users today by {d.users_by} (u)"
-        users.show(panels.users(d, pal))
+        users.show(lambda w, h: panels.users(d, pal, limit=max(1, h - 1)))
         self.query_one("#lines", Panel).show(panels.line_health(d, pal))
 
     def _render_header(self, d: Dashboard, pal: Palette | None = None) -> None:
@@ -334,12 +368,19 @@ class ClaudeTopApp(RefreshingApp):
             self.open_detail(feature)
 
     def open_detail(self, feature: str) -> None:
+        """The feature's page, live: every frame from now on carries its detail."""
         d = self.dashboard
         if d is None:
             return
-        fd = feature_detail(self.engine, feature, d.window_start, d.window_end)
-        title = f"{safe_text(feature, 40)} · window {d.window_name} · escape: back"
-        open_page(self, DetailScreen(title, panels.detail(fd, d.tz, palette_of(self))))
+        fd = feature_detail(
+            self.engine, feature, d.window_start, d.window_end, thresholds=self.thresholds
+        )
+        self.dashboard = dataclasses.replace(d, detail=fd)
+        open_page(self, LiveDetailScreen(feature))
+
+    def action_alerts(self) -> None:
+        """Every firing alert in full, with its history (``pages.AlertsScreen``)."""
+        open_page(self, AlertsScreen())
 
     def action_rejected(self) -> None:
         d = self.dashboard
@@ -383,3 +424,15 @@ class ClaudeTopApp(RefreshingApp):
             )
             return
         self.notify(f"saved screenshot {safe_text(str(saved))}", timeout=4)
+
+
+def _hosts_limit(compact: bool) -> int:
+    return 3 if compact else 8
+
+
+def _hosts_rows(d: Dashboard, compact: bool) -> int:
+    """Rows of the hosts box (border, header, its lines); 0 when one host or none."""
+    if not d.hosts:
+        return 0
+    lim = _hosts_limit(compact)
+    return 3 + min(len(d.hosts), lim) + (1 if len(d.hosts) > lim else 0)

@@ -110,7 +110,31 @@ class RefreshingApp(App[None]):
             gc.enable()  # quit before the history was in
 
     def _view_state(self) -> tuple[Any, ...]:
-        return (self.window_name, self.sort, self.filter_text, self.users_by, self.paused)
+        return (
+            self.window_name,
+            self.sort,
+            self.filter_text,
+            self.users_by,
+            self.paused,
+            self._detail_feature(),
+        )
+
+    def _detail_feature(self) -> str | None:
+        """The feature of the detail page on top, if one is open: the frame builds its numbers."""
+        for screen in reversed(self.screen_stack):
+            feature = getattr(screen, "feature", None)
+            if isinstance(feature, str):
+                return feature
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Over a live page, only the app keys that act on that page (``pages.LivePage``)."""
+        allowed = getattr(self.screen, "APP_ACTIONS", None)
+        refused = allowed is not None and action in self._main_actions() and action not in allowed
+        return not refused
+
+    def _main_actions(self) -> frozenset[str]:
+        return frozenset(getattr(b, "action", "") for b in self.BINDINGS)
 
     def _sample_rate(self) -> None:
         prog = self.progress_box.get() if self.progress_box is not None else None
@@ -155,7 +179,7 @@ class RefreshingApp(App[None]):
     def _build(
         self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
     ) -> Dashboard:
-        window, sort, filter_text, users_by, paused = state
+        window, sort, filter_text, users_by, paused, detail = state
         return build_dashboard(
             self.engine,
             self._rules,
@@ -171,6 +195,7 @@ class RefreshingApp(App[None]):
             ingest_rate=rate,
             thresholds=self.thresholds,
             by_host=self.by_host,
+            detail_feature=detail,
         )
 
     def _alerts_tick(self) -> None:
@@ -222,6 +247,10 @@ class RefreshingApp(App[None]):
         if self.follower is not None and (d.progress is None or d.progress.done):
             self._settle_gc()
         self._render()
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_frame", None)
+            if show is not None:
+                show(d)
         if self._last_key is None:  # a key changed the view while this frame was being built
             self._tick()
 

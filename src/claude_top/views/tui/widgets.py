@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import RenderableType
@@ -53,8 +53,17 @@ def palette_of(app: App[Any]) -> Palette:
     )
 
 
+Draw = Callable[[int, int], RenderableType]
+"""A panel's drawing for a box of (width, height) cells inside its border."""
+
+
 class Panel(Static):
-    """A bordered box around one panel renderable."""
+    """A bordered box around one panel renderable.
+
+    ``show`` takes a renderable or a ``Draw``: a panel that decides how many lines it shows
+    (alerts, 429s, users, headroom) is drawn again for its box's size at every layout, so it
+    fills the rows it was given and says what did not fit.
+    """
 
     DEFAULT_CSS = """
     Panel {
@@ -69,8 +78,21 @@ class Panel(Static):
         super().__init__(id=id)
         self.border_title = title
 
-    def show(self, renderable: RenderableType) -> None:
-        self.update(renderable)
+    def show(self, renderable: RenderableType | Draw) -> None:
+        self._draw: Draw | None = renderable if callable(renderable) else None
+        if self._draw is None:
+            self.update(renderable)  # type: ignore[arg-type]
+        else:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        assert self._draw is not None
+        size = self.content_size
+        self.update(self._draw(max(1, size.width), max(1, size.height)), layout=False)
+
+    def on_resize(self) -> None:
+        if getattr(self, "_draw", None) is not None:
+            self._redraw()
 
 
 class FeaturesTable(DataTable[object]):

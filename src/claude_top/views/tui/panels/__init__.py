@@ -11,6 +11,7 @@ and tests use are gathered here.
 from claude_top.views.tui.panels.alerts import alerts
 from claude_top.views.tui.panels.bars import bar, sparkline
 from claude_top.views.tui.panels.cells import DEFAULT, GLYPH, Palette, leveled
+from claude_top.views.tui.panels.charts import chart_row, line_chart
 from claude_top.views.tui.panels.detail import detail
 from claude_top.views.tui.panels.features import (
     COMPACT,
@@ -36,6 +37,7 @@ __all__ = [
     "alerts",
     "bar",
     "burst_lines",
+    "chart_row",
     "detail",
     "feature_cells",
     "feature_grid",
@@ -47,6 +49,7 @@ __all__ = [
     "hosts",
     "kpi_strip",
     "leveled",
+    "line_chart",
     "line_health",
     "progress",
     "rate_limits",

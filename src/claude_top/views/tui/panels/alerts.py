@@ -1,4 +1,9 @@
-"""The alerts panel: the firing alerts, worst first, then the latest transitions."""
+"""The alerts panel: as many firing alerts as the box holds, in the view-model's order, then how
+many more there are and the key that lists them all (``a``); recent transitions if room is left.
+
+The order (source, severity, recency, impact) is decided in ``views.live.alerts``; this module
+only decides how many lines fit.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +13,60 @@ from rich.text import Text
 
 from claude_top.core import format as fmt
 from claude_top.views.live.dashboard import Dashboard
+from claude_top.views.live.rows import AlertRow
 from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text, zone
 
 
-def _firing(d: Dashboard, pal: Palette, limit: int) -> Table:
-    t = Table(box=None, pad_edge=False, expand=True, show_header=False)
+def severity_cell(a: AlertRow, pal: Palette) -> Text:
+    return leveled("CRIT" if a.severity == "critical" else "WARN", a.severity, pal, "left")
+
+
+def alert_text(a: AlertRow) -> str:
+    return a.message or f"{a.rule} {a.scope}"
+
+
+def _firing(d: Dashboard, pal: Palette, shown: int) -> Table:
+    t = Table(box=None, pad_edge=False, expand=True, show_header=False, padding=(0, 1, 0, 0))
     t.add_column(no_wrap=True)
     t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
     t.add_column(no_wrap=True, justify="right")
     at = zone(d.tz)
-    for a in d.alerts[:limit]:
+    for a in d.alerts[:shown]:
         t.add_row(
-            leveled("CRIT" if a.severity == "critical" else "WARN", a.severity, pal, "left"),
-            log_text(a.message or f"{a.rule} {a.scope}", 200),
+            severity_cell(a, pal),
+            log_text(alert_text(a), 300),
             Text(fmt.clock(a.since, at), style=pal.muted),
         )
-    if len(d.alerts) > limit:
-        t.add_row(Text(""), Text(f"… {len(d.alerts) - limit} more", style=pal.muted), Text(""))
     return t
 
 
-def alerts(d: Dashboard, pal: Palette = DEFAULT, limit: int = 8) -> RenderableType:
+def alerts(d: Dashboard, pal: Palette = DEFAULT, rows: int = 8) -> RenderableType:
+    """The panel in ``rows`` lines: never a firing alert dropped without "+N more (a)"."""
+    rows = max(1, rows)
     parts: list[RenderableType] = []
+    used = 0
     if d.alerts_pending:
         parts.append(Text("… alerts start once the history has loaded", style=pal.muted))
+        used = 1
     elif d.alerts:
-        parts.append(_firing(d, pal, limit))
+        n = len(d.alerts)
+        shown = n if n <= rows else max(0, rows - 1)
+        parts.append(_firing(d, pal, shown))
+        used = shown
+        if shown < n:
+            more = Text(f"+{n - shown} more (a)", style=f"bold {pal.accent}", no_wrap=True)
+            parts.append(more)
+            used += 1
     else:
         parts.append(Text("✔ no alert firing", style=pal.success))
+        used = 1
     at = zone(d.tz)
-    for tr in d.transitions[:3]:
-        line = Text(no_wrap=True, overflow="ellipsis", style=pal.muted)
-        line.append(f"{fmt.clock(tr.at, at)} {tr.kind:<8} ")
-        line.append_text(log_text(tr.message or f"{tr.rule} {tr.scope}", 200))
-        parts.append(line)
+    room = rows - used
+    if room >= 2 and d.transitions:
+        parts.append(Text("recent changes (a: all)", style=f"bold {pal.muted}", no_wrap=True))
+        for tr in d.transitions[: room - 1]:
+            line = Text(no_wrap=True, overflow="ellipsis", style=pal.muted)
+            line.append(f"{fmt.clock(tr.at, at)} {tr.kind:<8} ")
+            line.append_text(log_text(tr.message or f"{tr.rule} {tr.scope}", 300))
+            parts.append(line)
     return Group(*parts)

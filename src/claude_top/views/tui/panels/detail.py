@@ -11,7 +11,8 @@ from rich.text import Text
 
 from claude_top.core import format as fmt
 from claude_top.views.live.dashboard import BreakdownRow, FeatureDetail
-from claude_top.views.tui.panels.cells import DEFAULT, Palette, log_text, zone
+from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text, zone
+from claude_top.views.tui.panels.charts import chart_row
 
 BAR_CELLS = 40
 """Width of the longest latency bar."""
@@ -21,10 +22,11 @@ def _title(fd: FeatureDetail, at: tzinfo, pal: Palette) -> Text:
     title = Text("Feature ", style="bold")
     title.append_text(log_text(fd.feature, 60, f"bold {pal.primary}"))
     title.append(
-        f"   {fmt.stamp(fd.start, at)} .. {fmt.stamp(fd.end, at)}   {fmt.grouped(fd.calls)} calls"
-        f"   {fmt.percent(fd.error_pct)} errors   {fmt.usd(fd.cost)}",
+        f"   {fmt.stamp(fd.start, at)} .. {fmt.stamp(fd.end, at)}   {fmt.grouped(fd.calls)} calls   ",
         style=pal.muted,
     )
+    title.append_text(leveled(fmt.percent(fd.error_pct), fd.levels.get("error_pct", "ok"), pal))
+    title.append(f" errors   {fmt.usd(fd.cost)}", style=pal.muted)
     return title
 
 
@@ -33,7 +35,12 @@ def _latency(fd: FeatureDetail, pal: Palette) -> list[Table | Text]:
     lat = Table(title="Latency (HDR histogram)", title_justify="left", box=None, expand=False)
     for label, _ in fd.percentiles:
         lat.add_column(label, justify="right")
-    lat.add_row(*[Text(fmt.ms(v)) for _, v in fd.percentiles])
+    lat.add_row(
+        *[
+            leveled(fmt.ms(v), fd.levels.get("p95_ms", "ok") if k == "p95" else "ok", pal)
+            for k, v in fd.percentiles
+        ]
+    )
     top = max((n for _, n in fd.latency_bins), default=0)
     bars = Table(box=None, show_header=False, pad_edge=False)
     bars.add_column(justify="right", no_wrap=True)
@@ -57,15 +64,25 @@ def _latency(fd: FeatureDetail, pal: Palette) -> list[Table | Text]:
     return [lat, bars, streams]
 
 
-def _breakdown(title: str, rows: Sequence[BreakdownRow], latency: bool) -> Table:
+def _breakdown(
+    title: str, rows: Sequence[BreakdownRow], latency: bool, pal: Palette = DEFAULT
+) -> Table:
     t = Table(title=title, title_justify="left", box=None, expand=False, header_style="bold")
     t.add_column("name", no_wrap=True, overflow="ellipsis", max_width=32)
     for c in ("calls", "err%", *(("p50", "p95") if latency else ()), "tokens", "cost"):
         t.add_column(c, justify="right", no_wrap=True)
     for r in rows:
-        cells = [log_text(r.name, 32), Text(fmt.count(r.calls)), Text(fmt.percent(r.error_pct))]
+        lv = r.levels
+        cells = [
+            log_text(r.name, 32),
+            Text(fmt.count(r.calls)),
+            leveled(fmt.percent(r.error_pct), lv.get("error_pct", "ok"), pal),
+        ]
         if latency:
-            cells += [Text(fmt.ms(r.p50_ms)), Text(fmt.ms(r.p95_ms))]
+            cells += [
+                Text(fmt.ms(r.p50_ms)),
+                leveled(fmt.ms(r.p95_ms), lv.get("p95_ms", "ok"), pal),
+            ]
         cells += [Text(fmt.count(r.tokens)), Text(fmt.usd(r.cost))]
         t.add_row(*cells)
     return t
@@ -95,18 +112,25 @@ def _errors(fd: FeatureDetail, at: tzinfo, pal: Palette) -> list[Table]:
     return [errs, ex]
 
 
-def detail(fd: FeatureDetail, tz: str, pal: Palette = DEFAULT) -> RenderableType:
+def detail(
+    fd: FeatureDetail, tz: str, pal: Palette = DEFAULT, chart_width: int = 76
+) -> RenderableType:
+    """The page; the feature's four charts on top, ``chart_width`` cells wide."""
     at = zone(tz)
     since = "" if fd.users_start is None else f" (since {fmt.stamp(fd.users_start, at)})"
     errs, examples = _errors(fd, at, pal)
+    charts: list[RenderableType] = []
+    if fd.charts is not None:
+        charts = [chart_row(fd.charts, chart_width, 8, tz, pal), Text("")]
     return Group(
         _title(fd, at, pal),
         Text(""),
+        *charts,
         *_latency(fd, pal),
         Text(""),
-        _breakdown("Per model", fd.models, True),
+        _breakdown("Per model", fd.models, True, pal),
         Text(""),
-        _breakdown("Top users by tokens" + since, fd.users, False),
+        _breakdown("Top users by tokens" + since, fd.users, False, pal),
         Text(""),
         errs,
         Text(""),

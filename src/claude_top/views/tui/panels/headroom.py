@@ -13,6 +13,7 @@ from rich.text import Text
 
 from claude_top.core import format as fmt
 from claude_top.views.live.dashboard import Dashboard, Gauge, HeadroomView
+from claude_top.views.live.rows import HeadroomClassRow
 from claude_top.views.tui.panels.bars import BAR_WIDTH, bar
 from claude_top.views.tui.panels.cells import DEFAULT, GLYPH, Palette, empty, log_text, shares
 
@@ -31,6 +32,11 @@ def gauge(g: Gauge, pal: Palette = DEFAULT, width: int = BAR_WIDTH) -> Text:
     return out
 
 
+def _worst_first(h: HeadroomView) -> list[HeadroomClassRow]:
+    """The class whose alert fires comes first, so a short box never cuts it off."""
+    return sorted(h.classes, key=lambda c: (_LEVEL_ORDER[c.level], c.model_class))
+
+
 def _source(sources: set[str | None]) -> str:
     known = sorted(s for s in sources if s)
     if not known:
@@ -41,7 +47,7 @@ def _source(sources: set[str | None]) -> str:
 def _compact(h: HeadroomView, pal: Palette) -> RenderableType:
     """Five lines at 80x24: one line per model class (worst first), then who uses ITPM."""
     parts: list[RenderableType] = []
-    for c in sorted(h.classes, key=lambda c: (_LEVEL_ORDER[c.level], c.model_class)):
+    for c in _worst_first(h):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append_text(log_text(c.model_class, 14, f"bold {pal.accent}"))
         for g in c.gauges:
@@ -68,7 +74,7 @@ def _compact(h: HeadroomView, pal: Palette) -> RenderableType:
 def _gauges(h: HeadroomView, pal: Palette) -> list[RenderableType]:
     """With limits known: a title per model class, then a gauge per limit."""
     parts: list[RenderableType] = []
-    for c in h.classes:
+    for c in _worst_first(h):
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append_text(log_text(c.model_class, 20, f"bold {pal.accent}"))
         title.append(f"  {_source({g.source for g in c.gauges})}", style=pal.muted)
@@ -89,7 +95,7 @@ def _rates(h: HeadroomView, pal: Palette) -> list[RenderableType]:
     t.add_column("last 60 s", no_wrap=True, overflow="ellipsis", max_width=16)
     for name in ("req", "ITPM", "OTPM"):
         t.add_column(name, justify="right", no_wrap=True)
-    for c in h.classes:
+    for c in _worst_first(h):
         t.add_row(log_text(c.model_class, 16), *[Text(fmt.count(g.used)) for g in c.gauges])
     hint = Text(
         "limits unknown: set [limits.<class>] rpm/itpm/otpm in the config, or log "
@@ -118,13 +124,33 @@ def _share_table(h: HeadroomView) -> Table:
     return t
 
 
-def headroom(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> RenderableType:
+def _full_rows(h: HeadroomView, width: int) -> int:
+    """Lines the full panel takes in a box ``width`` wide."""
+    hint = -(-HINT_LEN // max(1, width))
+    n = 4 * len(h.classes) if h.limits_known else 1 + len(h.classes) + hint
+    if h.top_users or h.top_features:
+        n += 1 + min(3, max(len(h.top_users), len(h.top_features)))
+    return n
+
+
+HINT_LEN = 140
+"""About the length of the "limits unknown" hint."""
+
+
+def headroom(
+    d: Dashboard,
+    pal: Palette = DEFAULT,
+    compact: bool = False,
+    rows: int | None = None,
+    width: int = 48,
+) -> RenderableType:
+    """The full panel, or one line per class (worst first) when ``rows`` cannot hold it."""
     h = d.headroom
     if not h.live:
         return Group(empty("replay: headroom follows live traffic only", pal))
     if not h.classes:
         return empty("no calls in the last 60 s", pal)
-    if compact:
+    if compact or (rows is not None and _full_rows(h, width) > rows):
         return _compact(h, pal)
     parts = _gauges(h, pal) if h.limits_known else _rates(h, pal)
     if h.top_users or h.top_features:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from claude_top.core import format as fmt
 from claude_top.views.live.dashboard import Burst, Dashboard
+from claude_top.views.live.rows import RateLimitRow
 from claude_top.views.tui.panels.cells import (
     DEFAULT,
     GLYPH,
@@ -46,27 +49,56 @@ def burst_lines(b: Burst, tz: str, pal: Palette = DEFAULT) -> list[Text]:
     return out
 
 
+COLUMNS = ("time", "feature", "user", "model", "req", "tok", "retry")
+DROP_ORDER = ("req", "tok", "retry", "model")
+"""Columns left out, in this order, when the box is too narrow for every value in full."""
+
+
+def _cells(r: RateLimitRow, at: tzinfo) -> dict[str, Text]:
+    return {
+        "time": Text(fmt.clock(r.ts, at)),
+        "feature": log_text(r.feature, 40),
+        "user": log_text(r.user, 40),
+        "model": log_text(r.model, 40),
+        "req": Text(fmt.count(r.requests_remaining), justify="right"),
+        "tok": Text(fmt.count(r.tokens_remaining), justify="right"),
+        "retry": Text(
+            fmt.DASH if r.retry_after_s is None else f"{fmt.number(r.retry_after_s)}s",
+            justify="right",
+        ),
+    }
+
+
 def rate_limits(
-    d: Dashboard, pal: Palette = DEFAULT, limit: int = 8, bursts: int = 2
+    d: Dashboard,
+    pal: Palette = DEFAULT,
+    limit: int = 8,
+    bursts: int = 2,
+    *,
+    rows: int | None = None,
+    width: int | None = None,
 ) -> RenderableType:
+    """Bursts first, then the latest 429s; columns as wide as their values, fewer if narrow."""
     if not d.rate_limits:
         return empty("no 429s in the last 24 h", pal)
     head = [line for b in d.bursts[:bursts] for line in burst_lines(b, d.tz, pal)]
-    t = Table(box=None, pad_edge=False, expand=True, header_style="bold")
-    t.add_column("time", no_wrap=True, min_width=8)
-    for name, least in (("feature", 10), ("user", 8), ("model", 10)):
-        t.add_column(name, no_wrap=True, overflow="ellipsis", min_width=least, ratio=1)
-    for name in ("req", "tok", "retry"):
-        t.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    if rows is not None:
+        while head and rows - len(head) - 1 < min(3, len(d.rate_limits)):
+            head = head[: max(0, len(head) - 3)]
+        limit = max(1, rows - len(head) - 1)
     at = zone(d.tz)
-    for r in d.rate_limits[:limit]:
-        t.add_row(
-            Text(fmt.clock(r.ts, at)),
-            log_text(r.feature, 18),
-            log_text(r.user, 16),
-            log_text(r.model, 20),
-            Text(fmt.count(r.requests_remaining)),
-            Text(fmt.count(r.tokens_remaining)),
-            Text(fmt.DASH if r.retry_after_s is None else f"{fmt.number(r.retry_after_s)}s"),
-        )
+    body = [_cells(r, at) for r in d.rate_limits[:limit]]
+    widths = {c: max([len(c)] + [b[c].cell_len for b in body]) for c in COLUMNS}
+    shown = list(COLUMNS)
+    if width is not None:
+        for c in DROP_ORDER:
+            if sum(widths[x] for x in shown) + len(shown) - 1 <= width:
+                break
+            shown.remove(c)
+    t = Table(box=None, pad_edge=False, expand=False, header_style="bold", padding=(0, 1, 0, 0))
+    for c in shown:
+        right = c in ("req", "tok", "retry")
+        t.add_column(c, no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
+    for b in body:
+        t.add_row(*[b[c] for c in shown])
     return Group(*head, t) if head else t

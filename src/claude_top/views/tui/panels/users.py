@@ -16,14 +16,14 @@ def users(d: Dashboard, pal: Palette = DEFAULT, limit: int = 10) -> RenderableTy
         return empty("no calls today", pal)
     t = Table(box=None, pad_edge=False, expand=True, header_style="bold")
     by_tokens = d.users_by != "cost"
-    t.add_column("user", no_wrap=True, overflow="ellipsis", ratio=3)
+    t.add_column("user", no_wrap=True, overflow="ellipsis")
     t.add_column("tokens ↓" if by_tokens else "tokens", justify="right", no_wrap=True)
     t.add_column("cost" if by_tokens else "cost ↓", justify="right", no_wrap=True)
     t.add_column("calls", justify="right", no_wrap=True)
     t.add_column("err%", justify="right", no_wrap=True)
     for u in d.users[:limit]:
         t.add_row(
-            log_text(u.user, 24),
+            log_text(u.user, 40),
             Text(fmt.count(u.tokens)),
             Text(fmt.usd(u.cost)),
             Text(fmt.count(u.calls)),
