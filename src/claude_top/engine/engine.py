@@ -39,6 +39,7 @@ from claude_top.engine.window_cache import (
     GROUPS_BY_FEATURE,
     GROUPS_BY_MODEL,
     USER_SLOTS,
+    USERS_BY_FEATURE,
     USERS_BY_USER,
     WindowCache,
     row_cost,
@@ -312,14 +313,19 @@ class Engine:
         end: float | None = None,
         by: str = "feature",
         match: str | None = None,
+        per_user: bool = False,
     ) -> Summary:
         """Every group of ``by`` (feature, model or user) over [start, end).
 
         A bucket belongs to the window when its start lies in it, so windows are aligned to
         bucket edges (a minute for recent data). ``match`` keeps rows whose feature or model
-        (and user, for ``by="user"``) contains it, case-insensitively.
+        (and user, for ``by="user"``) contains it, case-insensitively. ``per_user`` answers
+        ``by="feature"`` from the per-user rows (kept per day, without latency), so ``match``
+        also finds users there.
         """
         spec = {"user": USERS_BY_USER, "model": GROUPS_BY_MODEL}.get(by, GROUPS_BY_FEATURE)
+        if per_user and by == "feature":
+            spec = USERS_BY_FEATURE
         with self.lock:
             return self._windows.summary(spec, start, end, match, None)
 
@@ -345,11 +351,27 @@ class Engine:
             return self._series.series(start, end, step, by, metric)
 
     def traffic(
-        self, start: float, end: float, step: int, feature: str | None = None
+        self,
+        start: float,
+        end: float,
+        step: int,
+        feature: str | None = None,
+        match: str | None = None,
     ) -> list[tuple[float, SlotStats]]:
-        """Calls, errors, cost and p95 per ``step`` slot over [start, end), for the charts."""
+        """Calls, errors, cost and p95 per ``step`` slot over [start, end), for the charts;
+        ``match``: only rows whose feature or model contains it (as ``query``)."""
         with self.lock:
-            return self._traffic.traffic(start, end, step, feature)
+            return self._traffic.traffic(start, end, step, feature, match)
+
+    def users_matching(self, now: float, needle: str) -> list[str]:
+        """Today's users (the local day holding ``now``) whose id contains ``needle``."""
+        low = needle.lower()
+        with self.lock:
+            day = self.day_start(now)
+            run = self.agg.running
+            if run is None or run.start != day:
+                run = self.agg.running = self._build_running(day)
+            return sorted(u for u in run.users if low in u.lower())
 
     def top_users(
         self, now: float, n: int, by: str = "tokens", match: str | None = None

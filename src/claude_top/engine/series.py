@@ -108,54 +108,59 @@ class TrafficSeries:
     Slots lie on a fixed grid (multiples of ``step`` since the epoch), so a rolling window that
     moves on by a minute keeps every whole slot it had: a slot whose buckets are all settled
     (older than the live bucket) is computed once and kept until a late write or a compaction
-    touches it. Only the live slot(s) and a partial first slot (the window's start cuts it) are
-    folded again at each call. A bucket counts where its start lies, as in window merges, so the
-    slots of a window add up to the window's own numbers (a test checks it against ``query``).
+    touches it. The slots the window's start cuts or the live bucket is in are merged again at
+    each call, but from each settled bucket's own sums (kept too), so only the live bucket's rows
+    are folded. A bucket counts where its start lies, as in window merges, so the slots of a
+    window add up to the window's own numbers (a test checks it against ``query``).
     """
 
     def __init__(self, agg: Aggregates) -> None:
         self.agg = agg
-        self._kept: dict[tuple[str | None, int], tuple[int, int, dict[int, SlotStats]]] = {}
+        self._kept: dict[tuple[Any, ...], _Kept] = {}
 
     def traffic(
-        self, start: float, end: float, step: int, feature: str | None = None
+        self,
+        start: float,
+        end: float,
+        step: int,
+        feature: str | None = None,
+        match: str | None = None,
     ) -> list[tuple[float, SlotStats]]:
         """(slot start, stats) for each slot of the grid overlapping [start, end), oldest first."""
-        from claude_top.engine.window_cache import GROUP_SLOTS, row_cost
-
         store = self.agg.groups
         first = int(start // step) * step
         grid = list(range(first, math.ceil(end / step) * step, step)) or [first]
-        key = (feature, step)
-        version, seq, kept = self._kept.get(key, (store.version, store.seq, {}))
-        if version != store.version:
-            kept = {}
+        needle = match.lower() if match else None
+        key = (feature, needle, step)
+        k = self._kept.get(key)
+        if k is None or k.version != store.version:
+            k = _Kept(store.version, store.seq)
+            if len(self._kept) > 16:
+                self._kept.clear()
+            self._kept[key] = k
         else:
-            touched = store.oldest_touch_since(seq)
+            touched = store.oldest_touch_since(k.seq)
             if touched != float("inf"):
-                kept = {g: v for g, v in kept.items() if g + step <= touched}
+                k.slots = {g: v for g, v in k.slots.items() if g + step <= touched}
+                k.buckets = {b: v for b, v in k.buckets.items() if b < touched}
+        k.seq = store.seq
         edge = store.live_edge
-        todo = {g for g in grid if g not in kept or g < start}
+        todo = {g for g in grid if g not in k.slots or g < start}
         acc: dict[int, list[Any]] = {g: [0, 0, 0.0, {}] for g in todo}
         if todo:
-            lo = max(start, min(todo))
-            for bstart, bucket in store.buckets_in(lo, end):
-                g = int(bstart // step) * step
-                a = acc.get(g)
+            for bstart, bucket in store.buckets_in(max(start, min(todo)), end):
+                a = acc.get(int(bstart // step) * step)
                 if a is None:
                     continue
-                for k, row in bucket.items():
-                    if feature is not None and k[0] != feature:
-                        continue
-                    a[0] += row[B.G_CALLS]
-                    a[1] += row[B.G_ERRORS]
-                    cost = row[B.G_COST]
-                    if cost is None:
-                        c = row_cost(self.agg.prices, k[1], k[2], bstart, row, GROUP_SLOTS)
-                        cost = row[B.G_COST] = c if c is not None else -1.0
-                    if cost > 0:
-                        a[2] += cost
-                    merge_into(a[3], row[B.G_HIST])
+                sums = k.buckets.get(bstart)
+                if sums is None:
+                    sums = self._bucket(bstart, bucket, feature, needle)
+                    if bstart < edge:
+                        k.buckets[bstart] = sums
+                a[0] += sums[0]
+                a[1] += sums[1]
+                a[2] += sums[2]
+                merge_into(a[3], sums[3])
         out: list[tuple[float, SlotStats]] = []
         for g in grid:
             if g in acc:
@@ -163,13 +168,48 @@ class TrafficSeries:
                 p95 = LatencyHistogram(hist).percentile(95) if hist else None
                 stats: SlotStats = (calls, errors, cost, p95)
                 if g >= start and g + step <= edge:
-                    kept[g] = stats
+                    k.slots[g] = stats
             else:
-                stats = kept[g]
+                stats = k.slots[g]
             out.append((float(max(g, start)), stats))
-        lo_keep = first - step
-        kept = {g: v for g, v in kept.items() if g >= lo_keep}
-        if len(self._kept) > 16 and key not in self._kept:
-            self._kept.clear()
-        self._kept[key] = (store.version, store.seq, kept)
+        lo = first - step
+        k.slots = {g: v for g, v in k.slots.items() if g >= lo}
+        k.buckets = {b: v for b, v in k.buckets.items() if b >= lo}
         return out
+
+    def _bucket(
+        self, bstart: int, bucket: dict[Any, Any], feature: str | None, needle: str | None
+    ) -> tuple[int, int, float, dict[int, int]]:
+        """One bucket's calls, errors, cost and latency counts over the rows that count."""
+        from claude_top.engine.window_cache import GROUP_SLOTS, row_cost
+
+        calls = errors = 0
+        cost_sum = 0.0
+        hist: dict[int, int] = {}
+        for key, row in bucket.items():
+            if feature is not None and key[0] != feature:
+                continue
+            if needle is not None and not (needle in key[0].lower() or needle in key[1].lower()):
+                continue
+            calls += row[B.G_CALLS]
+            errors += row[B.G_ERRORS]
+            cost = row[B.G_COST]
+            if cost is None:
+                c = row_cost(self.agg.prices, key[1], key[2], bstart, row, GROUP_SLOTS)
+                cost = row[B.G_COST] = c if c is not None else -1.0
+            if cost > 0:
+                cost_sum += cost
+            merge_into(hist, row[B.G_HIST])
+        return calls, errors, cost_sum, hist
+
+
+class _Kept:
+    """What one (feature, filter, step) series keeps between calls: whole settled slots and
+    settled buckets' sums, valid for the store's layout ``version`` as of ``seq``."""
+
+    __slots__ = ("buckets", "seq", "slots", "version")
+
+    def __init__(self, version: int, seq: int) -> None:
+        self.version, self.seq = version, seq
+        self.slots: dict[int, SlotStats] = {}
+        self.buckets: dict[int, tuple[int, int, float, dict[int, int]]] = {}

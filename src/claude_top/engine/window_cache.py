@@ -72,6 +72,8 @@ GROUPS_BY_FEATURE = Spec(
 )
 GROUPS_BY_MODEL = Spec("model", "groups", 1, 0, 1, 2, B.G_COST, GROUP_SLOTS, acc_group, unacc_group)
 USERS_BY_USER = Spec("user", "users", 0, 1, 2, 3, B.U_COST, USER_SLOTS, acc_user, unacc_user)
+USERS_BY_FEATURE = Spec("feature", "users", 1, 1, 2, 3, B.U_COST, USER_SLOTS, acc_user, unacc_user)
+"""Per feature from the (daily) per-user rows: what a filter that names a user is answered from."""
 
 
 def row_cost(

@@ -150,3 +150,20 @@ async def test_detail_marks_over_threshold_values_as_the_table_does(engine: Engi
         assert "✖ 32.5%" in text  # the feature's error rate, with the table's glyph
         assert "▲ 25s" in text  # its p95
         assert "errors ✖" in text  # the chart title carries it too
+
+
+async def test_filter_by_user_fills_the_table_and_says_what_matched(engine: Engine) -> None:
+    app = make_app(engine)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"user-007", "enter")
+        await settle(pilot)
+        d = app.dashboard
+        assert d is not None and d.filter is not None and d.filter.per_user
+        table = app.query_one("#features")
+        assert table.row_count == len(d.features) > 0  # type: ignore[attr-defined]
+        assert "1 user" in str(table.border_title) and "today" in str(table.border_title)
+        assert "(all traffic)" in str(app.query_one("#headroom", Panel).border_title)
+        await pilot.press("slash", *"x" * 3, "enter")
+        await settle(pilot)
+        assert "no match" in str(app.query_one("#features").border_title)

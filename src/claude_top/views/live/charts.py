@@ -65,10 +65,11 @@ def chart_set(
     p95_threshold: float | None = None,
     current: dict[str, float | None] | None = None,
     levels: dict[str, Level] | None = None,
+    match: str | None = None,
 ) -> ChartSet:
     """The four charts over [start, end) for all traffic (``feature`` None) or one feature."""
     step = slot_step(start, end)
-    slots = engine.traffic(start, end, step, feature)
+    slots = engine.traffic(start, end, step, feature, match)
     calls: list[float | None] = []
     err: list[float | None] = []
     p95: list[float | None] = []
@@ -115,6 +116,7 @@ def window_charts(
     minutes: float,
     levels: dict[str, Level],
     feature: str | None = None,
+    match: str | None = None,
 ) -> ChartSet:
     """The four charts of a window, their titles' values taken from the same frame's numbers."""
     current: dict[str, float | None] = {
@@ -132,4 +134,5 @@ def window_charts(
         p95_threshold=_thr(th.p95_latency),
         current=current,
         levels=levels,
+        match=match,
     )

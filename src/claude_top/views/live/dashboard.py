@@ -19,21 +19,20 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from functools import partial
 from typing import Any
 
-from claude_top.core.stats import GroupStats, LineStats, Summary, pct
+from claude_top.core.stats import GroupStats
 from claude_top.core.timeutil import local_midnight
-from claude_top.core.windows import Window, previous_days, window
+from claude_top.core.windows import Window, window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Burst
 from claude_top.engine.hosts import ByHost
-from claude_top.ingest.presets import NATIVE
-from claude_top.rules.baseline import cost_baseline
+from claude_top.rules.baseline import Baseline
 from claude_top.views.live.alerts import alert_rows
 from claude_top.views.live.charts import ChartSet, window_charts
 from claude_top.views.live.detail import BreakdownRow, FeatureDetail, feature_detail
 from claude_top.views.live.export import export_json
+from claude_top.views.live.filtering import SHOWN_NAMES, FilterView, Scope, match_names, matches
 from claude_top.views.live.headroom import headroom_view
 from claude_top.views.live.hosts import host_rows
 from claude_top.views.live.rows import (
@@ -41,7 +40,6 @@ from claude_top.views.live.rows import (
     FeatureRow,
     Gauge,
     HeadroomView,
-    HistoryProgress,
     Kpis,
     Level,
     LineHealth,
@@ -49,6 +47,7 @@ from claude_top.views.live.rows import (
     SourceRow,
     UserRow,
 )
+from claude_top.views.live.status import line_health, progress_row
 from claude_top.views.live.thresholds import AlertsLike, Thresholds
 
 __all__ = [
@@ -151,21 +150,6 @@ def _feature_row(
     )
 
 
-def _progress(p: Any) -> HistoryProgress | None:
-    if p is None:
-        return None
-    lines = int(p.lines)
-    elapsed = float(p.elapsed_s)
-    total = p.total_bytes
-    nbytes = int(p.bytes)
-    frac = min(1.0, nbytes / total) if total else None
-    rate = lines / elapsed if elapsed > 0 else 0.0
-    eta = None
-    if frac is not None and 0 < frac < 1 and elapsed > 0:
-        eta = elapsed * (1 - frac) / frac
-    return HistoryProgress(lines, nbytes, elapsed, bool(p.history_done), total, frac, rate, eta)
-
-
 @dataclass(frozen=True, slots=True)
 class _Frame:
     """Everything read from the engine for one frame, under one hold of its lock."""
@@ -183,7 +167,8 @@ class _Frame:
     headroom: HeadroomView
     users: tuple[UserRow, ...]
     lines: LineHealth
-    charts: ChartSet
+    charts: ChartSet | None
+    filter: FilterView | None
 
 
 def _read_frame(
@@ -194,25 +179,50 @@ def _read_frame(
     needle: str | None,
     users_by: str,
     th: Thresholds,
+    with_charts: bool = True,
 ) -> _Frame:
     """Every engine number of the frame; the caller holds ``engine.lock``."""
     newest, version = engine.newest_ts, engine.version
     t, replay = effective_now(now, newest, window_name)
     win = window(window_name, t, tz)
-    summary = engine.query(win.start, win.end, by="feature", match=needle)
+    flt: FilterView | None = None
+    per_user = False
+    if needle is not None:
+        feats, models, matched = match_names(engine, win, t, needle)
+        per_user = bool(matched)
+    scope = Scope(engine, needle, per_user)
     span = _span_seconds(win.start, win.end, engine)
+    if per_user:  # a user matched: today's numbers from the per-user day rows (``filtering``)
+        t_start: float | None = local_midnight(t, tz)
+        summary = engine.query(t_start, t, by="feature", match=needle, per_user=True)
+        span = max(60.0, t - (t_start or t))
+    else:
+        summary = engine.query(win.start, win.end, by="feature", match=needle)
     minutes = span / 60.0
+    if needle is not None:
+        flt = FilterView(
+            needle,
+            feats,
+            models,
+            tuple(matched[:SHOWN_NAMES]),
+            len(matched),
+            per_user,
+            summary.total.calls,
+        )
     s_start = win.start if win.start is not None else (engine.oldest_ts or t - 600)
     a, step = _spark_params(s_start, win.end if win.end is not None else t)
-    series = engine.series(a, win.end if win.end is not None else t + 1, step)
+    series = {} if per_user else engine.series(a, win.end if win.end is not None else t + 1, step)
     rows = [
         _feature_row(name, g, minutes, series.get(name, ()), th)
         for name, g in summary.groups.items()
     ]
-    kpis = _kpis(engine, t, tz, summary.total, minutes, th)
+    kpis = _kpis(scope, t, tz, summary.total, minutes, th)
     c_end = win.end if win.end is not None else t + 1
-    charts = window_charts(engine, s_start, c_end, th, summary.total, minutes, kpis.levels)
-    low = needle.lower() if needle else None
+    charts = None
+    if with_charts and not per_user:
+        charts = window_charts(
+            engine, s_start, c_end, th, summary.total, minutes, kpis.levels, match=needle
+        )
     rl_rows = [
         RateLimitRow(
             r.ts,
@@ -224,7 +234,7 @@ def _read_frame(
             r.retry_after_s,
         )
         for r in reversed(engine.events_429(t - 86400, t))
-        if low is None or any(low in s.lower() for s in (r.feature, r.user_id, r.model))
+        if matches(needle, r.feature, r.user_id, r.model)
     ][:RECENT_429]
     snap = engine.headroom.snapshot(t, max_age=1.0)
     bursts = tuple(engine.headroom.bursts_between(t - 86400, t))
@@ -252,72 +262,46 @@ def _read_frame(
         bursts[:RECENT_429],
         headroom_view(snap, th.headroom, live=not replay),
         users,
-        _line_health(engine, th),
+        line_health(engine, th),
         charts,
+        flt,
     )
 
 
-def _totals(engine: Engine, start: float | None, end: float) -> Summary:
-    """All traffic only, as a summary: the KPI's baseline needs no per-feature rows."""
-    return Summary(start, end, "feature", engine.total(start, end), {})
-
-
 def _kpis(
-    engine: Engine, t: float, tz: tzinfo, total: GroupStats, minutes: float, th: Thresholds
+    scope: Scope, t: float, tz: tzinfo, total: GroupStats, minutes: float, th: Thresholds
 ) -> Kpis:
-    """The KPI strip; ``alerts_*`` are filled once the rules have been evaluated."""
-    midnight = local_midnight(t, tz)
-    today = engine.total(midnight, t)
-    _, y_start, y_end = previous_days(t, tz, 1)[0]
-    base = cost_baseline(partial(_totals, engine), t, tz, engine.oldest_ts)
-    last_5m = engine.total(t - 300, t)
+    """The KPI strip, for all traffic or the filtered set (``filtering.Scope``); ``alerts_*``
+    are filled once the rules have been evaluated."""
+    today, same_time, yday, avg, days = scope.costs(t, tz)
+    last_5m = scope.total(t - 300, t)
     levels: dict[str, Level] = {
-        "cost_today": th.daily_cost.of_cost(today, base),
         "error_pct": th.error_rate.of_group(total),
         "p95_ms": th.p95_latency.of_group(total),
-        "rate_limited_5m": th.rate_limit.of_group(last_5m),
     }
+    if scope.needle is None:
+        base = Baseline(avg, days)
+        levels["cost_today"] = th.daily_cost.of_cost(today, base)
+    r5 = scope.rate_limited(t - 300, t)
+    # Day rows know no 5 minutes: the kept 429 events stand in for the window's calls.
+    five = GroupStats("*", calls=r5, rate_limited=r5) if scope.per_user else last_5m
+    levels["rate_limited_5m"] = th.rate_limit.of_group(five)
     return Kpis(
         cost_today=today.cost_usd,
-        cost_yesterday_same_time=engine.cost_between(y_start, min(y_end, y_start + t - midnight)),
-        cost_yesterday=engine.cost_between(y_start, y_end),
-        cost_7d_avg=base.average,
-        baseline_days=base.days,
+        cost_yesterday_same_time=same_time,
+        cost_yesterday=yday,
+        cost_7d_avg=avg,
+        baseline_days=days,
         calls=total.calls,
         calls_per_min=total.calls / minutes if minutes else 0.0,
         error_pct=total.error_rate_pct,
         p95_ms=total.p95_ms,
-        rate_limited_5m=last_5m.rate_limited,
-        rate_limited_24h=engine.total(t - 86400, t).rate_limited,
+        rate_limited_5m=r5,
+        rate_limited_24h=scope.rate_limited(t - 86400, t),
         alerts_firing=0,
         alerts_critical=0,
         levels={k: v for k, v in levels.items() if v != "ok"},
     )
-
-
-def _line_health(engine: Engine, th: Thresholds) -> LineHealth:
-    lines = engine.lines.copy()
-    return LineHealth(
-        lines.records,
-        lines.foreign,
-        lines.rejected,
-        tuple(sorted(lines.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
-        tuple(lines.examples),
-        pct(lines.rejected, lines.lines),
-        th.rejected_lines.of_lines(lines.lines, lines.rejected),
-        engine.total(None, None).no_user_calls,
-        lines.unmapped,
-        lines.unmapped_hint,
-        _format_label(lines),
-    )
-
-
-def _format_label(lines: LineStats) -> str:
-    """The sources' format(s) when one is not the native format, else nothing to say."""
-    names = sorted(set(lines.formats.values()))
-    if not names or names == [NATIVE]:
-        return ""
-    return ", ".join(names) + (" (detected)" if lines.format_detected else "")
 
 
 def build_dashboard(
@@ -337,13 +321,14 @@ def build_dashboard(
     thresholds: Thresholds | None = None,
     by_host: ByHost | None = None,
     detail_feature: str | None = None,
+    charts: bool = True,
 ) -> Dashboard:
     """Everything the main screen shows, at ``now`` (the clock's time)."""
     th = thresholds or Thresholds.from_alerts(alerts)
     needle = filter_text.strip() or None
     statuses = list(statuses)
     with engine.lock:
-        f = _read_frame(engine, now, window_name, tz, needle, users_by, th)
+        f = _read_frame(engine, now, window_name, tz, needle, users_by, th, charts)
         hosts = host_rows(by_host, statuses, f.win.start, f.win.end, f.t, th)
         detail = None if detail_feature is None else _detail(engine, f, detail_feature, th)
     column, desc = sort
@@ -357,13 +342,19 @@ def build_dashboard(
 
     pending = progress is not None and not bool(getattr(progress, "history_done", True))
     firing, transitions = alert_rows(alerts, f.t, pending)
-    crit = sum(1 for x in firing if x.severity == "critical")
+    matching = None
+    if needle is not None:  # the source rule's alerts always: a blind monitor must say so
+        matching = tuple(
+            a for a in firing if a.rule == "source" or matches(needle, a.scope, a.message)
+        )
+    counted = firing if matching is None else matching
+    crit = sum(1 for x in counted if x.severity == "critical")
     alerts_level: Level = "critical" if crit else "warning"
-    kpi_levels = {**f.kpis.levels, **({"alerts": alerts_level} if firing else {})}
+    kpi_levels = {**f.kpis.levels, **({"alerts": alerts_level} if counted else {})}
     kpis = Kpis(
         **{
             **{k: getattr(f.kpis, k) for k in Kpis.__slots__},
-            "alerts_firing": len(firing),
+            "alerts_firing": len(counted),
             "alerts_critical": crit,
             "levels": kpi_levels,
         }
@@ -400,11 +391,13 @@ def build_dashboard(
         transitions=tuple(transitions),
         lines=f.lines,
         sources=sources,
-        progress=_progress(progress),
+        progress=progress_row(progress),
         alerts_pending=pending,
         hosts=hosts,
         detail=detail,
         charts=f.charts,
+        filter=f.filter,
+        alerts_matching=matching,
     )
 
 

@@ -13,12 +13,14 @@ from claude_top.engine.headroom import Burst, Share
 from claude_top.views.live.charts import ChartSet
 from claude_top.views.live.detail import FeatureDetail
 from claude_top.views.live.detail import Level as Level
+from claude_top.views.live.filtering import FilterView
 
 
 @dataclass(frozen=True, slots=True)
 class Kpis:
     cost_today: float
-    cost_yesterday_same_time: float
+    cost_yesterday_same_time: float | None
+    """None under a filter naming a user (per-user rows are daily: ``filtering``)."""
     cost_yesterday: float
     cost_7d_avg: float | None
     """The cost baseline (``rules.baseline.cost_baseline``) the daily_cost rule compares with:
@@ -253,6 +255,10 @@ class Dashboard:
     alerts_pending: bool = False
     """History is still loading: alerts are not evaluated yet (they would fire and resolve at
     the historical times the data has reached, and record spurious transitions)."""
+    filter: FilterView | None = None
+    """What the filter matched and where its numbers come from (None: no filter)."""
+    alerts_matching: tuple[AlertRow, ...] | None = None
+    """Under a filter, the firing alerts whose scope or message matches (and source alerts)."""
     charts: ChartSet | None = None
     """All traffic's calls/min, error rate, p95 and cost per slot over the window."""
     detail: FeatureDetail | None = None

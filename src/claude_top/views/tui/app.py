@@ -161,7 +161,8 @@ class ClaudeTopApp(RefreshingApp):
             d is not None and d.progress is not None and not d.progress.done,
             extra=_hosts_rows(d, compact) if d is not None else 0,
         )
-        changed = p.compact != self.compact
+        old = self.plan
+        changed = p.compact != self.compact or old is None or (old.charts > 0) != (p.charts > 0)
         self.compact, self.wide, self.plan = p.compact, p.wide, p
         self._laid_out = (width, height)
         self.set_class(p.compact, "-compact")
@@ -205,7 +206,11 @@ class ClaudeTopApp(RefreshingApp):
         cols = panels.COMPACT if self.compact else panels.WIDE
         names = max((len(r.feature) for r in d.features), default=8)
         name_width = min(max(8, names), max(16, self.size.width // 4))
-        self.query_one(FeaturesTable).show(d, pal, cols, name_width)
+        table = self.query_one(FeaturesTable)
+        table.show(d, pal, cols, name_width)
+        table.border_title = panels.filter_title(d)
+        box = self.query_one("#filter", Input)
+        box.border_title = table.border_title if d.filter is not None else ""
         hosts = self.query_one("#hosts", Panel)
         hosts.display = bool(d.hosts)
         if d.hosts:
@@ -213,11 +218,15 @@ class ClaudeTopApp(RefreshingApp):
             hosts.show(panels.hosts(d, pal, limit=_hosts_limit(self.compact)))
         charts = self.query_one("#charts", Panel)
         charts.border_title = f"All traffic · window {d.window_name}"
-        if d.charts is not None:
+        if d.charts is not None and charts.display:
             cs = d.charts
             charts.show(lambda w, h: panels.chart_row(cs, w, h, d.tz, pal))
         alerts = self.query_one("#alerts", Panel)
-        alerts.border_title = f"Alerts ({len(d.alerts)} firing · a)" if d.alerts else "Alerts"
+        firing = d.alerts if d.alerts_matching is None else d.alerts_matching
+        alerts.border_title = f"Alerts ({len(firing)} firing · a)" if firing else "Alerts"
+        every = " (all traffic)" if d.filter is not None else ""
+        self.query_one("#headroom", Panel).border_title = f"Rate-limit headroom · last 60 s{every}"
+        self.query_one("#lines", Panel).border_title = f"Line health{every}"
         alerts.show(lambda w, h: panels.alerts(d, pal, rows=h))
         self.query_one("#ratelimits", Panel).show(
             lambda w, h: panels.rate_limits(

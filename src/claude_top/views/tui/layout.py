@@ -52,7 +52,7 @@ def plan(width: int, height: int, features: int, progress: bool = False, extra: 
     panels_min = 2 * PANEL_MIN
     table = max(TABLE_MIN, min(need, avail - panels_min))
     free = avail - table
-    charts = 0
+    rows = 0
     if free - CHARTS_MIN >= panels_min + 2:
-        charts = min(CHARTS_MAX, free - panels_min - 2, max(CHARTS_MIN, free // 3))
-    return Plan(False, wide, table, charts, max(panels_min, free - charts))
+        rows = min(CHARTS_MAX, free - panels_min - 2, max(CHARTS_MIN, free // 3))
+    return Plan(False, wide, table, rows, max(panels_min, free - rows))

@@ -64,6 +64,8 @@ class RefreshingApp(App[None]):
         self.filter_text = ""
         self.users_by = "tokens"
         self.paused = False
+        self.charts = True
+        """Build the all-traffic charts with each frame (the benchmark compares without)."""
         self.dashboard: Dashboard | None = None
         self.by_host: Any = None
         """The host dimension (``engine.hosts.ByHost``), for the hosts panel; None: one host."""
@@ -196,6 +198,7 @@ class RefreshingApp(App[None]):
             thresholds=self.thresholds,
             by_host=self.by_host,
             detail_feature=detail,
+            charts=self.charts,
         )
 
     def _alerts_tick(self) -> None:

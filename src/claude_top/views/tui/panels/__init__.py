@@ -19,6 +19,7 @@ from claude_top.views.tui.panels.features import (
     feature_cells,
     feature_grid,
     features_table,
+    filter_title,
 )
 from claude_top.views.tui.panels.header import header, kpi_strip, progress
 from claude_top.views.tui.panels.headroom import gauge, headroom
@@ -42,6 +43,7 @@ __all__ = [
     "feature_cells",
     "feature_grid",
     "features_table",
+    "filter_title",
     "gauge",
     "header",
     "headroom",

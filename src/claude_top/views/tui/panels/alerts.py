@@ -25,13 +25,13 @@ def alert_text(a: AlertRow) -> str:
     return a.message or f"{a.rule} {a.scope}"
 
 
-def _firing(d: Dashboard, pal: Palette, shown: int) -> Table:
+def _firing(d: Dashboard, pal: Palette, shown: int, rows: tuple[AlertRow, ...]) -> Table:
     t = Table(box=None, pad_edge=False, expand=True, show_header=False, padding=(0, 1, 0, 0))
     t.add_column(no_wrap=True)
     t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
     t.add_column(no_wrap=True, justify="right")
     at = zone(d.tz)
-    for a in d.alerts[:shown]:
+    for a in rows[:shown]:
         t.add_row(
             severity_cell(a, pal),
             log_text(alert_text(a), 300),
@@ -43,23 +43,33 @@ def _firing(d: Dashboard, pal: Palette, shown: int) -> Table:
 def alerts(d: Dashboard, pal: Palette = DEFAULT, rows: int = 8) -> RenderableType:
     """The panel in ``rows`` lines: never a firing alert dropped without "+N more (a)"."""
     rows = max(1, rows)
+    firing = d.alerts if d.alerts_matching is None else d.alerts_matching
+    outside = len(d.alerts) - len(firing)
     parts: list[RenderableType] = []
     used = 0
     if d.alerts_pending:
         parts.append(Text("… alerts start once the history has loaded", style=pal.muted))
         used = 1
-    elif d.alerts:
-        n = len(d.alerts)
-        shown = n if n <= rows else max(0, rows - 1)
-        parts.append(_firing(d, pal, shown))
+    elif firing:
+        n = len(firing)
+        room = rows - (1 if outside else 0)
+        shown = n if n <= room else max(0, room - 1)
+        parts.append(_firing(d, pal, shown, firing))
         used = shown
         if shown < n:
             more = Text(f"+{n - shown} more (a)", style=f"bold {pal.accent}", no_wrap=True)
             parts.append(more)
             used += 1
     else:
-        parts.append(Text("✔ no alert firing", style=pal.success))
+        none = (
+            "✔ no matching alert firing" if d.alerts_matching is not None else "✔ no alert firing"
+        )
+        parts.append(Text(none, style=pal.success))
         used = 1
+    if outside and not d.alerts_pending:
+        line = Text(f"+{outside} firing outside the filter (a)", style=f"bold {pal.warning}")
+        parts.append(line)
+        used += 1
     at = zone(d.tz)
     room = rows - used
     if room >= 2 and d.transitions:

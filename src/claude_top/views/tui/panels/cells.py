@@ -54,6 +54,13 @@ def log_text(s: str, n: int | None = None, style: str = "") -> Text:
     return Text(safe_text(s, n), style=style, no_wrap=True, overflow="ellipsis")
 
 
+def marked(text: Text, needle: str | None) -> Text:
+    """The filter's text shown in reverse wherever it occurs (case-insensitively)."""
+    if needle:
+        text.highlight_words([needle], style="reverse", case_sensitive=False)
+    return text
+
+
 def leveled(text: str, level: Level, pal: Palette, justify: str = "right") -> Text:
     """A value with its level: glyph + colour past a threshold, plain otherwise."""
     glyph = GLYPH.get(level, "")

@@ -12,9 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from claude_top.core import format as fmt
+from claude_top.core.text import safe_text
 from claude_top.views.live.dashboard import Dashboard, FeatureRow
 from claude_top.views.tui.panels.bars import fit, sparkline
-from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text
+from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text, marked
 
 COLUMNS: dict[str, str] = {
     "feature": "feature",
@@ -66,7 +67,8 @@ def feature_grid(
     """Column labels and cell rows, padded to common widths (numbers right-aligned)."""
     top = max((v for r in d.features for v in fit(r.spark, SPARK_WIDTH)), default=0.0)
     labels = [column_label(c, d.sort) for c in columns]
-    rows = [feature_cells(r, columns, pal, name_width, top) for r in d.features]
+    needle = d.filter_text.strip() or None
+    rows = [feature_cells(r, columns, pal, name_width, top, needle) for r in d.features]
     for i, c in enumerate(columns):
         width = max([labels[i].cell_len] + [r[i].cell_len for r in rows])
         how = "left" if c in ("feature", "spark") else "right"
@@ -81,6 +83,7 @@ def feature_cells(
     pal: Palette = DEFAULT,
     name_width: int = 24,
     spark_top: float | None = None,
+    needle: str | None = None,
 ) -> list[Text]:
     """One row's cells, in the order of ``columns``."""
     out: list[Text] = []
@@ -90,7 +93,7 @@ def feature_cells(
         elif c in LEVELED:
             out.append(leveled(LEVELED[c](row), row.levels.get(c, "ok"), pal))
         elif c == "feature":
-            out.append(log_text(row.feature, name_width))
+            out.append(marked(log_text(row.feature, name_width), needle))
         elif c == "spark":
             out.append(Text(sparkline(row.spark, SPARK_WIDTH, spark_top), style=pal.accent))
     return out
@@ -106,3 +109,27 @@ def features_table(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) 
     for r in rows:
         t.add_row(*r)
     return t
+
+
+def filter_title(d: Dashboard) -> str:
+    """The table's title under a filter: what matched, how many calls, where numbers come from."""
+    f = d.filter
+    if f is None:
+        return ""
+    text = safe_text(f.text, 24)
+    if f.no_match:
+        return f"no match for “{text}” (feature, model or user) · escape clears"
+    parts = []
+    for n, what in (
+        (len(f.features), "feature"),
+        (len(f.models), "model"),
+        (f.users_total, "user"),
+    ):
+        if n:
+            parts.append(f"{n} {what}{'s' if n > 1 else ''}")
+    found = ", ".join(parts) or "no name"
+    span = f.span_words if f.per_user else f"window {d.window_name}"
+    return (
+        f"filter “{text}”: {found} · {fmt.grouped(f.calls)} calls · {span} · "
+        "KPIs, charts, 429s, users, alerts filtered"
+    )

@@ -17,6 +17,7 @@ from claude_top.views.tui.panels.cells import (
     Palette,
     empty,
     log_text,
+    marked,
     shares,
     zone,
 )
@@ -54,12 +55,12 @@ DROP_ORDER = ("req", "tok", "retry", "model")
 """Columns left out, in this order, when the box is too narrow for every value in full."""
 
 
-def _cells(r: RateLimitRow, at: tzinfo) -> dict[str, Text]:
+def _cells(r: RateLimitRow, at: tzinfo, needle: str | None = None) -> dict[str, Text]:
     return {
         "time": Text(fmt.clock(r.ts, at)),
-        "feature": log_text(r.feature, 40),
-        "user": log_text(r.user, 40),
-        "model": log_text(r.model, 40),
+        "feature": marked(log_text(r.feature, 40), needle),
+        "user": marked(log_text(r.user, 40), needle),
+        "model": marked(log_text(r.model, 40), needle),
         "req": Text(fmt.count(r.requests_remaining), justify="right"),
         "tok": Text(fmt.count(r.tokens_remaining), justify="right"),
         "retry": Text(
@@ -80,14 +81,16 @@ def rate_limits(
 ) -> RenderableType:
     """Bursts first, then the latest 429s; columns as wide as their values, fewer if narrow."""
     if not d.rate_limits:
-        return empty("no 429s in the last 24 h", pal)
+        what = "no matching 429s" if d.filter_text.strip() else "no 429s"
+        return empty(f"{what} in the last 24 h", pal)
     head = [line for b in d.bursts[:bursts] for line in burst_lines(b, d.tz, pal)]
     if rows is not None:
         while head and rows - len(head) - 1 < min(3, len(d.rate_limits)):
             head = head[: max(0, len(head) - 3)]
         limit = max(1, rows - len(head) - 1)
     at = zone(d.tz)
-    body = [_cells(r, at) for r in d.rate_limits[:limit]]
+    needle = d.filter_text.strip() or None
+    body = [_cells(r, at, needle) for r in d.rate_limits[:limit]]
     widths = {c: max([len(c)] + [b[c].cell_len for b in body]) for c in COLUMNS}
     shown = list(COLUMNS)
     if width is not None:

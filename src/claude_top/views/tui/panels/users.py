@@ -8,12 +8,12 @@ from rich.text import Text
 
 from claude_top.core import format as fmt
 from claude_top.views.live.dashboard import Dashboard
-from claude_top.views.tui.panels.cells import DEFAULT, Palette, empty, leveled, log_text
+from claude_top.views.tui.panels.cells import DEFAULT, Palette, empty, leveled, log_text, marked
 
 
 def users(d: Dashboard, pal: Palette = DEFAULT, limit: int = 10) -> RenderableType:
     if not d.users:
-        return empty("no calls today", pal)
+        return empty("no match today" if d.filter_text.strip() else "no calls today", pal)
     t = Table(box=None, pad_edge=False, expand=True, header_style="bold")
     by_tokens = d.users_by != "cost"
     t.add_column("user", no_wrap=True, overflow="ellipsis")
@@ -23,7 +23,7 @@ def users(d: Dashboard, pal: Palette = DEFAULT, limit: int = 10) -> RenderableTy
     t.add_column("err%", justify="right", no_wrap=True)
     for u in d.users[:limit]:
         t.add_row(
-            log_text(u.user, 40),
+            marked(log_text(u.user, 40), d.filter_text.strip() or None),
             Text(fmt.count(u.tokens)),
             Text(fmt.usd(u.cost)),
             Text(fmt.count(u.calls)),
