@@ -99,18 +99,27 @@ def line_chart(c: Chart, width: int, height: int, tz: str = "UTC", pal: Palette 
         y = round(c.threshold / top * (plot_h * 4 - 1))
         thr_row = plot_h - 1 - y // 4
     pts = _resample(c.values, plot_w)
+    over = [c.threshold is not None and v is not None and v > c.threshold for v in pts]
     for r, row in enumerate(cells):
         label = value_text(c.kind, top) if r == 0 else ("0" if r == plot_h - 1 else "")
         out.append(f"{label:>{AXIS - 1}.{AXIS - 1}}│", style=pal.muted)
+        # Runs of one style appended at once: a few spans per row, not one per cell.
+        run: list[str] = []
+        run_style = ""
         for x, bits in enumerate(row):
             if bits:
-                v = pts[x]
-                over = c.threshold is not None and v is not None and v > c.threshold
-                out.append(chr(0x2800 + bits), style=pal.error if over else pal.accent)
+                ch, style = chr(0x2800 + bits), pal.error if over[x] else pal.accent
             elif r == thr_row:
-                out.append("┄", style=pal.warning)
+                ch, style = "┄", pal.warning
             else:
-                out.append(" ")
+                ch, style = " ", ""
+            if style != run_style and run:
+                out.append("".join(run), style=run_style)
+                run = []
+            run.append(ch)
+            run_style = style
+        if run:
+            out.append("".join(run), style=run_style)
         out.append("\n")
     at = zone(tz)
     left, right = f"-{fmt.age(c.end - c.start)}", fmt.clock(c.end, at)[:5]
