@@ -15,7 +15,7 @@ from typing import Literal
 
 from claude_top.core.stats import GroupStats
 from claude_top.engine.engine import Engine
-from claude_top.views.live.detail import Level
+from claude_top.views.live.levels import Level
 from claude_top.views.live.thresholds import Threshold, Thresholds
 
 CHART_SLOTS = 60

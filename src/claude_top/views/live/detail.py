@@ -7,17 +7,16 @@ apart from the dashboard; like it, it never imports Textual or Rich.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from claude_top.core.stats import GroupStats
 from claude_top.engine.engine import Engine
+from claude_top.views.live.levels import Level
 
 if TYPE_CHECKING:
     from claude_top.views.live.charts import ChartSet
     from claude_top.views.live.thresholds import Thresholds
 
-Level = Literal["ok", "warning", "critical"]
-"""A cell's state against its rule (defined here, the lowest view-model module)."""
 
 LATENCY_EDGES = (0, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000)
 

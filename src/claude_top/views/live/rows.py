@@ -12,8 +12,8 @@ from typing import Any
 from claude_top.engine.headroom import Burst, Share
 from claude_top.views.live.charts import ChartSet
 from claude_top.views.live.detail import FeatureDetail
-from claude_top.views.live.detail import Level as Level
 from claude_top.views.live.filtering import FilterView
+from claude_top.views.live.levels import Level as Level
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from claude_top.core.stats import GroupStats
 from claude_top.rules import checks
 from claude_top.rules.baseline import Baseline
 from claude_top.rules.spec import DEFAULT_RULES, Rule
-from claude_top.views.live.detail import Level
+from claude_top.views.live.levels import Level
 
 
 class AlertsLike(Protocol):
