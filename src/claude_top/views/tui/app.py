@@ -266,6 +266,8 @@ class ClaudeTopApp(RefreshingApp):
                 self.notify(f"cannot save UI choices: {e.strerror or e}", severity="warning")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not super().check_action(action, parameters):
+            return False  # a live page takes only its keys
         if action == "cycle_panel":
             return self.compact  # only small terminals fold panels away; elsewhere v is hidden
         return True

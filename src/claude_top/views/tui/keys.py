@@ -53,7 +53,7 @@ KEYS: tuple[Key, ...] = (
     Key("enter", "detail", "Detail", "enter", "the feature under the cursor in detail"),
     Key("u", "users_by", "Users", "u", "top users by tokens or by cost"),
     Key("h", "headroom", "Headroom", "h", "rate-limit headroom (mid-size: swaps with lines)"),
-    Key("a", "alerts", "Alerts", "a", "every firing alert in full: since when, impact, history"),
+    Key("a", "alerts", "Alerts", "a", "all firing alerts in full, with their history"),
     Key("r", "rejected", "", "r", "examples of rejected lines"),
     Key("t", "next_theme", "Theme", "t", "next theme"),
     Key("e", "export", "Export", "e", "export the view as JSON (into the export directory)"),
