@@ -181,10 +181,11 @@ class TrafficSeries:
         self, bstart: int, bucket: dict[Any, Any], feature: str | None, needle: str | None
     ) -> tuple[int, int, float, dict[int, int]]:
         """One bucket's calls, errors, cost and latency counts over the rows that count."""
+        from claude_top.engine.accumulators import COST_UNITS
         from claude_top.engine.window_cache import GROUP_SLOTS, row_cost
 
         calls = errors = 0
-        cost_sum = 0.0
+        cost_sum = 0  # whole nano-dollars, as the rows cache them (``accumulators.COST_UNITS``)
         hist: dict[int, int] = {}
         for key, row in bucket.items():
             if feature is not None and key[0] != feature:
@@ -196,11 +197,11 @@ class TrafficSeries:
             cost = row[B.G_COST]
             if cost is None:
                 c = row_cost(self.agg.prices, key[1], key[2], bstart, row, GROUP_SLOTS)
-                cost = row[B.G_COST] = c if c is not None else -1.0
+                cost = row[B.G_COST] = round(c * COST_UNITS) if c is not None else -1
             if cost > 0:
                 cost_sum += cost
             merge_into(hist, row[B.G_HIST])
-        return calls, errors, cost_sum, hist
+        return calls, errors, cost_sum / COST_UNITS, hist
 
 
 class _Kept:
