@@ -167,8 +167,10 @@ def test_success_line_return_value_and_headers(stub: StubMessagesAPI, log_path: 
     )
     ts = datetime.fromisoformat(line["timestamp"])
     assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= ts <= after
-    assert (ts - before).total_seconds() < 0.1  # taken at the start, not after the 250 ms
-    assert 240 <= line["latency_ms"] < 2000
+    # The timestamp is the call's start: the 250 ms answer came after it, so it is nearer the
+    # start than the end; the latency spans the answer and at most the whole call.
+    assert (ts - before) < (after - ts)
+    assert 240 <= line["latency_ms"] <= (after - before).total_seconds() * 1000 + 1
     assert client.log_failures == 0
 
 
@@ -250,11 +252,13 @@ def test_http_errors(
 def test_timeout(stub: StubMessagesAPI, log_path: Path) -> None:
     stub.default = StubResponse(body=message_body(), delay_s=1.0)
     client = instrument(plain_client(stub), log=log_path)
+    started = time.monotonic()
     with pytest.raises(anthropic.APITimeoutError):
         client.messages.create(**KW, timeout=0.2)
+    ended = time.monotonic()
     [line] = read_lines(log_path)
     assert stable(line) == expected(error="APITimeoutError")
-    assert 150 <= line["latency_ms"] < 900
+    assert 150 <= line["latency_ms"] <= (ended - started) * 1000 + 1
 
 
 def test_connection_error(log_path: Path) -> None:
@@ -353,6 +357,7 @@ def test_stream_error_event(stub: StubMessagesAPI, log_path: Path) -> None:
 def test_messages_stream_helper(stub: StubMessagesAPI, log_path: Path) -> None:
     stub.default = stream_response(text_parts=("Hel", "lo", "!"))
     client = instrument(plain_client(stub), log=log_path)
+    started = time.monotonic()
     manager = client.messages.stream(**KW, feature="stream", user_id="u_s")
     assert isinstance(manager, MessageStreamManager)
     with manager as stream:
@@ -360,6 +365,7 @@ def test_messages_stream_helper(stub: StubMessagesAPI, log_path: Path) -> None:
         assert manager._ct_watch.observed  # the raw events are seen as they arrive
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
+        ended = time.monotonic()
         assert not log_path.exists() or read_lines(log_path) == []  # logged on exit
         time.sleep(0.3)  # after the end of the stream: not part of the latency
     with plain_client(stub).messages.stream(**KW) as plain_stream:
@@ -368,7 +374,9 @@ def test_messages_stream_helper(stub: StubMessagesAPI, log_path: Path) -> None:
     assert final.model_dump() == want.model_dump()
     [line] = read_lines(log_path)
     assert stable(line) == STREAM_LINE
-    assert line["latency_ms"] < 250
+    # The stream had ended before the pause: its latency is at most what passed until then,
+    # however slow the machine (a bound from the clock, not a guess at its speed).
+    assert line["latency_ms"] <= (ended - started) * 1000 + 1
     assert_no_extra_keys(stub)
 
 
