@@ -242,8 +242,13 @@ class ClaudeTopApp(RefreshingApp):
         self.query_one("#lines", Panel).show(panels.line_health(d, pal))
 
     def _render_header(self, d: Dashboard, pal: Palette | None = None) -> None:
-        header = panels.header(d, pal or palette_of(self), now=self._header_now or None)
-        self.query_one("#header", Static).update(header)
+        # The header's own timer also ticks while the main screen is being built or torn down
+        # (start-up, quit): no header then is nothing to draw, not an error.
+        found = self.query("#header").results(Static)
+        target = next(found, None)
+        if target is None:
+            return
+        target.update(panels.header(d, pal or palette_of(self), now=self._header_now or None))
 
     # -- remembered choices --------------------------------------------------------------------
 
