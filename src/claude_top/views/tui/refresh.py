@@ -18,6 +18,7 @@ from typing import Any
 
 from textual import work
 from textual.app import App
+from textual.css.query import NoMatches
 
 from claude_top.core.clock import Clock
 from claude_top.engine.engine import Engine
@@ -249,7 +250,12 @@ class RefreshingApp(App[None]):
         self._header_live = None  # the new frame's header: the next tick compares with it
         if self.follower is not None and (d.progress is None or d.progress.done):
             self._settle_gc()
-        self._render()
+        try:
+            self._render()
+        except NoMatches:
+            # A frame built on the worker thread can arrive while the app is quitting and its
+            # widgets are already gone: there is nothing left to draw it on.
+            return
         for screen in self.screen_stack:
             show = getattr(screen, "show_frame", None)
             if show is not None:
