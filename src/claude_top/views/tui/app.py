@@ -167,6 +167,8 @@ class ClaudeTopApp(RefreshingApp):
         self._laid_out = (width, height)
         self.set_class(p.compact, "-compact")
         self.set_class(p.wide, "-wide")
+        # Textual's compact footer drops the padding between keys: at 80 columns every key fits.
+        self.query_one(Footer).compact = p.compact
         self.query_one(FeaturesTable).styles.height = p.table
         charts = self.query_one("#charts", Panel)
         charts.display = p.charts > 0

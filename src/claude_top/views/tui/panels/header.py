@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -122,12 +122,10 @@ def _avg_label(d: Dashboard) -> str:
     return f"{label} (partial)" if loading or days < 7 else label
 
 
-def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Table:
+def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> RenderableType:
     """Labels over values on a wide terminal; two lines of "label value" pairs on a small one."""
     cells = _kpi_cells(d, pal)
-    grid = Table.grid(expand=True, padding=(0, 1))
     if compact:
-        # Two lines of "label value" pairs, five to a line, so nothing is cut at 80 columns.
         labels = list(COMPACT_LABELS)
         if cells[3][0].endswith("(partial)"):
             labels[3] = "avg part."
@@ -135,19 +133,40 @@ def kpi_strip(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Ta
             Text.assemble((label + " ", pal.muted), v)
             for label, (_, v) in zip(labels, cells, strict=False)
         ]
-        slowest = (
-            Text.assemble(("slowest ", pal.muted), cells[9][1]) if len(cells) > 9 else Text("")
-        )
-        for _ in range(5):
-            grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_row(*pairs[:4], pairs[8])
-        grid.add_row(*pairs[4:8], slowest)
-        return grid
+        second = pairs[4:8]
+        if len(cells) > 9:
+            second.append(Text.assemble(("slowest ", pal.muted), cells[9][1]))
+        return _PairLines([[*pairs[:4], pairs[8]], second])
+    grid = Table.grid(expand=True, padding=(0, 1))
     for _ in cells:
         grid.add_column(no_wrap=True, overflow="ellipsis")
     grid.add_row(*[Text(label, style=pal.muted, no_wrap=True) for label, _ in cells])
     grid.add_row(*[v for _, v in cells])
     return grid
+
+
+class _PairLines:
+    """Lines of "label value" pairs that flow rather than sit in shared columns.
+
+    Shared columns take the widest cell of either line, so at 80 columns the slowest feature's
+    name squeezed the cost cells above it into "$130.…". Flowing each line on its own, with two
+    spaces between pairs (one when the line would not fit otherwise), keeps every value whole
+    at 80 columns; only a line that cannot fit even then is cut, at its end.
+    """
+
+    def __init__(self, lines: list[list[Text]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for pairs in self.lines:
+            line = Text(" ").join(pairs)
+            gap = 2 if line.cell_len + len(pairs) - 1 <= width else 1
+            out = Text(" " * gap).join(pairs)
+            out.no_wrap = True
+            out.overflow = "ellipsis"
+            out.truncate(width, overflow="ellipsis")
+            yield out
 
 
 def progress(d: Dashboard, pal: Palette = DEFAULT, width: int = 40) -> RenderableType | None:
