@@ -16,11 +16,16 @@ from loggen import T0, random_calls
 
 
 def chunk(n: int, seed: int, start: float = T0, span: float = 86400.0) -> bytes:
-    """``n`` lines: calls of every kind, plus a few foreign and rejected lines."""
+    """``n`` lines: calls of every kind (streamed, with the app's own cost or not), plus a few
+    foreign and rejected lines."""
     rnd = random.Random(seed)
     out: list[bytes] = []
     for d in random_calls(n, seed=seed, start=start, span=span):
         d["request_id"] = f"{seed}-{d['request_id']}"
+        if rnd.random() < 0.3:  # a stream: the TTFT store
+            d["ttft_ms"] = rnd.randint(40, max(41, d["latency_ms"]))
+        if rnd.random() < 0.3:  # the app's own cost: the app-cost store
+            d["cost_usd"] = round(rnd.uniform(0, 0.05), 6)
         out.append(orjson.dumps(d))
         r = rnd.random()
         if r < 0.03:

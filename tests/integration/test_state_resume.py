@@ -30,6 +30,8 @@ def test_appends_resume_where_the_last_read_stopped(tmp_path: Path) -> None:
     for seed in (2, 3, 4):
         _append(log, chunk(200, seed, start=T0 + seed * DAY / 4))
         assert warm(state, [str(log)], sources=True) == cold([log], sources=True)
+    # per model too: the app's own cost is compared per model, TTFT kept per feature and model
+    assert warm(state, [str(log)], "--by", "model") == cold([log], "--by", "model")
 
 
 def test_nothing_new_reads_nothing_and_changes_nothing(tmp_path: Path) -> None:

@@ -118,7 +118,8 @@ def _size(path: str) -> int:
 
 
 def info(path: str) -> list[str]:
-    """What a state holds, as lines: its schema, span, rows, lines and sources."""
+    """What a state holds, as lines: its schema, span, rows, lines and sources (read only: a
+    state of an older schema is upgraded by the next command that writes it)."""
     if not os.path.exists(path):
         raise UserError(f"{path}: no such state file")
     try:
@@ -146,6 +147,8 @@ def _info(conn: sqlite3.Connection, path: str) -> list[str]:
     n_users, days, users = one(
         "SELECT count(*), count(DISTINCT day), count(DISTINCT user) FROM users"
     ).fetchone()
+    streams = one("SELECT count(*), coalesce(sum(streams), 0) FROM streams").fetchone()
+    app = one("SELECT count(*), coalesce(sum(calls), 0) FROM app_costs").fetchone()
     health = dict(one("SELECT what, n FROM line_health"))
     lines = sum(health.get(k, 0) for k in ("records", "foreign", "rejected"))
     out = [
@@ -155,6 +158,8 @@ def _info(conn: sqlite3.Connection, path: str) -> list[str]:
         + (f" ({(span[1] - span[0]) / 86400:.1f} days)" if span[0] is not None else ""),
         f"  calls {grouped(calls)} in {grouped(n_calls)} rows ({grouped(n_hist)} histograms); "
         f"users {grouped(users)} in {grouped(n_users)} day rows over {days} days",
+        f"  streamed calls {grouped(streams[1])} in {grouped(streams[0])} rows; calls with the "
+        f"app's own cost {grouped(app[1])} in {grouped(app[0])} rows",
         f"  lines {grouped(lines)}: {grouped(health.get('records', 0))} records, "
         f"{grouped(health.get('foreign', 0))} foreign, {grouped(health.get('rejected', 0))} "
         "rejected",

@@ -73,9 +73,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
         return Summary(None, None, "host", engine.total(None, None), groups)
 
     def emit() -> None:
-        streams = engine.streaming(by=a.by) if a.by in ("feature", "model") else None
-        app_costs = engine.app_costs(by=a.by) if a.by in ("feature", "model") else None
-        _print(a, summary_dict(query(), engine.lines, window, streams, app_costs))
+        _print(a, summary_dict(query(), engine.lines, window, *_side_stats(engine, a.by)))
 
     if a.follow:
         from claude_top.commands.follow_summary import follow_summary
@@ -127,8 +125,24 @@ def _summary_with_state(
         if session is not None:
             session.close()
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
-    _print(a, summary_dict(engine.query(since, until, by=a.by), engine.lines, window))
+    doc = summary_dict(
+        engine.query(since, until, by=a.by),
+        engine.lines,
+        window,
+        *_side_stats(engine, a.by, since, until),
+    )
+    _print(a, doc)
     return 0
+
+
+def _side_stats(
+    engine: Engine, by: str, since: float | None = None, until: float | None = None
+) -> tuple[Any, Any]:
+    """Streamed calls and the app's own cost over the window, for the views that show them
+    (per feature or model); the window's bounds for an engine that kept more (a state's)."""
+    if by not in ("feature", "model"):
+        return None, None
+    return engine.streaming(since, until, by=by), engine.app_costs(since, until, by=by)
 
 
 def _print(a: argparse.Namespace, doc: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from claude_top.state.schema import APPLICATION_ID, DDL, SCHEMA
+from claude_top.state.schema import APPLICATION_ID, DDL, MIGRATIONS, SCHEMA
 
 __all__ = ["APPLICATION_ID", "SCHEMA", "Handle", "Say", "StateError", "open_state"]
 
@@ -79,8 +79,9 @@ def _connect(path: str) -> sqlite3.Connection:
     )
 
 
-def _problem(conn: sqlite3.Connection, tz: str) -> str | None:
-    """Why an existing file cannot be used as our state, or None (an empty file is fine)."""
+def _problem(conn: sqlite3.Connection, tz: str, writable: bool, say: Say, path: str) -> str | None:
+    """Why an existing file cannot be used as our state, or None (an empty file is fine; an
+    older schema is upgraded by the writer, ``_upgrade``)."""
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -90,12 +91,34 @@ def _problem(conn: sqlite3.Connection, tz: str) -> str | None:
         return "not a claude-top state (another program's SQLite database)"
     if version > SCHEMA:
         return f"written by a newer claude-top (schema {version}; this one reads {SCHEMA})"
-    if version < SCHEMA:
-        return f"an older schema ({version}; this one reads {SCHEMA})"
     row = conn.execute("SELECT value FROM meta WHERE key = 'tz'").fetchone()
     if row is not None and row[0] != tz:
         return f"kept in time zone {row[0]}, not {tz} (days would not line up)"
+    if version < SCHEMA:
+        if not writable or any(v not in MIGRATIONS for v in range(version, SCHEMA)):
+            return f"an older schema ({version}; this one reads {SCHEMA})"
+        _upgrade(conn, version)
+        say(
+            f"state {path}: upgraded from schema {version} to {SCHEMA}; streamed calls and the "
+            "app's own cost of the lines read before count from now on"
+        )
     return None
+
+
+def _upgrade(conn: sqlite3.Connection, version: int) -> None:
+    """Schema ``version`` to ``SCHEMA`` in one transaction (all or nothing on a crash)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for v in range(version, SCHEMA):
+            for stmt in MIGRATIONS[v].split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+        conn.execute(f"PRAGMA user_version = {SCHEMA}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _init(conn: sqlite3.Connection, tz: str) -> None:
@@ -138,7 +161,7 @@ def open_state(path: str, tz: str, say: Say) -> Handle | None:
         conn: sqlite3.Connection | None = None
         try:
             conn = _connect(path)
-            why = _problem(conn, tz) if existed else None
+            why = _problem(conn, tz, writable, say, path) if existed else None
             if why is None:
                 if writable:
                     conn.execute("PRAGMA journal_mode = WAL")

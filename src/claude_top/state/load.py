@@ -1,8 +1,8 @@
 """A state file into an engine: its buckets, users, line health, events and read positions.
 
-The engine's tiered stores are filled exactly as they stood when the state was written: group
-rows in the tier of their width, with their latency histograms decoded from HDR, and per-user
-day rows in the day tier. User days before ``user_days_from`` are summed by SQLite into the
+The engine's tiered stores (its side stores' too: ``state.side``) are filled exactly as they
+stood when the state was written: group rows in the tier of their width, with their latency
+histograms decoded from HDR, and per-user day rows in the day tier. User days before ``user_days_from`` are summed by SQLite into the
 one archive bucket the engine keeps for them (that sum is what the engine would hold), so a
 warm start builds one Python row per user and key, not one per user, key and day.
 Anything unexpected in the file (a width the engine does not have, a broken histogram, a value
@@ -25,6 +25,7 @@ from claude_top.engine import store as B
 from claude_top.engine.accumulate import ERRORS_KEPT_PER_FEATURE
 from claude_top.engine.engine import Engine
 from claude_top.sources.resume import Position
+from claude_top.state import side
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec, HdrError
 from claude_top.state.schema import CALL_COUNTERS, LATENCY, USER_COUNTERS
@@ -224,6 +225,8 @@ class Loaded:
     positions: list[Position]
     rows: int
     unloaded: set[tuple[int, int]]
+    side_unloaded: dict[str, set[tuple[int, int]]]
+    """Per side table (``state.side``), its buckets left in the file."""
 
 
 def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Loaded:
@@ -232,7 +235,13 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
         conn.execute("BEGIN")
         try:
             meta = load_meta(conn)
-            n, unloaded = load_groups(conn, engine, Codec(), horizon)
+            codec = Codec()
+            n, unloaded = load_groups(conn, engine, codec, horizon)
+            frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
+            side_unloaded = {}
+            for sd in side.SIDES:
+                got, side_unloaded[sd.table] = side.load(conn, engine, sd, codec, frm)
+                n += got
             if horizon.users:
                 n += load_users(conn, engine, horizon.user_days_from)
             load_lines(conn, engine)
@@ -262,10 +271,10 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
         orjson.JSONDecodeError,
     ) as e:
         raise StateError(f"cannot be read ({e})") from None
-    for store in (agg.groups, agg.users):
+    for store in (agg.groups, agg.users, *(sd.store(engine) for sd in side.SIDES)):
         store.version += 1
         for tier in store.tiers:
             for start in tier.buckets:
                 store.note(start)
         store.flush()
-    return Loaded(positions, n, unloaded)
+    return Loaded(positions, n, unloaded, side_unloaded)

@@ -34,6 +34,7 @@ from claude_top.core.record import Record
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
 from claude_top.sources.resume import Position
+from claude_top.state import rewrite, side
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec
 from claude_top.state.load import group_rows
@@ -105,6 +106,8 @@ class Writer:
         self.unloaded: set[tuple[int, int]] = set()
         """Group buckets (width, start) in the file but not in memory (older than the command
         needed): merged in from the file before the engine's own rows for them are written."""
+        self.sides = [side.SideWriter(sd, engine, conn, Codec()) for sd in side.SIDES]
+        """The streamed-call and app-cost stores, saved as the group rows are."""
         self.commits = 0
         self.rows_written = 0
 
@@ -123,6 +126,8 @@ class Writer:
             self._g_mark = (agg.groups.version, agg.groups.seq)
             self._u_mark = (agg.users.version, agg.users.seq)
             self._events_mark = self._events_now()
+            for sw in self.sides:
+                sw.adopt()
 
     # -- capture: under the engine's lock, no SQL ----------------------------------------------
 
@@ -131,6 +136,8 @@ class Writer:
         agg = self.engine.agg
         self._capture_groups(agg.groups)
         self._capture_users(agg.users)
+        for sw in self.sides:
+            sw.capture()
 
     def _capture_groups(self, store: B.TieredStore) -> None:
         version, seq = self._g_mark
@@ -282,6 +289,7 @@ class Writer:
         with engine.lock:
             self.capture()
             pending, self._pending = self._pending, Captured()
+            sides = [sw.take() for sw in self.sides]
             agg = engine.agg
             lines = agg.lines.copy()
             meta = {
@@ -300,9 +308,11 @@ class Writer:
                 )
             ref = min(engine.clock.now(), agg.newest_ts or float("inf"))
         try:
-            self._write(pending, positions, lines, meta, events, ref)
+            self._write(pending, sides, positions, lines, meta, events, ref)
         except sqlite3.Error as e:
             self._pending = pending  # not written: kept for a later try
+            for sw, taken in zip(self.sides, sides, strict=True):
+                sw.restore(taken)
             raise StateError(f"cannot be written ({e})") from None
         self._events_mark = events_mark
         self.commits += 1
@@ -310,6 +320,7 @@ class Writer:
     def _write(
         self,
         pending: Captured,
+        sides: list[Any],
         positions: list[Position],
         lines: Any,
         meta: dict[str, Any],
@@ -335,7 +346,9 @@ class Writer:
             users = [(day, *key, *delta) for (day, key), delta in pending.users.items()]
             conn.executemany(UPSERT_USERS, users)
             self.rows_written += len(calls) + len(users)
-            self._write_lines(lines)
+            for sw, taken in zip(self.sides, sides, strict=True):
+                self.rows_written += sw.write(taken)
+            rewrite.line_health(conn, lines)
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [
@@ -345,8 +358,8 @@ class Writer:
                 ],
             )
             if events is not None:
-                self._write_events(*events)
-            self._write_positions(positions)
+                rewrite.events(conn, *events)
+            rewrite.positions(conn, positions)
             mono = time.monotonic()
             if mono - self._pruned_at >= PRUNE_EVERY_S and ref != float("inf"):
                 self._prune(ref - self.retention_s)
@@ -357,50 +370,6 @@ class Writer:
                 conn.execute("ROLLBACK")
             raise
 
-    def _write_lines(self, lines: Any) -> None:
-        conn = self.conn
-        conn.execute("DELETE FROM line_health")
-        rows = [
-            ("records", lines.records),
-            ("foreign", lines.foreign),
-            ("rejected", lines.rejected),
-        ]
-        rows += [(f"rejected:{r}", n) for r, n in lines.by_reason.items()]
-        conn.executemany("INSERT INTO line_health (what, n) VALUES (?, ?)", rows)
-        conn.execute("DELETE FROM rejected_examples")
-        conn.executemany(
-            "INSERT INTO rejected_examples (seq, source, lineno, reason, line) VALUES (?, ?, ?, ?, ?)",
-            [(i, *ex) for i, ex in enumerate(lines.examples)],
-        )
-
-    def _write_events(self, limited: list[Record], errors: dict[str, list[Record]]) -> None:
-        conn = self.conn
-        conn.execute("DELETE FROM events")
-        rows = [("429", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(limited)]
-        for feature, recs in errors.items():
-            rows += [
-                (f"error:{feature}", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(recs)
-            ]
-        conn.executemany("INSERT INTO events (kind, seq, record) VALUES (?, ?, ?)", rows)
-
-    def _write_positions(self, positions: list[Position]) -> None:
-        conn = self.conn
-        now = time.time()
-        for p in positions:
-            if not p.head:
-                continue
-            # A young file's earlier, shorter start names the same file: one row per file.
-            conn.execute(
-                "DELETE FROM sources WHERE path = ? AND head <> ? "
-                "AND substr(?, 1, length(head)) = head",
-                (p.path, p.head, p.head),
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO sources (head, digest, path, offset, lineno, seen) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (p.head, _digest(p.head), p.path, p.offset, p.lineno, now),
-            )
-
     def _prune(self, cutoff: float) -> None:
         """Drop what is older than the retention (relative to the newest call, so replaying an
         old log does not prune it away), and files not seen for as long."""
@@ -409,14 +378,10 @@ class Writer:
         conn.execute("DELETE FROM calls WHERE start < ? AND width > 0", (c,))
         conn.execute("DELETE FROM histograms WHERE start < ? AND width > 0", (c,))
         conn.execute("DELETE FROM users WHERE day < ?", (c - DAY_S,))
+        for sw in self.sides:
+            sw.prune(c)
         conn.execute("DELETE FROM sources WHERE seen < ?", (time.time() - self.retention_s,))
 
 
 def _json(types: dict[str, int] | None) -> str | None:
     return orjson.dumps(types).decode() if types else None
-
-
-def _digest(head: bytes) -> str:
-    from claude_top.sources.fingerprint import Fingerprint
-
-    return Fingerprint(head).digest

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x436C5470
 """``PRAGMA application_id``: "ClTp"."""
-SCHEMA = 1
-"""``PRAGMA user_version`` of the files this version writes and reads."""
+SCHEMA = 2
+"""``PRAGMA user_version`` of the files this version writes and reads (2: ``streams`` and
+``app_costs``; a schema 1 file is upgraded in place by ``MIGRATIONS``)."""
 
 LATENCY = "latency_ms"
 """``histograms.kind`` of the call latency histogram."""
@@ -47,11 +48,57 @@ USER_COUNTERS = (
 """``users`` columns after the key, in the order of the engine's user row slots 0..7."""
 
 
+STREAM_KEYS = ("feature", "model")
+STREAM_VALUES = ("streams", "rated_calls", "ttft_ms", "output_tokens_per_s")
+"""``streams`` columns after the key: streamed calls, of them calls with an output rate, and the
+two HDR histograms (milliseconds to the first token; output tokens per second after it)."""
+STREAM_INTS = ("streams", "rated_calls")
+APP_COST_KEYS = ("feature", "model", "variant")
+APP_COST_VALUES = (
+    "calls",
+    "usd",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+)
+"""``app_costs`` columns after the key, in the order of ``engine.app_cost``'s row slots: calls
+that logged a cost, the sum of what they logged (dollars) and their tokens (to price them)."""
+APP_COST_INTS = tuple(c for c in APP_COST_VALUES if c != "usd")
+REALS = ("usd",)
+
+
 def _columns(names: tuple[str, ...]) -> str:
     return ",\n  ".join(f"{n} INTEGER NOT NULL DEFAULT 0" for n in names)
 
 
-DDL = f"""
+def _side(table: str, keys: tuple[str, ...], values: tuple[str, ...], ints: tuple[str, ...]) -> str:
+    key_cols = ",\n  ".join(f"{k} {'INTEGER' if k == 'variant' else 'TEXT'} NOT NULL" for k in keys)
+    val_cols = ",\n  ".join(
+        f"{v} INTEGER NOT NULL DEFAULT 0"
+        if v in ints
+        else (f"{v} REAL NOT NULL DEFAULT 0" if v in REALS else f"{v} BLOB")
+        for v in values
+    )
+    pk = ", ".join(("start", "width", *keys))
+    return (
+        f"CREATE TABLE {table} (\n  start INTEGER NOT NULL,\n  width INTEGER NOT NULL,\n"
+        f"  {key_cols},\n  {val_cols},\n  PRIMARY KEY ({pk})\n) WITHOUT ROWID;"
+    )
+
+
+SIDE_DDL = "\n".join(
+    (
+        _side("streams", STREAM_KEYS, STREAM_VALUES, STREAM_INTS),
+        _side("app_costs", APP_COST_KEYS, APP_COST_VALUES, APP_COST_INTS),
+    )
+)
+"""The side stores' tables (``state.side``), new in schema 2."""
+
+
+DDL = (
+    f"""
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -111,6 +158,12 @@ CREATE TABLE sources (
   seen REAL NOT NULL
 ) WITHOUT ROWID;
 """
+    + SIDE_DDL
+)
+
+MIGRATIONS = {1: SIDE_DDL}
+"""Schema N to N + 1, by statements. What a schema 1 state counted before the upgrade has no
+streamed-call or app-cost rows: those count from the upgrade on (the upgrade says so once)."""
 
 TABLES = (
     "meta",
@@ -121,4 +174,6 @@ TABLES = (
     "rejected_examples",
     "events",
     "sources",
+    "streams",
+    "app_costs",
 )

@@ -74,18 +74,22 @@ class Session:
     def load(self, horizon: Horizon) -> None:
         """The state into the (empty) engine; on a bad state, say so and start from nothing."""
         unloaded: set[tuple[int, int]] = set()
+        side_unloaded: dict[str, set[tuple[int, int]]] = {}
         if not self.handle.created:
             try:
                 loaded = load_all(self.handle.conn, self.engine, horizon)
                 self.positions = Positions(loaded.positions)
                 self.loaded_rows = loaded.rows
                 unloaded = loaded.unloaded
+                side_unloaded = loaded.side_unloaded
             except StateError as e:
                 _clear(self.engine)
                 self._rebuild(str(e))
         if self.writer is not None:
             self.writer.adopt()
             self.writer.unloaded = unloaded
+            for sw in self.writer.sides:
+                sw.unloaded = side_unloaded.get(sw.side.table, set())
             self.writer.hists_from = horizon.hists_from
             self.engine.before_compact = self.writer.before_compact
 
@@ -140,7 +144,7 @@ class Session:
 def _clear(engine: Engine) -> None:
     """Forget a half-loaded state: the engine as it was built."""
     agg = engine.agg
-    for store in (agg.groups, agg.users):
+    for store in (agg.groups, agg.users, agg.streams, agg.app_costs):
         for tier in store.tiers:
             tier.buckets.clear()
         store.version += 1

@@ -3,6 +3,7 @@ state do not corrupt it (the second reads it and does not write)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pytest
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
 from claude_top.state.db import open_state
-from claude_top.state.schema import APPLICATION_ID
+from claude_top.state.schema import APPLICATION_ID, SCHEMA
 from claude_top.state.session import default_path, open_session, read_new, state_name
+from loggen import T0
 from statekit import chunk, cold, run, warm
 
 
@@ -119,6 +121,41 @@ def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) 
     assert state.read_bytes() == before
     holder.close()
     assert warm(state, [str(log)]) == cold([log])
+
+
+def _as_schema_1(state: Path) -> None:
+    """The file as claude-top with schema 1 wrote it: no side tables."""
+    conn = sqlite3.connect(state)
+    conn.execute("DROP TABLE streams")
+    conn.execute("DROP TABLE app_costs")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+
+def test_a_schema_1_state_is_upgraded_in_place_and_keeps_its_counts(tmp_path: Path) -> None:
+    log, state = _write_state(tmp_path)
+    _as_schema_1(state)
+    with open(log, "ab") as f:
+        f.write(chunk(100, 2, start=T0 + 86400))
+    status, out, err = run(
+        "summary", str(log), "--state", str(state), "--format", "json", "--jobs", "1"
+    )
+    assert status == 0 and "Traceback" not in err
+    assert err.splitlines() == [
+        f"claude-top summary: state {state}: upgraded from schema 1 to {SCHEMA}; streamed calls "
+        "and the app's own cost of the lines read before count from now on"
+    ]
+    assert not (tmp_path / "s.db.unusable").exists()  # kept: its counts outlive the logs
+    conn = sqlite3.connect(state)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
+    conn.close()
+    doc, full = json.loads(out), cold([log])
+    for what in ("calls", "errors", "cost_usd", "total_input_tokens", "p95_latency_ms"):
+        assert doc["total"][what] == full["total"][what], what
+    # the lines read after the upgrade have their streamed calls and app cost
+    assert 0 < doc["total"]["streamed_calls"] < full["total"]["streamed_calls"]
+    assert warm(state, [str(log)], sources=True) == doc
 
 
 def test_a_state_kept_in_another_time_zone_is_rebuilt(tmp_path: Path) -> None:

@@ -1,0 +1,66 @@
+"""What a commit rewrites whole rather than by difference: the line health, the events and the
+read positions. Each is small (a few counts, at most a few thousand events, one row per file),
+so writing it all is cheaper than tracking what changed; ``state.save`` calls these inside its
+one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import orjson
+
+from claude_top.core.record import Record
+from claude_top.core.stats import LineStats
+from claude_top.sources.fingerprint import Fingerprint
+from claude_top.sources.resume import Position
+
+
+def line_health(conn: sqlite3.Connection, lines: LineStats) -> None:
+    """The line counts and the latest rejected lines."""
+    conn.execute("DELETE FROM line_health")
+    rows = [
+        ("records", lines.records),
+        ("foreign", lines.foreign),
+        ("rejected", lines.rejected),
+    ]
+    rows += [(f"rejected:{r}", n) for r, n in lines.by_reason.items()]
+    conn.executemany("INSERT INTO line_health (what, n) VALUES (?, ?)", rows)
+    conn.execute("DELETE FROM rejected_examples")
+    conn.executemany(
+        "INSERT INTO rejected_examples (seq, source, lineno, reason, line) VALUES (?, ?, ?, ?, ?)",
+        [(i, *ex) for i, ex in enumerate(lines.examples)],
+    )
+
+
+def events(
+    conn: sqlite3.Connection, limited: list[Record], errors: dict[str, list[Record]]
+) -> None:
+    """The recent 429s and each feature's recent errors, as JSON records."""
+    conn.execute("DELETE FROM events")
+    rows = [("429", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(limited)]
+    for feature, recs in errors.items():
+        rows += [
+            (f"error:{feature}", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(recs)
+        ]
+    conn.executemany("INSERT INTO events (kind, seq, record) VALUES (?, ?, ?)", rows)
+
+
+def positions(conn: sqlite3.Connection, positions: list[Position]) -> None:
+    """How far each file's lines are counted, one row per file."""
+    now = time.time()
+    for p in positions:
+        if not p.head:
+            continue
+        # A young file's earlier, shorter start names the same file: one row per file.
+        conn.execute(
+            "DELETE FROM sources WHERE path = ? AND head <> ? "
+            "AND substr(?, 1, length(head)) = head",
+            (p.path, p.head, p.head),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO sources (head, digest, path, offset, lineno, seen) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (p.head, Fingerprint(p.head).digest, p.path, p.offset, p.lineno, now),
+        )
