@@ -1,4 +1,5 @@
-"""Screens over the main view: help, one feature in detail, examples of rejected lines.
+"""Screens over the main view: help and examples of rejected lines (the live detail page is in
+``pages``).
 
 Pages do not stack (htop, k9s): opening one from another replaces it, so one escape or ``q``
 always gets back to the main view (``open_page``). A new page subclasses ``Page`` (or is any
@@ -48,10 +49,6 @@ class Page(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).border_title = self._title
-
-
-class DetailScreen(Page):
-    """Per-model and per-user breakdowns, latency distribution and errors of one feature."""
 
 
 class RejectedScreen(Page):
