@@ -94,6 +94,8 @@ def rules_horizon(rules: list[Any], engine: Engine, now: float) -> Horizon:
     back: float = engine.day_start(now) - BASELINE_DAYS * 86400
     hists: float | None = now
     for rule in rules:
+        if not rule.enabled or not rule.window:
+            continue  # ``source`` and ``stale_log`` read the readers' health, not buckets
         try:
             seconds = check_window(rule.window).seconds
         except TimeArgError:

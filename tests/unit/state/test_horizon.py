@@ -39,3 +39,20 @@ def test_a_partial_load_writes_the_state_back_whole(tmp_path: Path, horizon: Hor
     read_new(engine, [str(log)], session)
     session.close()
     assert warm(state, [str(log)]) == cold([log])
+
+
+def test_the_default_rules_need_nine_days_of_buckets_and_an_hour_of_histograms() -> None:
+    """``check`` with a state loads what its rules read: the rules without a window (the
+    readers' health) and disabled ones do not make it load everything."""
+    from claude_top.commands.state import rules_horizon
+    from claude_top.config.load import Config
+    from claude_top.rules.spec import rules_from_config
+
+    now = T0 + 20 * DAY
+    engine = Engine(clock=FixedClock(now))
+    rules = rules_from_config(Config().alerts)
+    assert any(not r.window for r in rules)
+    h = rules_horizon(rules, engine, now)
+    assert h.groups_from is not None and h.hists_from is not None and not h.users
+    assert now - 11 * DAY < h.groups_from <= now - 9 * DAY
+    assert now - 2 * 3600 < h.hists_from < now
