@@ -69,10 +69,14 @@ def test_the_bill_dimensions_are_logged_and_name_the_billed_model(
     e = Engine(clock=FixedClock(0))
     e.ingest_lines([log.read_bytes().strip()])
     [model] = e.query(by="model").groups
-    assert model == "claude-opus-5-5 (priority, fast, us-only, web search, web fetch)"
+    # Server tools are no modifier of the token rates: counted apart, per model.
+    assert model == "claude-opus-5-5 (priority, fast, us-only)"
     total = e.query().total
     assert (total.calls, total.unpriced_calls) == (1, 1)  # no published price: never guessed
     assert total.unpriced_models == (model,)
+    tools, per_model = e.server_tools(by="model")
+    assert (tools.calls, tools.web_search_requests, tools.web_fetch_requests) == (1, 2, 1)
+    assert set(per_model) == {model}
 
 
 def test_standard_values_and_the_batch_tier(stub: StubMessagesAPI, tmp_path: Path) -> None:

@@ -137,12 +137,17 @@ def _summary_with_state(
 
 def _side_stats(
     engine: Engine, by: str, since: float | None = None, until: float | None = None
-) -> tuple[Any, Any]:
-    """Streamed calls and the app's own cost over the window, for the views that show them
-    (per feature or model); the window's bounds for an engine that kept more (a state's)."""
+) -> tuple[Any, Any, Any]:
+    """Streamed calls, the app's own cost and server tool use over the window, for the views
+    that show them (per feature or model); the window's bounds for an engine that kept more (a
+    state's)."""
     if by not in ("feature", "model"):
-        return None, None
-    return engine.streaming(since, until, by=by), engine.app_costs(since, until, by=by)
+        return None, None, None
+    return (
+        engine.streaming(since, until, by=by),
+        engine.app_costs(since, until, by=by),
+        engine.server_tools(since, until, by=by),
+    )
 
 
 def _print(a: argparse.Namespace, doc: dict[str, Any]) -> None:

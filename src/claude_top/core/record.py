@@ -49,6 +49,10 @@ class Record(NamedTuple):
     """A stream's time to first token (``instrument`` logs it for streams)."""
     app_cost_usd: float | None = None
     """The cost the app logged itself (``cost_usd``, LiteLLM's ``response_cost``)."""
+    web_search_requests: int = 0
+    """Server tool use billed per request (the API's ``usage.server_tool_use``): searches..."""
+    web_fetch_requests: int = 0
+    """... and fetches. Their tokens are billed as the call's; the requests are counted apart."""
 
     @property
     def prompt_tokens(self) -> int:
@@ -67,7 +71,7 @@ INPUT, OUTPUT, CACHE_READ, CACHE_W5, CACHE_W1H = 5, 6, 7, 8, 9
 LATENCY, STOP, ERROR, STATUS, BATCH = 10, 11, 12, 13, 14
 RL_REQ, RL_TOK, RETRY_AFTER = 15, 16, 17
 RL_REQ_LIMIT, RL_IN_LIMIT, RL_IN, RL_OUT_LIMIT, RL_OUT = 18, 19, 20, 21, 22
-TTFT, APP_COST = 23, 24
+TTFT, APP_COST, WEB_SEARCH, WEB_FETCH = 23, 24, 25, 26
 
 LONG = 23
 """The fast decoder's full tuples stop before ``ttft_ms`` (a line with one goes to the reader):
@@ -79,8 +83,10 @@ SHORT = 12
 """A plain tuple of a record's first 12 slots stands for a successful call with nothing
 optional: no error or status, not batch, no rate-limit values (the fast decoder's common case;
 a short tuple costs less to build than all 23 slots)."""
-SHORT_TAIL: tuple[None, None, bool, None, None, None, None, None, None, None, None, None, None] = (
-    None, None, False, None, None, None, None, None, None, None, None, None, None,
+SHORT_TAIL: tuple[
+    None, None, bool, None, None, None, None, None, None, None, None, None, None, int, int
+] = (
+    None, None, False, None, None, None, None, None, None, None, None, None, None, 0, 0,
 )  # fmt: skip
 """The slots a short record leaves out, as ``reader.record_from_dict`` fills them."""
 
@@ -94,8 +100,14 @@ def as_named(rec: Sequence[Any]) -> Record:
         return Record._make((*rec, *SHORT_TAIL))
     if n == LONG:
         return Record._make(rec + _LONG_PAD)  # type: ignore[operator]  # a tuple: one C concatenation
-    return Record._make((*rec, *(None,) * (FULL - n)) if n < FULL else rec)
+    if n >= FULL:
+        return Record._make(rec)
+    pad = _LONG_PAD[n - LONG :] if n > LONG else (None,) * (LONG - n) + _LONG_PAD
+    return Record._make((*rec, *pad))
 
 
-_LONG_PAD = (None,) * (FULL - LONG)
-"""The slots past the fast decoder's full tuple (``LONG``), unset."""
+_LONG_PAD = (None, None, 0, 0)
+"""The slots past the fast decoder's full tuple (``LONG``), as the reader fills them for a line
+without them: no TTFT, no app cost, no server tool requests."""
+if len(_LONG_PAD) != FULL - LONG or len(SHORT_TAIL) != FULL - SHORT:  # pragma: no cover
+    raise AssertionError("Record grew: pad its short and long tuples to match")

@@ -159,6 +159,7 @@ FIELDS: tuple[Field, ...] = (
     Field("service_tier", K.TEXT, False, (), "service_tier"),
     Field("speed", K.TEXT, False, (), "speed"),
     Field("inference_geo", K.TEXT, False, (), "inference_geo"),
+    # Server tool use, flat: the API's own names from ``usage.server_tool_use``.
     Field("web_search_requests", K.COUNT, False, (), "web_search_requests"),
     Field("web_fetch_requests", K.COUNT, False, (), "web_fetch_requests"),
     Field("ttft_ms", K.DURATION_MS, False, (), "ttft_ms"),
@@ -186,14 +187,13 @@ MARKER_KEYS: tuple[str, ...] = (
 """A JSON object with any of these keys claims to be a call record (valid or not); an object
 with none of them is another logger's line (foreign)."""
 
-BILLED: tuple[str, ...] = (
-    "service_tier",
-    "speed",
-    "inference_geo",
-    "web_search_requests",
-    "web_fetch_requests",
-)
+BILLED: tuple[str, ...] = ("service_tier", "speed", "inference_geo")
 """Keys read into the billed model id, not into a ``Record`` slot of their own."""
+
+SERVER_TOOLS: tuple[str, ...] = ("web_search_requests", "web_fetch_requests")
+"""Server tool use billed per request (``usage.server_tool_use``): counted in ``Record`` slots of
+their own, per feature and model, and priced per request where a price is published. The
+call's tokens (search results read as input) bill at the model's own rates."""
 
 STANDARD_VALUES: dict[str, frozenset[str]] = {
     "service_tier": frozenset({"standard", "batch"}),
@@ -214,18 +214,15 @@ MODIFIER_NAMES: dict[tuple[str, str], str] = {
 def billed_model(model: str, values: dict[str, object]) -> str:
     """``model`` with the modifiers its call was billed under: ``claude-opus-5-5 (fast)``.
 
-    A call with no modifier keeps its model id. Server tools billed per request add
-    ``web search`` / ``web fetch``. The price table prices such an id only where a price for it
-    is published (or configured), so a modifier is never billed at a guessed rate."""
+    A call with no modifier keeps its model id. The price table prices such an id only where a
+    price for it is published (or configured), so a modifier is never billed at a guessed rate.
+    Server tool use (``SERVER_TOOLS``) is no modifier: it is billed per request, beside the
+    tokens, which bill at the model's rates."""
     mods: list[str] = []
-    for key in ("service_tier", "speed", "inference_geo"):
+    for key in BILLED:
         v = values.get(key)
         if type(v) is str and v not in STANDARD_VALUES[key]:
             mods.append(MODIFIER_NAMES.get((key, v)) or f"{key}={v}")
-    if values.get("web_search_requests"):
-        mods.append("web search")
-    if values.get("web_fetch_requests"):
-        mods.append("web fetch")
     return f"{model} ({', '.join(mods)})" if mods else model
 
 
@@ -302,7 +299,8 @@ MAPPABLE: tuple[Mappable, ...] = (
     Mappable("batch", "batch"),
     *(Mappable(k, k) for k in ("retry_after_s", "ratelimit_requests_remaining",
                                "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)),
-    *(Mappable(k, k, k.endswith("_requests")) for k in BILLED),
+    *(Mappable(k, k) for k in BILLED),
+    *(Mappable(k, k, True, "server tool requests of the call") for k in SERVER_TOOLS),
     Mappable("ttft", "ttft_ms", doc="ms to the first token, in [log] latency_unit"),
     Mappable("first_token_time", None, doc="when the first token came: ttft = it - start_time"),
     Mappable("cost_usd", "cost_usd", doc="the app's own cost of the call, compared with ours"),

@@ -29,7 +29,7 @@ from claude_top.core.histogram import (
 )
 from claude_top.core.record import LONG, SHORT, Record, as_named
 from claude_top.core.stats import LineStats
-from claude_top.engine import app_cost, streaming
+from claude_top.engine import app_cost, server_tools, streaming
 from claude_top.engine import store as B
 from claude_top.engine.headroom import HORIZON_S, Headroom
 from claude_top.engine.pricing import PriceTable
@@ -115,6 +115,8 @@ class Aggregates:
         """Streamed calls' TTFT and output rate per (feature, model) (``engine.streaming``)."""
         self.app_costs = TieredStore(GROUP_TIERS, app_cost.new_row, app_cost.merge_row)
         """The app's own cost of the calls that log one, beside their tokens (``app_cost``)."""
+        self.tools = TieredStore(GROUP_TIERS, server_tools.new_row, server_tools.merge_row)
+        """Server tool requests of the calls that made any (``server_tools``)."""
         self.running: RunningDay | None = None
         self.newest_ts: float | None = None
         self.oldest_ts: float | None = None
@@ -279,7 +281,8 @@ class Aggregates:
             self.headroom.add_fast([as_named(r) for r in for_headroom], now)
 
     def _extras(self, rec: Record, minute: int, key: tuple[str, str, int]) -> None:
-        """A reader's record's slots past the fast decoder's: TTFT and the app's own cost."""
+        """A reader's record's slots past the fast decoder's: TTFT, the app's own cost and the
+        server tool requests."""
         if rec.ttft_ms is not None:
             self._stream(minute, rec.feature, rec.model, rec.ttft_ms, rec.output_tokens,
                          rec.latency_ms)  # fmt: skip
@@ -288,6 +291,9 @@ class Aggregates:
             app_cost.add(bucket, key, rec.app_cost_usd, rec.input_tokens, rec.output_tokens,
                          rec.cache_read_tokens, rec.cache_write_5m_tokens,
                          rec.cache_write_1h_tokens)  # fmt: skip
+        if rec.web_search_requests or rec.web_fetch_requests:
+            bucket = self._fine(self.tools, minute)
+            server_tools.add(bucket, key, rec.web_search_requests, rec.web_fetch_requests)
 
     def _stream(self, minute: int, feature: str, model: str, ttft: int, out: int, lat: int) -> None:
         """A streamed call's TTFT and output rate, in its minute (streamed calls only)."""

@@ -21,7 +21,7 @@ from claude_top.core.clock import Clock, SystemClock
 from claude_top.core.record import Record
 from claude_top.core.stats import GroupStats, LineStats, Summary
 from claude_top.core.timeutil import local_midnight
-from claude_top.engine import app_cost, streaming
+from claude_top.engine import app_cost, server_tools, streaming
 from claude_top.engine.accumulate import (
     COARSE,
     ERRORS_KEPT_PER_FEATURE,
@@ -32,6 +32,7 @@ from claude_top.engine.app_cost import AppCost
 from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.series import Series, SlotStats, TrafficSeries
+from claude_top.engine.server_tools import ToolUse
 from claude_top.engine.store import TieredStore
 from claude_top.engine.streaming import StreamStats
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
@@ -179,6 +180,7 @@ class Engine:
             agg.users.flush()
             agg.streams.flush()
             agg.app_costs.flush()
+            agg.tools.flush()
             self.version += 1
             if agg.since_compact >= COMPACT_EVERY:
                 self.compact()
@@ -245,6 +247,7 @@ class Engine:
             self.agg.users.compact(ref)
             self.agg.streams.compact(ref)
             self.agg.app_costs.compact(ref)
+            self.agg.tools.compact(ref)
             self.agg.since_compact = 0
 
     # -- a worker's half of a file (``engine.merge``) ------------------------------------------
@@ -258,6 +261,7 @@ class Engine:
                 "users": [t.buckets for t in agg.users.tiers],
                 "streams": [t.buckets for t in agg.streams.tiers],
                 "app_costs": [t.buckets for t in agg.app_costs.tiers],
+                "tools": [t.buckets for t in agg.tools.tiers],
                 "lines": agg.lines,
                 "newest": agg.newest_ts,
                 "oldest": agg.oldest_ts,
@@ -275,6 +279,8 @@ class Engine:
                 stores.append((agg.streams, state["streams"]))
             if "app_costs" in state:
                 stores.append((agg.app_costs, state["app_costs"]))
+            if "tools" in state:
+                stores.append((agg.tools, state["tools"]))
             for store, tiers in stores:
                 for tier, buckets in zip(store.tiers, tiers, strict=True):
                     for bstart, bucket in buckets.items():
@@ -423,6 +429,14 @@ class Engine:
         """The app's own logged cost against ours over the same calls, per model (or feature)."""
         with self.lock:
             return app_cost.query(self.agg.app_costs, self.prices, start, end, by)
+
+    def server_tools(
+        self, start: float | None = None, end: float | None = None, by: str = "model"
+    ) -> tuple[ToolUse, dict[str, ToolUse]]:
+        """Server tool requests (web searches, fetches) and their priced cost, per model (or
+        feature) over [start, end) (``engine.server_tools``)."""
+        with self.lock:
+            return server_tools.query(self.agg.tools, self.prices, start, end, by)
 
     def cost_between(self, start: float, end: float) -> float:
         return self.total(start, end).cost_usd

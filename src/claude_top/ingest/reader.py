@@ -24,7 +24,16 @@ from typing import Any
 import orjson
 
 from claude_top.core.record import Record
-from claude_top.core.schema import BILLED, FIELDS, LIMITS, MARKER_KEYS, Field, Kind, billed_model
+from claude_top.core.schema import (
+    BILLED,
+    FIELDS,
+    LIMITS,
+    MARKER_KEYS,
+    SERVER_TOOLS,
+    Field,
+    Kind,
+    billed_model,
+)
 from claude_top.core.stats import LineStats
 from claude_top.core.timeutil import parse_timestamp
 from claude_top.ingest.mapping import PRESET_MAPPINGS, Mapping
@@ -199,8 +208,8 @@ or ``_BAD``. ``Kind.IGNORED`` has none: such keys are never read."""
 ABSENT: dict[Kind, Any] = {Kind.COUNT: 0, Kind.FLAG: False}
 """The value of an optional field the line does not carry (None for the other kinds)."""
 
-_EXTRA_KEYS = frozenset((*BILLED, "ttft_ms", "cost_usd", "total_cost_usd"))
-"""Keys a native line seldom has (the bill's dimensions, TTFT, the app's cost): read only when
+_EXTRA_KEYS = frozenset((*BILLED, *SERVER_TOOLS, "ttft_ms", "cost_usd", "total_cost_usd"))
+"""Keys a native line seldom has (the bill's dimensions, server tools, TTFT, the app's cost): read only when
 the object holds one, so a line without them costs what it did before they existed."""
 _READ = tuple((f, RULES[f.kind]) for f in FIELDS if f.slot is not None and f.key not in _EXTRA_KEYS)
 _READ_EXTRA = tuple(

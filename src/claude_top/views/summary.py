@@ -17,6 +17,7 @@ from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.app_cost import AppCost
 from claude_top.engine.engine import LineStats
+from claude_top.engine.server_tools import ToolUse
 from claude_top.engine.streaming import StreamStats
 from claude_top.ingest.presets import NATIVE
 
@@ -49,8 +50,24 @@ def app_cost_dict(ac: AppCost | None) -> dict[str, Any]:
     }
 
 
+def tools_dict(tu: ToolUse | None) -> dict[str, Any]:
+    """Server tool requests (web searches and fetches) and the priced ones' cost, which is not
+    in ``cost_usd`` (the tokens'): ``unpriced_server_tools`` names the tools with no price."""
+    if tu is None:
+        tu = ToolUse()
+    return {
+        "web_search_requests": tu.web_search_requests,
+        "web_fetch_requests": tu.web_fetch_requests,
+        "server_tool_cost_usd": round(tu.cost_usd, 6),
+        "unpriced_server_tools": sorted(tu.unpriced),
+    }
+
+
 def group_dict(
-    g: GroupStats, st: StreamStats | None = None, ac: AppCost | None = None
+    g: GroupStats,
+    st: StreamStats | None = None,
+    ac: AppCost | None = None,
+    tu: ToolUse | None = None,
 ) -> dict[str, Any]:
     return {
         "calls": g.calls,
@@ -79,6 +96,7 @@ def group_dict(
         "no_user_calls": g.no_user_calls,
         **stream_dict(st),
         **app_cost_dict(ac),
+        **tools_dict(tu),
     }
 
 
@@ -114,6 +132,20 @@ def format_notes(ln: dict[str, Any]) -> list[str]:
     return out
 
 
+def server_tools_line(name: str, g: dict[str, Any]) -> str:
+    """``server tools: search: 12 web searches, 3 web fetches; $0.12 beside the tokens' cost;
+    web fetch not priced ...``."""
+    unpriced = [t.removesuffix("_requests").replace("_", " ") for t in g["unpriced_server_tools"]]
+    priced = len(unpriced) < sum(1 for k in ("web_search_requests", "web_fetch_requests") if g[k])
+    cost = [f"{fmt.usd(g['server_tool_cost_usd'])} beside the tokens' cost"] if priced else []
+    if unpriced:
+        cost.append(f"{' and '.join(unpriced)} not priced (no published price in the table)")
+    return (
+        f"server tools: {safe_text(name, 40)}: {fmt.grouped(g['web_search_requests'])} web"
+        f" searches, {fmt.grouped(g['web_fetch_requests'])} web fetches; {'; '.join(cost)}"
+    )
+
+
 def unmapped_hint(n: int, preset: str) -> str:
     """``32,118 unmapped lines look like litellm: run with --preset litellm``."""
     lines = "line looks" if n == 1 else "lines look"
@@ -127,17 +159,23 @@ def summary_dict(
     window: dict[str, Any],
     streams: tuple[StreamStats, dict[str, StreamStats]] | None = None,
     app_costs: tuple[AppCost, dict[str, AppCost]] | None = None,
+    tools: tuple[ToolUse, dict[str, ToolUse]] | None = None,
 ) -> dict[str, Any]:
     """The JSON document; ``streams`` (``Engine.streaming``) adds TTFT and output rates,
-    ``app_costs`` (``Engine.app_costs``) the app's own cost against ours."""
+    ``app_costs`` (``Engine.app_costs``) the app's own cost against ours, ``tools``
+    (``Engine.server_tools``) the server tool requests."""
     groups = sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0]))
     total, per = streams if streams is not None else (None, {})
     app_total, app_per = app_costs if app_costs is not None else (None, {})
+    tool_total, tool_per = tools if tools is not None else (None, {})
     return {
         "window": window,
         "lines": lines_dict(lines),
-        "total": group_dict(s.total, total, app_total),
-        PLURAL[s.by]: {name: group_dict(g, per.get(name), app_per.get(name)) for name, g in groups},
+        "total": group_dict(s.total, total, app_total, tool_total),
+        PLURAL[s.by]: {
+            name: group_dict(g, per.get(name), app_per.get(name), tool_per.get(name))
+            for name, g in groups
+        },
     }
 
 
@@ -259,6 +297,10 @@ def to_table(doc: dict[str, Any], by: str) -> str:
                     f"app cost: {safe_text(name, 40)}: {fmt.usd(g['app_cost_usd'])} over"
                     f" {g['app_cost_calls']} calls that logged one; {shown}"
                 )
+    if t.get("web_search_requests") or t.get("web_fetch_requests"):
+        for name, g in [*doc[PLURAL[by]].items(), ("TOTAL", t)]:
+            if g.get("web_search_requests") or g.get("web_fetch_requests"):
+                out.append(server_tools_line(name, g))
     if t.get("streamed_calls"):
         out.append(
             f"streams: {t['streamed_calls']} calls, time to first token p50"

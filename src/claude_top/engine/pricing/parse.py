@@ -15,8 +15,9 @@ from importlib import resources
 from typing import Any, Final
 
 from claude_top.core.errors import PriceConfigError
+from claude_top.core.schema import SERVER_TOOLS
 from claude_top.engine.pricing.families import normalize_model
-from claude_top.engine.pricing.rates import ModelPrice, Rates
+from claude_top.engine.pricing.rates import ModelPrice, Rates, ToolPrice
 
 _RATE_KEYS: Final = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
 _OVERRIDE_KEYS: Final = frozenset(
@@ -158,3 +159,50 @@ def builtin_data() -> tuple[str, float, tuple[ModelPrice, ...]]:
     text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
     collected, discount, entries = _parse_builtin(tomllib.loads(text))
     return collected, discount, tuple(entries)
+
+
+SERVER_TOOLS_KEY: Final = "server_tools"
+"""``[prices.server_tools]``: a user's prices of server tools, USD per 1,000 requests, by tool
+(``web_search_requests = 10``); not a model family."""
+
+
+def _tool_name(value: object, where: str) -> str:
+    if value not in SERVER_TOOLS:
+        raise PriceConfigError(f"{where}: must be one of {', '.join(SERVER_TOOLS)}")
+    return str(value)
+
+
+def parse_tool_overrides(spec: object) -> list[ToolPrice]:
+    """``[prices.server_tools]``: ``tool = USD per 1,000 requests``, in force from the start."""
+    where = f"prices.{SERVER_TOOLS_KEY}"
+    if not isinstance(spec, Mapping):
+        raise PriceConfigError(f"{where}: must be a table like {{ web_search_requests = 10 }}")
+    return [
+        ToolPrice(_tool_name(k, f"{where}.{k}"), None, _number(v, f"{where}.{k}") / 1000, "config")
+        for k, v in spec.items()
+    ]
+
+
+def _parse_tools(doc: Mapping[str, Any]) -> list[ToolPrice]:
+    """The built-in ``[[server_tool]]`` entries: each a tool, its price per 1,000 requests, its
+    effective date and the page that publishes it (required: no price without a source)."""
+    out = []
+    for i, entry in enumerate(doc.get("server_tool", [])):
+        at = f"prices.toml.server_tool[{i}]"
+        if not isinstance(entry, Mapping):
+            raise PriceConfigError(f"{at}: must be a table")
+        source = entry.get("source")
+        if not isinstance(source, str) or not source.startswith("https://"):
+            raise PriceConfigError(f"{at}.source: required URL of the published price")
+        effective = _date(entry["effective"], f"{at}.effective") if "effective" in entry else None
+        per_1000 = _number(entry.get("usd_per_1000"), f"{at}.usd_per_1000")
+        out.append(ToolPrice(_tool_name(entry.get("tool"), f"{at}.tool"), effective,
+                             per_1000 / 1000, source))  # fmt: skip
+    return out
+
+
+@functools.cache
+def builtin_tools() -> tuple[ToolPrice, ...]:
+    """The packaged table's server tool prices, parsed once per process."""
+    text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
+    return tuple(_parse_tools(tomllib.loads(text)))

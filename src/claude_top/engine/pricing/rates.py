@@ -101,3 +101,15 @@ class ModelPrice:
             # say "50% of standard prices"; prices.md only mentions input and output.
             usd *= 1.0 - self.batch_discount
         return usd
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPrice:
+    """A server tool's price per request (``core.schema.SERVER_TOOLS``) from a date on."""
+
+    tool: str
+    """The request count it prices: ``web_search_requests`` or ``web_fetch_requests``."""
+    effective: datetime.date | None
+    usd_per_request: float
+    source: str = ""
+    """Where the price is published (a URL), or ``config`` for a user's own."""

@@ -14,10 +14,17 @@ from typing import Any, Final
 
 from claude_top.core import format as fmt
 from claude_top.core.errors import PriceConfigError
+from claude_top.core.schema import SERVER_TOOLS
 from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.pricing.families import is_family_of, normalize_model
-from claude_top.engine.pricing.parse import builtin_data, parse_override
-from claude_top.engine.pricing.rates import ModelPrice
+from claude_top.engine.pricing.parse import (
+    SERVER_TOOLS_KEY,
+    builtin_data,
+    builtin_tools,
+    parse_override,
+    parse_tool_overrides,
+)
+from claude_top.engine.pricing.rates import ModelPrice, ToolPrice
 
 STALE_DAYS: Final = 90
 """A built-in table older than this is said to be stale (``claude-top prices``)."""
@@ -41,8 +48,11 @@ class PriceTable:
         *,
         batch_discount: float = 0.5,
         overridden: Iterable[tuple[str, datetime.date | None]] = (),
+        tools: Iterable[ToolPrice] = (),
     ) -> None:
         self.collected = collected
+        self.tools = sorted(tools, key=lambda t: (t.tool, t.effective or datetime.date.min))
+        """Server tools' prices per request (``tool_price``), oldest first per tool."""
         self.batch_discount = batch_discount
         self._overridden = frozenset(overridden)
         by_family: dict[str, list[ModelPrice]] = {}
@@ -60,7 +70,7 @@ class PriceTable:
     def builtin(cls) -> PriceTable:
         """The table shipped in ``data/prices.toml``."""
         collected, discount, entries = builtin_data()
-        return cls(collected, entries, batch_discount=discount)
+        return cls(collected, entries, batch_discount=discount, tools=builtin_tools())
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> PriceTable:
         """A new table with the user's ``[prices]`` entries applied.
@@ -78,7 +88,13 @@ class PriceTable:
             raise PriceConfigError("prices: must be a table of model -> rates")
         entries = [p for lst in self._by_family.values() for p in lst]
         overridden = set(self._overridden)
+        tools = list(self.tools)
         for name, spec in overrides.items():
+            if name == SERVER_TOOLS_KEY:
+                mine = parse_tool_overrides(spec)
+                named = {t.tool for t in mine}
+                tools = [t for t in tools if t.tool not in named] + mine
+                continue
             new = parse_override(str(name), spec, self.batch_discount)
             if new.family.endswith("-0") and new.family[:-2] in self._by_family:
                 # "claude-opus-4-0" is the alias of "claude-opus-4": override that family.
@@ -99,7 +115,11 @@ class PriceTable:
             entries.append(new)
             overridden.add((new.family, new.effective))
         return PriceTable(
-            self.collected, entries, batch_discount=self.batch_discount, overridden=overridden
+            self.collected,
+            entries,
+            batch_discount=self.batch_discount,
+            overridden=overridden,
+            tools=tools,
         )
 
     def family_of(self, model: str) -> str | None:
@@ -134,6 +154,15 @@ class PriceTable:
         if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[key] = found
+        return found
+
+    def tool_price(self, tool: str, day: datetime.date) -> float | None:
+        """USD per request of server tool ``tool`` (a ``SERVER_TOOLS`` key) on ``day``; None when
+        no published (or configured) price is in force: such requests are named, not billed."""
+        found = None
+        for t in self.tools:
+            if t.tool == tool and (t.effective is None or t.effective <= day):
+                found = t.usd_per_request
         return found
 
     def tier_threshold(self, model: str) -> int | None:
@@ -222,6 +251,16 @@ class PriceTable:
             return "  ".join(cells).rstrip()
 
         pct = f"{fmt.number(self.batch_discount * 100)}%"
+        tools = []
+        for tool in SERVER_TOOLS:
+            mine = [tp for tp in self.tools if tp.tool == tool]
+            if not mine:
+                tools.append(f"  {tool}: not priced (no published price in the table)")
+            for tp in mine:
+                since = f" from {tp.effective.isoformat()}" if tp.effective else ""
+                src = f" ({safe_text(tp.source, 100)})" if tp.source else ""
+                usd = fmt.price(tp.usd_per_request * 1000)
+                tools.append(f"  {tool}: {usd} per 1,000 requests{since}{src}")
         lines = [
             f"Claude prices, USD per million tokens (collected {self.collected})",
             line(header),
@@ -230,6 +269,8 @@ class PriceTable:
             f"Batch API: {pct} off every category. * = user override from [prices] config.",
             "Unknown models are not priced (shown as unknown, never $0), nor are calls billed",
             "under a modifier no entry names (claude-opus-5-5 (fast), (priority), (us-only) ...).",
+            "Server tools, billed per request beside the tokens ([prices.server_tools] sets them):",
+            *tools,
         ]
         warning = self.staleness(now) if now is not None else None
         if warning:
