@@ -17,7 +17,7 @@ from typing import Any, Final
 from claude_top.core.errors import PriceConfigError
 from claude_top.core.schema import SERVER_TOOLS
 from claude_top.engine.pricing.families import normalize_model
-from claude_top.engine.pricing.rates import ModelPrice, Rates, ToolPrice
+from claude_top.engine.pricing.rates import ModelPrice, Modifier, Rates, ToolPrice
 
 _RATE_KEYS: Final = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
 _OVERRIDE_KEYS: Final = frozenset(
@@ -206,3 +206,32 @@ def builtin_tools() -> tuple[ToolPrice, ...]:
     """The packaged table's server tool prices, parsed once per process."""
     text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
     return tuple(_parse_tools(tomllib.loads(text)))
+
+
+def _parse_modifiers(doc: Mapping[str, Any]) -> list[Modifier]:
+    """The built-in ``[[modifier]]`` entries: a modifier's multiplier of the standard rates, the
+    families it applies to, and the page that states it (required: no price without a source)."""
+    out = []
+    for i, entry in enumerate(doc.get("modifier", [])):
+        at = f"prices.toml.modifier[{i}]"
+        if not isinstance(entry, Mapping):
+            raise PriceConfigError(f"{at}: must be a table")
+        name, source, families = entry.get("name"), entry.get("source"), entry.get("families")
+        if not isinstance(name, str) or not name:
+            raise PriceConfigError(f"{at}.name: required, as the billed model spells it")
+        if not isinstance(source, str) or not source.startswith("https://"):
+            raise PriceConfigError(f"{at}.source: required URL of the published multiplier")
+        if not isinstance(families, list) or not all(isinstance(f, str) for f in families):
+            raise PriceConfigError(f"{at}.families: must be a list of model id prefixes")
+        effective = _date(entry["effective"], f"{at}.effective") if "effective" in entry else None
+        multiplier = _number(entry.get("multiplier"), f"{at}.multiplier")
+        fams = tuple(normalize_model(f) for f in families)
+        out.append(Modifier(name, multiplier, fams, effective, source))
+    return out
+
+
+@functools.cache
+def builtin_modifiers() -> tuple[Modifier, ...]:
+    """The packaged table's modifier multipliers, parsed once per process."""
+    text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
+    return tuple(_parse_modifiers(tomllib.loads(text)))

@@ -113,3 +113,30 @@ class ToolPrice:
     usd_per_request: float
     source: str = ""
     """Where the price is published (a URL), or ``config`` for a user's own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """A published multiplier of a family's standard rates for calls billed under a modifier
+    (``core.schema.billed_model``: ``us-only``), every category alike, from a date on."""
+
+    name: str
+    """As the billed model id spells it: ``claude-opus-5-5 (us-only)``."""
+    multiplier: float
+    families: tuple[str, ...]
+    """The table families it applies to (a call of another family under it stays unpriced)."""
+    effective: datetime.date | None
+    source: str
+    """The page that states it."""
+
+    def scaled(self, price: ModelPrice, family: str) -> ModelPrice:
+        """``price`` with every rate (its tier's too) times the multiplier, as ``family``."""
+        m = self.multiplier
+
+        def times(r: Rates) -> Rates:
+            return Rates(r.input * m, r.cache_write_5m * m, r.cache_write_1h * m,
+                         r.cache_read * m, r.output * m)  # fmt: skip
+
+        tier = times(price.tier_rates) if price.tier_rates is not None else None
+        return ModelPrice(family, price.effective, times(price.rates), price.tier_threshold,
+                          tier, price.batch_discount)  # fmt: skip

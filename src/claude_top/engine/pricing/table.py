@@ -20,11 +20,12 @@ from claude_top.engine.pricing.families import is_family_of, normalize_model
 from claude_top.engine.pricing.parse import (
     SERVER_TOOLS_KEY,
     builtin_data,
+    builtin_modifiers,
     builtin_tools,
     parse_override,
     parse_tool_overrides,
 )
-from claude_top.engine.pricing.rates import ModelPrice, ToolPrice
+from claude_top.engine.pricing.rates import ModelPrice, Modifier, ToolPrice
 
 STALE_DAYS: Final = 90
 """A built-in table older than this is said to be stale (``claude-top prices``)."""
@@ -49,10 +50,13 @@ class PriceTable:
         batch_discount: float = 0.5,
         overridden: Iterable[tuple[str, datetime.date | None]] = (),
         tools: Iterable[ToolPrice] = (),
+        modifiers: Iterable[Modifier] = (),
     ) -> None:
         self.collected = collected
         self.tools = sorted(tools, key=lambda t: (t.tool, t.effective or datetime.date.min))
         """Server tools' prices per request (``tool_price``), oldest first per tool."""
+        self.modifiers = sorted(modifiers, key=lambda m: (m.name, m.effective or datetime.date.min))
+        """Published multipliers of the standard rates, by modifier (``lookup``)."""
         self.batch_discount = batch_discount
         self._overridden = frozenset(overridden)
         by_family: dict[str, list[ModelPrice]] = {}
@@ -70,7 +74,13 @@ class PriceTable:
     def builtin(cls) -> PriceTable:
         """The table shipped in ``data/prices.toml``."""
         collected, discount, entries = builtin_data()
-        return cls(collected, entries, batch_discount=discount, tools=builtin_tools())
+        return cls(
+            collected,
+            entries,
+            batch_discount=discount,
+            tools=builtin_tools(),
+            modifiers=builtin_modifiers(),
+        )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> PriceTable:
         """A new table with the user's ``[prices]`` entries applied.
@@ -120,6 +130,7 @@ class PriceTable:
             batch_discount=self.batch_discount,
             overridden=overridden,
             tools=tools,
+            modifiers=self.modifiers,
         )
 
     def family_of(self, model: str) -> str | None:
@@ -136,13 +147,27 @@ class PriceTable:
 
     def lookup(self, model: str, day: datetime.date) -> ModelPrice | None:
         """The entry in force for ``model`` on ``day``; None if the model is unknown or no
-        entry is in force yet (a price is never guessed)."""
+        entry is in force yet (a price is never guessed).
+
+        A billed model with modifiers (``claude-sonnet-4-6 (us-only)``) is priced by an entry
+        for that very id (a user's ``[prices]``), else by its family's standard entry times the
+        published multiplier of every modifier it names (``[[modifier]]`` in the table, for
+        that family, in force on ``day``); one modifier without a multiplier leaves it unpriced."""
         if isinstance(day, datetime.datetime):  # datetime < date raises TypeError
             day = day.date()
         key = (model, day)
         cache = self._lookup_cache
         if key in cache:
             return cache[key]
+        found = self._entry(model, day)
+        if found is None and model.endswith(")") and " (" in model:
+            found = self._modified(model, day)
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = found
+        return found
+
+    def _entry(self, model: str, day: datetime.date) -> ModelPrice | None:
         found: ModelPrice | None = None
         family = self.family_of(model)
         if family is not None:
@@ -151,9 +176,28 @@ class PriceTable:
                     found = p
                 else:
                     break
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        cache[key] = found
+        return found
+
+    def _modified(self, model: str, day: datetime.date) -> ModelPrice | None:
+        """A modifier-billed model's price from its base family's and the multipliers."""
+        base, _, mods = model.rpartition(" (")
+        price = self._entry(base, day)
+        family = self.family_of(base)
+        if price is None or family is None:
+            return None
+        for name in mods[:-1].split(", "):
+            mod = self.modifier(name, family, day)
+            if mod is None:
+                return None
+            price = mod.scaled(price, f"{price.family} ({name})")
+        return dataclasses.replace(price, family=f"{family} ({mods}")
+
+    def modifier(self, name: str, family: str, day: datetime.date) -> Modifier | None:
+        """The multiplier of modifier ``name`` for table family ``family`` in force on ``day``."""
+        found = None
+        for m in self.modifiers:
+            if m.name == name and family in m.families and (m.effective or day) <= day:
+                found = m
         return found
 
     def tool_price(self, tool: str, day: datetime.date) -> float | None:
@@ -169,6 +213,8 @@ class PriceTable:
         """Threshold of the family's latest entry; None (no tiering) for most models, so the
         engine can skip summing the prompt."""
         family = self.family_of(model)
+        if family is None and model.endswith(")") and " (" in model:
+            family = self.family_of(model.rpartition(" (")[0])  # its base's tier, if priced
         if family is None:
             return None
         return self._by_family[family][-1].tier_threshold
@@ -268,7 +314,14 @@ class PriceTable:
             "",
             f"Batch API: {pct} off every category. * = user override from [prices] config.",
             "Unknown models are not priced (shown as unknown, never $0), nor are calls billed",
-            "under a modifier no entry names (claude-opus-5-5 (fast), (priority), (us-only) ...).",
+            "under a modifier no entry prices (claude-opus-5-5 (fast), (priority) ...).",
+            "Modifiers priced at a published multiplier of the standard rates (others unpriced):",
+            *(
+                f"  ({m.name}): {fmt.number(m.multiplier)}x"
+                + (f" from {m.effective.isoformat()}" if m.effective else "")
+                + f", {len(m.families)} families ({safe_text(m.source, 100)})"
+                for m in self.modifiers
+            ),
             "Server tools, billed per request beside the tokens ([prices.server_tools] sets them):",
             *tools,
         ]
