@@ -11,10 +11,13 @@ read, a follower's line-at-a-time batches and a two-core split all pick the same
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from claude_top.core.record import Record
+from claude_top.ingest import otlp
 from claude_top.ingest.mapping import MISSING, Mapping
 from claude_top.ingest.presets import NAMES
 from claude_top.ingest.reader import mapped_judge, parse_line
@@ -44,9 +47,7 @@ def detect(lines: list[bytes], mapping_of: Callable[[str], Mapping | None]) -> s
     there is none yet (``mapping_of`` gives each format's mapping by name)."""
     found: list[int] = []
     judges = [(name, _fit(mapping_of(name), found)) for name in NAMES]
-    for raw in lines:
-        if b"{" not in raw:
-            continue
+    for raw in _calls(lines):
         best, score = None, -1
         for name, judge in judges:
             found.clear()
@@ -55,3 +56,20 @@ def detect(lines: list[bytes], mapping_of: Callable[[str], Mapping | None]) -> s
         if best is not None:
             return best
     return None
+
+
+def _calls(lines: list[bytes]) -> Iterator[bytes]:
+    """The lines that may hold a call, an OTLP/JSON export's spans each on its own (flattened,
+    as the reader judges them: ``ingest.otlp``)."""
+    for raw in lines:
+        if b"{" not in raw:
+            continue
+        if otlp.KEY.encode() in raw:
+            try:
+                obj = orjson.loads(raw[raw.find(b"{") :])
+            except orjson.JSONDecodeError:
+                obj = None
+            if type(obj) is dict and otlp.is_export(obj):
+                yield from (orjson.dumps(span) for span in otlp.spans(obj))
+                continue
+        yield raw

@@ -13,7 +13,9 @@ first value that is present and not null wins. Each shape is written from its do
   ``prompt_tokens_details.cached_tokens``, ``choices[0].finish_reason``.
 * ``otel-genai``: a span or log record as OpenTelemetry's JSON exporters write it, GenAI
   attributes under ``attributes`` (``gen_ai.usage.input_tokens`` is the whole prompt, cache reads
-  and writes included), times as ``start_time`` / ``end_time``, status as ``status.status_code``.
+  and writes included), times as ``start_time`` / ``end_time``, status as ``status.status_code``;
+  the Collector's file exporter (OTLP/JSON, many spans a line) is flattened to this shape span by
+  span (``ingest.otlp``).
 * ``litellm``: its ``StandardLoggingPayload`` (epoch-second ``startTime`` / ``endTime``,
   ``prompt_tokens`` with cached tokens included, ``status`` success | failure,
   ``error_information``, ``end_user``, ``request_tags``, ``metadata.usage_object``).

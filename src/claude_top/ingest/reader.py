@@ -36,7 +36,9 @@ from claude_top.core.schema import (
 )
 from claude_top.core.stats import LineStats
 from claude_top.core.timeutil import parse_timestamp
+from claude_top.ingest import otlp
 from claude_top.ingest.mapping import PRESET_MAPPINGS, Mapping
+from claude_top.ingest.otlp import Many
 from claude_top.ingest.presets import NATIVE
 
 BOM = b"\xef\xbb\xbf"
@@ -100,7 +102,7 @@ class Unmapped:
 FOREIGN = None
 """``parse_line`` returns None for a foreign line."""
 
-Verdict = Record | Rejected | Unmapped | None
+Verdict = Record | Rejected | Unmapped | Many | None
 Judge = Callable[[dict[str, Any]], Verdict]
 """What turns a decoded object into a verdict: ``record_from_dict`` (native) or a mapping's."""
 
@@ -350,6 +352,8 @@ def _holds_record(value: Any) -> bool:
     return False
 
 
+_INTERNAL = Rejected(R_INTERNAL)
+
 _NOT_JSON = Rejected("")
 """``_not_an_object``'s answer for a line that is not one JSON value (the brace path judges);
 told apart by identity, never returned by ``parse_line``."""
@@ -395,6 +399,9 @@ def parse_line(raw: bytes, _depth: int = 0, judge: Judge | None = None) -> Verdi
         # docker json-file: the app's line is the "log" string.
         return parse_line(inner.encode("utf-8", "surrogatepass"), 1, judge)
     try:
+        if otlp.is_export(obj):
+            many: Many | None = otlp.judge_spans(obj, judge or record_from_dict, _INTERNAL)
+            return many
         return record_from_dict(obj) if judge is None else judge(obj)
     except Exception:  # a bug: a reader must never crash the tool
         return Rejected(R_INTERNAL)
@@ -411,10 +418,17 @@ def _is_utf8(raw: bytes) -> bool:
 def timestamp_of(raw: bytes, judge: Judge | None = None) -> float | None:
     """A line's event time, if it is a call record (used to seek in time-ordered files); a
     line in another shape is read by the preset its unmapped verdict names."""
-    r = parse_line(raw, 0, judge)
+    r = _first(parse_line(raw, 0, judge))
     if type(r) is Unmapped:
-        r = parse_line(raw, 0, mapped_judge(PRESET_MAPPINGS.get(r.hint)))
+        r = _first(parse_line(raw, 0, mapped_judge(PRESET_MAPPINGS.get(r.hint))))
     return r.ts if isinstance(r, Record) else None
+
+
+def _first(r: Verdict) -> Verdict:
+    """A line's first record (or its first verdict) when it holds several."""
+    if type(r) is not Many:
+        return r
+    return next((v for v in r.verdicts if type(v) is Record), r.verdicts[0])
 
 
 def take_line(
@@ -432,6 +446,16 @@ def take_line(
         r = parse_line(raw) if judge is None else parse_line(raw, 0, judge)
     except Exception:
         r = Rejected(R_INTERNAL)
+    if type(r) is Many:
+        for v in r.verdicts:
+            _tally(v, raw, lineno, source, stats, out)
+        return
+    _tally(r, raw, lineno, source, stats, out)
+
+
+def _tally(
+    r: Verdict, raw: bytes, lineno: int, source: str, stats: LineStats, out: list[Any]
+) -> None:
     if r is None:
         stats.foreign += 1
     elif type(r) is Rejected:
