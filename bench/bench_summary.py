@@ -1,16 +1,27 @@
-"""How fast ``claude-top summary`` reads a big log, relative to parsing alone.
+"""How fast, and in how much memory, ``claude-top summary`` reads a big log, relative to parsing.
 
-Prints, from one run on one file: the wall time of a bare ``for line in file: orjson.loads(line)``
-loop, the wall time of ``claude-top summary --format json`` over the same file (a subprocess, so
-start-up, reading, aggregation and output all count), their ratio, and the summary's peak RSS;
-likewise for ``--jobs 1``, ``--by user`` and the same calls written as the article's own
-``INFO:root:{...}`` lines (beside the file, made once: ``FILE.info``; its ratio is against the
-bare loop over the plain file, which cannot parse prefixed lines). Each figure is the best of
-``--repeat`` runs (3). Ratios rather than seconds, so the figure means the same on a faster or
-slower machine.
+Prints every ingest row of the performance table from one run: the wall time of a bare
+``for line in file: orjson.loads(line)`` loop over the main log (1M lines, 8 days, 5,000 users),
+then ``claude-top summary --format json`` over logs made from the same generator, each as a
+subprocess (start-up, reading, aggregation and output all count) with its ratio to the bare loop
+and its peak RSS:
+
+* the main log: default (two processes), ``--jobs 1``, ``--by user`` (both ways), and the same
+  calls written as ``INFO:root:{...}`` lines (``FILE.info``; its ratio is against the bare loop
+  over the plain file, which cannot parse prefixed lines);
+* ``--by user`` over 1M lines with a user each (``FILE.users``, ``make_log.py --distinct-users``);
+* peak RSS of ``--jobs 1`` (one process holds everything) at 100k, 1M and 3M lines over the same
+  8 days (``FILE.100k``, ``FILE.3m``): memory should grow with the span, not the lines;
+* 500 distinct features on 1M lines (``FILE.f500``, ``--features 500``), ``--jobs 1``, against
+  the main log's ``--jobs 1``.
+
+The logs beside FILE are made once (``bench/make_log.py``). Each speed figure is the best of
+``--repeat`` runs (3); the memory rows over the extra logs run ``--heavy-repeat`` times (1).
+Ratios rather than seconds, so a figure means the same on a faster or slower machine.
 
     python bench/bench_summary.py                # makes /tmp/claude-top-bench.log (1M lines)
-    python bench/bench_summary.py --log FILE     # an existing log
+    python bench/bench_summary.py --log FILE     # an existing log (the extra logs beside it)
+    python bench/bench_summary.py --quick        # the main log's rows only
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from pathlib import Path
 import orjson
 
 HERE = Path(__file__).resolve().parent
+END = "2026-11-27T00:00:00+00:00"
 
 
 def bare_parse(path: str) -> float:
@@ -33,6 +45,15 @@ def bare_parse(path: str) -> float:
         for line in f:
             orjson.loads(line)
     return time.perf_counter() - t
+
+
+def make_log(path: str, lines: int, *extra: str) -> str:
+    """A log of the benchmark's traffic (8 days, 5,000 users, seed 1), made once."""
+    if not os.path.exists(path):
+        args = ["--lines", str(lines), "--days", "8", "--users", "5000", "--seed", "1"]
+        cmd = [sys.executable, str(HERE / "make_log.py"), path, *args, "--end", END, *extra]
+        subprocess.run(cmd, check=True)
+    return path
 
 
 def prefixed(path: str) -> str:
@@ -47,19 +68,22 @@ def prefixed(path: str) -> str:
 
 
 # Each summary runs under its own small parent, so its peak RSS is its own (RUSAGE_CHILDREN of
-# one process accumulates the maximum over all the children it ever waited for).
+# one process accumulates the maximum over all the children it ever waited for; with two
+# processes it is the larger of the two, the parent's, which absorbs the worker's counts).
 _WRAPPER = """
-import json, resource, subprocess, sys, time
+import resource, subprocess, sys, time, orjson
 t = time.perf_counter()
 out = subprocess.run(sys.argv[1:], check=True, capture_output=True).stdout
 wall = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"wall": wall, "rss": rss, "calls": json.loads(out)["total"]["calls"]}))
+doc = orjson.loads(out)
+calls = doc["total"]["calls"]
+sys.stdout.write(orjson.dumps({"wall": wall, "rss": rss, "calls": calls}).decode())
 """
 
 
 def summary(path: str, *extra: str, repeat: int = 1) -> tuple[float, float, int]:
-    """Best wall time of ``repeat`` runs, the largest peak RSS, the calls counted."""
+    """Best wall time of ``repeat`` runs, the largest peak RSS (MiB), the calls counted."""
     cmd = [sys.executable, "-m", "claude_top", "summary", path, "--format", "json", *extra]
     runs = []
     for _ in range(repeat):
@@ -77,47 +101,52 @@ def main() -> None:
     p.add_argument("--log", default="/tmp/claude-top-bench.log")
     p.add_argument("--lines", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3, help="runs of each figure; the best counts")
+    p.add_argument("--heavy-repeat", type=int, default=1, help="runs of the memory rows")
+    p.add_argument("--quick", action="store_true", help="the main log's rows only")
     a = p.parse_args()
-    if not os.path.exists(a.log):
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "make_log.py"),
-                a.log,
-                "--lines",
-                str(a.lines),
-                "--days",
-                "8",
-                "--users",
-                "5000",
-                "--seed",
-                "1",
-                "--end",
-                "2026-11-27T00:00:00+00:00",
-            ],
-            check=True,
-        )
+    make_log(a.log, a.lines)
     size = os.path.getsize(a.log)
     info = prefixed(a.log)
-    n = a.repeat
+    n, h = a.repeat, a.heavy_repeat
     bare_parse(a.log)  # warm the page cache so every run reads from memory
     base = min(bare_parse(a.log) for _ in range(n))
+
+    def row(what: str, wall: float, rss: float) -> None:
+        print(f"{what:<44} {wall:7.2f} s  {wall / base:5.2f}x  peak RSS {rss:6.0f} MiB")
+
+    print(f"log: {a.log} ({size / 1e6:.0f} MB, {a.lines} lines), best of {n} runs each")
+    print(f"{'bare orjson.loads loop':<44} {base:7.2f} s  1.00x")
     wall, rss, calls = summary(a.log, repeat=n)
+    row("summary (default: two processes)", wall, rss)
     swall, srss, _ = summary(a.log, "--jobs", "1", repeat=n)
-    uwall, urss, _ = summary(a.log, "--by", "user", "--jobs", "1", repeat=n)
+    row("summary --jobs 1", swall, srss)
     iwall, irss, icalls = summary(info, repeat=n)
     if icalls != calls:
         raise SystemExit(f"the INFO:root: copy counts {icalls} calls, the log {calls}")
-    print(f"log: {a.log} ({size / 1e6:.0f} MB, {calls} calls), best of {n} runs each")
-    print(f"bare orjson.loads loop: {base:.2f} s")
-    print(f"claude-top summary --format json: {wall:.2f} s, peak RSS {rss:.0f} MiB per process")
-    print(f"ratio summary / bare parse: {wall / base:.2f}")
-    print(f"claude-top summary --jobs 1 --format json: {swall:.2f} s, peak RSS {srss:.0f} MiB")
-    print(f"ratio summary --jobs 1 / bare parse: {swall / base:.2f}")
-    print(f"claude-top summary --by user --jobs 1: {uwall:.2f} s, peak RSS {urss:.0f} MiB")
-    print(f"ratio summary --by user / bare parse: {uwall / base:.2f}")
-    print(f"claude-top summary of INFO:root: lines: {iwall:.2f} s, peak RSS {irss:.0f} MiB")
-    print(f"ratio summary INFO:root: / bare parse (plain file): {iwall / base:.2f}")
+    row("summary of INFO:root: lines (default)", iwall, irss)
+    iwall, irss, _ = summary(info, "--jobs", "1", repeat=n)
+    row("summary of INFO:root: lines --jobs 1", iwall, irss)
+    uwall, urss, _ = summary(a.log, "--by", "user", repeat=n)
+    row("summary --by user (default)", uwall, urss)
+    uwall, urss, _ = summary(a.log, "--by", "user", "--jobs", "1", repeat=n)
+    row("summary --by user --jobs 1", uwall, urss)
+    if a.quick:
+        return
+    stem = a.log.removesuffix(".log")
+    users = make_log(stem + ".users.log", a.lines, "--distinct-users")
+    wall, rss, _ = summary(users, "--by", "user", repeat=h)
+    row(f"--by user, {a.lines} distinct users (default)", wall, rss)
+    for lines, path in (
+        (a.lines // 10, stem + ".100k.log"),
+        (a.lines, a.log),
+        (a.lines * 3, stem + ".3m.log"),
+    ):
+        wall, rss, _ = summary(make_log(path, lines), "--jobs", "1", repeat=h)
+        row(f"--jobs 1, {lines} lines over 8 days", wall, rss)
+    f500 = make_log(stem + ".f500.log", a.lines, "--features", "500")
+    fwall, frss, _ = summary(f500, "--jobs", "1", repeat=h)
+    row("--jobs 1, 500 features", fwall, frss)
+    print(f"500 features / main log, --jobs 1: {fwall / swall:.2f}x the time")
 
 
 if __name__ == "__main__":

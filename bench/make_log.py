@@ -2,6 +2,11 @@
 
 Usage: ``python bench/make_log.py OUT --lines 1000000 --days 8 --users 5000 --seed 1``
 
+Two options stretch one dimension for the memory rows of the benchmark: ``--features N`` renames
+each line's feature to one of N (``feature_000`` ..., line ``i`` gets ``i * 7919 mod N``, so every
+minute sees many of them), and ``--distinct-users`` gives every line a user of its own (1M lines,
+1M users). Both rewrite the generated line and change nothing else in it.
+
 It uses the same generator as ``claude-top demo`` and the tests (``claude_top.demo``), so the
 benchmark measures the tool on the traffic it is designed for: skewed users, a diurnal curve,
 cache-heavy and cache-free features, and a few incidents. The line count is exact and the output
@@ -14,8 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+import orjson
 
 try:
     from claude_top.demo import DemoConfig, Generator
@@ -38,6 +46,17 @@ def _parse_end(text: str) -> float:
     return dt.timestamp()
 
 
+def relabel(lines: Iterator[bytes], features: int | None, distinct_users: bool) -> Iterator[bytes]:
+    """The lines with their feature and/or user replaced (see the module's docstring)."""
+    for i, line in enumerate(lines):
+        obj = orjson.loads(line)
+        if features:
+            obj["feature"] = f"feature_{i * 7919 % features:03d}"
+        if distinct_users:
+            obj["user_id"] = f"u{i:08d}"
+        yield orjson.dumps(obj)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("out", help="output file (overwritten)")
@@ -51,10 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="end of the range (ISO 8601 UTC or epoch seconds); default: now",
     )
+    p.add_argument("--features", type=int, default=None, help="spread lines over N features")
+    p.add_argument("--distinct-users", action="store_true", help="a user of its own per line")
     p.add_argument("--no-incidents", action="store_true", help="steady traffic only")
     args = p.parse_args(argv)
-    if args.lines < 0 or args.days < 1 or args.users < 1:
-        p.error("--lines must be >= 0, --days and --users >= 1")
+    if args.lines < 0 or args.days < 1 or args.users < 1 or (args.features or 1) < 1:
+        p.error("--lines must be >= 0, --days, --users and --features >= 1")
 
     end = args.end if args.end is not None else float(int(time.time()))
     config = DemoConfig(
@@ -65,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     size = 0
     chunk: list[bytes] = []
     with open(args.out, "wb") as f:
-        for line in Generator(config).history(end, total=args.lines):
+        lines = Generator(config).history(end, total=args.lines)
+        if args.features or args.distinct_users:
+            lines = relabel(lines, args.features, args.distinct_users)
+        for line in lines:
             chunk.append(line)
             if len(chunk) >= CHUNK:
                 data = b"\n".join(chunk) + b"\n"

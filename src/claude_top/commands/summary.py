@@ -12,7 +12,6 @@ from typing import Any
 
 from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
 from claude_top.commands.state import session_for
-from claude_top.core import jsondoc
 from claude_top.core.errors import InputError, UserError
 from claude_top.core.format import iso
 from claude_top.core.stats import GroupStats, Summary
@@ -21,7 +20,7 @@ from claude_top.engine.engine import Engine
 from claude_top.engine.hosts import ByHost, hosts_of, read_by_host
 from claude_top.state.load import Horizon
 from claude_top.state.session import keep_user_days, read_new
-from claude_top.views.summary import summary_dict, to_csv, to_table
+from claude_top.views.summary import summary_dict, summary_json, to_csv, to_table
 
 
 def _bounds(a: argparse.Namespace, now: float, tz: Any) -> tuple[float | None, float | None]:
@@ -73,7 +72,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
         return Summary(None, None, "host", engine.total(None, None), groups)
 
     def emit() -> None:
-        _print(a, summary_dict(query(), engine.lines, window, *_side_stats(engine, a.by)))
+        _print(a, query(), engine.lines, window, *_side_stats(engine, a.by))
 
     if a.follow:
         from claude_top.commands.follow_summary import follow_summary
@@ -125,13 +124,13 @@ def _summary_with_state(
         if session is not None:
             session.close()
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}
-    doc = summary_dict(
+    _print(
+        a,
         engine.query(since, until, by=a.by),
         engine.lines,
         window,
         *_side_stats(engine, a.by, since, until),
     )
-    _print(a, doc)
     return 0
 
 
@@ -150,11 +149,33 @@ def _side_stats(
     )
 
 
-def _print(a: argparse.Namespace, doc: dict[str, Any]) -> None:
+def _print(
+    a: argparse.Namespace, s: Summary, lines: Any, window: dict[str, Any], *more: Any
+) -> None:
     if a.format == "json":
-        sys.stdout.write(jsondoc.dumps(doc).decode() + "\n")
-    elif a.format == "csv":
+        _write_json(summary_json(s, lines, window, *more))
+        return
+    doc = summary_dict(s, lines, window, *more)
+    if a.format == "csv":
         sys.stdout.write(to_csv(doc, a.by, for_terminal=sys.stdout.isatty()))
     else:
         sys.stdout.write(to_table(doc, a.by))
     sys.stdout.flush()
+
+
+def _write_json(pieces: Any) -> None:
+    """The document's pieces as bytes, a few hundred at a time, and its newline."""
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # a text-only stream (a test's StringIO)
+        sys.stdout.write(b"".join(pieces).decode() + "\n")
+        return
+    sys.stdout.flush()
+    chunk: list[bytes] = []
+    for piece in pieces:
+        chunk.append(piece)
+        if len(chunk) >= 512:
+            out.write(b"".join(chunk))
+            chunk.clear()
+    chunk.append(b"\n")
+    out.write(b"".join(chunk))
+    out.flush()

@@ -3,7 +3,8 @@
 An accumulator is a list: the numeric slots of a group row (``buckets.G_*``), then the latency
 histogram counts, error types, cost and unpriced calls per model. Rows are added when a window
 grows and taken out again when a rolling window's start moves past them, so every operation
-here has its inverse.
+here has its inverse. The three dicts are made when first needed: a per-user window of a
+million users holds a million accumulators, and per-user rows never fill two of them.
 """
 
 from __future__ import annotations
@@ -25,19 +26,33 @@ order (a read resumed from a state, two processes' halves, a rolling window's ta
 
 
 def new_acc() -> list[Any]:
-    return [0] * B.G_NUMERIC + [{}, {}, 0, 0, {}]
+    return [0] * B.G_NUMERIC + [None, None, 0, 0, None]
+
+
+def _unpriced(a: list[Any], model: str, calls: int) -> None:
+    a[A_UNPRICED] += calls
+    um = a[A_UNPRICED_MODELS]
+    if um is None:
+        um = a[A_UNPRICED_MODELS] = {}
+    um[model] = um.get(model, 0) + calls
 
 
 def acc_group(a: list[Any], row: Row, cost: int, model: str) -> None:
     for i in range(B.G_NUMERIC):
         a[i] += row[i]
-    merge_into(a[A_HIST], row[B.G_HIST])
+    h = a[A_HIST]
+    if h is None:
+        a[A_HIST] = dict(row[B.G_HIST])
+    else:
+        merge_into(h, row[B.G_HIST])
     if row[B.G_ERRTYPES]:
-        merge_into(a[A_ERRT], row[B.G_ERRTYPES])
+        e = a[A_ERRT]
+        if e is None:
+            a[A_ERRT] = dict(row[B.G_ERRTYPES])
+        else:
+            merge_into(e, row[B.G_ERRTYPES])
     if cost < 0:
-        a[A_UNPRICED] += row[B.G_CALLS]
-        um = a[A_UNPRICED_MODELS]
-        um[model] = um.get(model, 0) + row[B.G_CALLS]
+        _unpriced(a, model, row[B.G_CALLS])
     else:
         a[A_COST] += cost
 
@@ -58,9 +73,7 @@ def acc_user(a: list[Any], row: Row, cost: int, model: str) -> None:
     for u, g in USER_TO_GROUP:
         a[g] += row[u]
     if cost < 0:
-        a[A_UNPRICED] += row[B.U_CALLS]
-        um = a[A_UNPRICED_MODELS]
-        um[model] = um.get(model, 0) + row[B.U_CALLS]
+        _unpriced(a, model, row[B.U_CALLS])
     else:
         a[A_COST] += cost
 
@@ -111,17 +124,18 @@ def group_stats(
         one = a if a is not None else b
         assert one is not None
         nums = one[: B.G_NUMERIC]
-        hists = [dict(one[A_HIST]) if one is a else one[A_HIST]]
-        errt = dict(one[A_ERRT])
-        cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS]
+        hist = one[A_HIST] or {}
+        hists = [dict(hist) if one is a else hist]
+        errt = dict(one[A_ERRT] or {})
+        cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS] or {}
     else:
         nums = [x + y for x, y in zip(a[: B.G_NUMERIC], b[: B.G_NUMERIC], strict=True)]
-        hists = [dict(a[A_HIST]), b[A_HIST]]
-        errt = dict(a[A_ERRT])
-        merge_into(errt, b[A_ERRT])
+        hists = [dict(a[A_HIST] or {}), b[A_HIST] or {}]
+        errt = dict(a[A_ERRT] or {})
+        merge_into(errt, b[A_ERRT] or {})
         cost = a[A_COST] + b[A_COST]
         unpriced = a[A_UNPRICED] + b[A_UNPRICED]
-        models = a[A_UNPRICED_MODELS].keys() | b[A_UNPRICED_MODELS].keys()
+        models = (a[A_UNPRICED_MODELS] or {}).keys() | (b[A_UNPRICED_MODELS] or {}).keys()
     return GroupStats(
         name=name,
         calls=nums[B.G_CALLS],

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from claude_top.core import format as fmt
+from claude_top.core import jsondoc
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.text import cell_width, fit, safe_text
 from claude_top.engine.app_cost import AppCost
@@ -177,6 +179,35 @@ def summary_dict(
             for name, g in groups
         },
     }
+
+
+def summary_json(
+    s: Summary,
+    lines: LineStats,
+    window: dict[str, Any],
+    streams: tuple[StreamStats, dict[str, StreamStats]] | None = None,
+    app_costs: tuple[AppCost, dict[str, AppCost]] | None = None,
+    tools: tuple[ToolUse, dict[str, ToolUse]] | None = None,
+) -> Iterator[bytes]:
+    """``jsondoc.dumps(summary_dict(...))`` in pieces, the same bytes: one group's dict at a
+    time, so a million users' document is never held whole (as dicts, then as bytes, then as a
+    str), which took more memory than the engine that counted them."""
+    dumps = jsondoc.dumps
+    total, per = streams if streams is not None else (None, {})
+    app_total, app_per = app_costs if app_costs is not None else (None, {})
+    tool_total, tool_per = tools if tools is not None else (None, {})
+    head = {
+        "window": window,
+        "lines": lines_dict(lines),
+        "total": group_dict(s.total, total, app_total, tool_total),
+    }
+    yield dumps(head)[:-1] + b"," + dumps(PLURAL[s.by]) + b":{"
+    sep = b""
+    for name, g in sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0])):
+        doc = group_dict(g, per.get(name), app_per.get(name), tool_per.get(name))
+        yield sep + dumps(name) + b":" + dumps(doc)
+        sep = b","
+    yield b"}}"
 
 
 CSV_COLUMNS = (
