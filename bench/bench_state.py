@@ -39,15 +39,13 @@ from typing import Any
 
 import orjson
 
+from claude_top.commands.following import follow_logs
 from claude_top.commands.live import _alerts
 from claude_top.config.load import Config
 from claude_top.core.clock import SystemClock
 from claude_top.engine.engine import Engine
-from claude_top.ingest.reader import timestamp_of
 from claude_top.sources.batches import Batch
-from claude_top.sources.follow import Follower
-from claude_top.state.load import Horizon
-from claude_top.state.session import COMMIT_EVERY_S, Session, open_session
+from claude_top.state.session import COMMIT_EVERY_S, Session
 from claude_top.views.tui import app as app_module
 from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
 
@@ -64,34 +62,24 @@ def _say(line: str) -> None:
     print(f"  (state: {line})")
 
 
-def tui_start(log: Path, state: Path | None) -> tuple[float, float, Engine, Session | None]:
-    """Seconds to "following" and to the first full frame, as ``claude-top LOG`` starts."""
+def tui_start(log: Path, state: Path | None) -> tuple[dict[str, float], Engine, Session | None]:
+    """Seconds to "following", to the first full frame and (with a state) to the users'
+    archive added, as ``claude-top LOG`` starts (``commands.following``, as ``live`` wires it)."""
     t0 = time.perf_counter()
     clock = SystemClock()
     cfg = Config()
     now = clock.now()
     since = now - 8 * DAY
     engine = Engine(cfg.price_table(), clock, UTC, since=since)
-    session = None
-    if state is not None:
-        horizon = Horizon(
-            groups_from=since, users=True, user_days_from=engine.day_start(now - 2 * DAY)
-        )
-        session = open_session(str(state), engine, _say, horizon=horizon)
     alerts = _alerts(engine, cfg, UTC, clock)
     box = LatestProgress()
-    follower = Follower(
-        [str(log)],
-        engine.ingest,
-        since=since,
-        ts_of=timestamp_of,
-        on_overlong=engine.count_overlong,
-        on_progress=box.set,
-        resume=session.positions if session else None,
-        on_settle=session.settle if session else None,
+    a = argparse.Namespace(
+        logs=[str(log)], state=str(state) if state else None, no_state=state is None, now=None
     )
+    following = follow_logs(a, engine, cfg, since, "bench", poll=1.0, on_progress=box.set)
+    follower, session = following.follower, following.session
+    times: dict[str, float] = {"loaded": time.perf_counter() - t0}
     app = BenchApp(engine, alerts, clock, follower, cfg, window="10m", progress=box)
-    times: dict[str, float] = {}
 
     async def drive() -> None:
         async with app.run_test(size=SIZE):
@@ -104,12 +92,15 @@ def tui_start(log: Path, state: Path | None) -> tuple[float, float, Engine, Sess
             app.screen._on_timer_update()
             times["screen"] = time.perf_counter() - t0
 
-    follower.start()
+    following.start()
     try:
         asyncio.run(drive())
+        if session is not None and session.archive is not None:
+            session.archive.done.wait(120)
+            times["archive"] = time.perf_counter() - t0
     finally:
         follower.stop(120)
-    return times["following"], times["screen"], engine, session
+    return times, engine, session
 
 
 def timed(cmd: list[str]) -> float:
@@ -198,24 +189,33 @@ def main() -> None:
         gc.freeze()
 
         state = tmpdir / "tui.db"
-        cold_f = cold_s = None
+        cold_s = None
         if not args.skip_cold_tui:
-            cold_f, cold_s, _, _ = tui_start(work, None)
+            cold, _, _ = tui_start(work, None)
+            cold_s = cold["screen"]
             print(
-                f"TUI without a state: following after {cold_f:.2f} s, first full screen {cold_s:.2f} s"
+                f"TUI without a state: following after {cold['following']:.2f} s, "
+                f"first full screen {cold_s:.2f} s"
             )
-        new_f, new_s, _, s1 = tui_start(work, state)
-        print(f"TUI, new state (written on the way): following {new_f:.2f} s, screen {new_s:.2f} s")
+        new, _, s1 = tui_start(work, state)
+        print(
+            f"TUI, new state (written on the way): following {new['following']:.2f} s, "
+            f"screen {new['screen']:.2f} s"
+        )
         if s1 is not None:
             s1.close()
-        warm_f, warm_s, engine, session = tui_start(work, state)
+        warm, engine, session = tui_start(work, state)
+        archive = session.archive if session else None
         print(
-            f"TUI, warm state: following after {warm_f:.2f} s, first full screen {warm_s:.2f} s "
-            f"({session.loaded_rows if session else 0:,} rows loaded)"
+            f"TUI, warm state: state loaded {warm['loaded']:.2f} s, following after "
+            f"{warm['following']:.2f} s, first full screen {warm['screen']:.2f} s "
+            f"({session.loaded_rows if session else 0:,} rows loaded); users' archive added "
+            f"after {warm.get('archive', 0):.2f} s ({archive.rows if archive else 0:,} rows)"
         )
         if cold_s:
             print(
-                f"  warm / cold: {warm_s / cold_s * 100:.1f}% of the time to the first full screen"
+                f"  warm / cold: {warm['screen'] / cold_s * 100:.1f}% of the time to the first "
+                "full screen"
             )
 
         rows = engine.memory_rows()

@@ -23,7 +23,9 @@ NOW = T0 + 10 * DAY
 
 
 def _doc(engine: Engine) -> dict[str, Any]:
-    doc = summary_dict(engine.query(), engine.lines, {})
+    doc = summary_dict(
+        engine.query(), engine.lines, {}, engine.streaming(), engine.app_costs(by="feature")
+    )
     doc["lines"].pop("formats", None)  # witness copies have other names (``statekit``)
     return doc
 
@@ -105,3 +107,45 @@ def test_lines_followed_live_are_committed_and_not_read_again(tmp_path: Path) ->
     engine = _follow([str(log)], state, live=n, then=write_more)
     assert engine.lines.records == n
     assert _doc(_follow([str(log)], state)) == _cold([log])
+
+
+def _live(log: Path, state: Path) -> Engine:
+    """What ``claude-top LOG`` and ``serve`` build (``commands.following``), run until the
+    history is read and the users' archive of the state added."""
+    import argparse
+
+    from claude_top.commands.following import follow_logs
+    from claude_top.config.load import Config
+
+    engine = Engine(clock=FixedClock(NOW))
+    a = argparse.Namespace(logs=[str(log)], state=str(state), no_state=False, now=None)
+    following = follow_logs(a, engine, Config(), None, "claude-top", poll=0.05)
+    assert following.session is not None
+    following.start()
+    try:
+        assert following.follower.wait_history(60)
+        archive = following.session.archive
+        assert archive is None or archive.done.wait(60)
+    finally:
+        following.stop()
+    return engine
+
+
+def _by_user(engine: Engine) -> dict[str, Any]:
+    return summary_dict(engine.query(by="user"), engine.lines, {})["users"]
+
+
+def test_the_live_path_adds_the_users_archive_as_loaded_after_the_history(tmp_path: Path) -> None:
+    """The TUI sums the state's older user days after its start; late calls for those days,
+    read and committed meanwhile, are counted once (the sums are the state as it was loaded)."""
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(400, 1, start=NOW - 6 * DAY, span=6 * DAY))
+    _live(log, state)
+    with open(log, "ab") as f:  # late calls for archived days, and new ones
+        f.write(chunk(150, 2, start=NOW - 6 * DAY, span=3 * DAY))
+        f.write(chunk(50, 3, start=NOW - DAY / 2, span=DAY / 4))
+    engine = _live(log, state)
+    cold = Engine(clock=FixedClock(NOW))
+    read_all(cold, [str(log)])
+    assert _by_user(engine) == _by_user(cold) and len(_by_user(cold)) > 10
+    assert _doc(_live(log, state)) == _doc(cold)

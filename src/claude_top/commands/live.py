@@ -25,7 +25,7 @@ from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
-from claude_top.engine.hosts import ByHost, hosts_of
+from claude_top.engine.hosts import ByHost
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
 
@@ -111,8 +111,8 @@ def run_tui(args: argparse.Namespace, terminal: Any = None) -> int:
 
 
 def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
-    from claude_top.core.errors import InputError, ThemeError
-    from claude_top.sources.follow import Follower
+    from claude_top.commands.following import follow_logs
+    from claude_top.core.errors import ThemeError
     from claude_top.views.tui.app import ClaudeTopApp
     from claude_top.views.tui.handoff import LatestProgress
     from claude_top.views.tui.themes import short_name
@@ -155,26 +155,9 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
             engine = make_engine(since)
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
-    by_host = ByHost(engine, hosts_of(args.logs))
-    from claude_top.commands.state import live_session
-
-    session = live_session(args, engine, cfg, since, "claude-top")
-    try:
-        follower = Follower(
-            list(args.logs),
-            by_host.sink,
-            since=since,
-            ts_of=engine.timestamp_of,
-            poll_interval=float(getattr(args, "poll", 1.0) or 1.0),
-            on_overlong=by_host.on_overlong,
-            on_progress=box.set,
-            resume=session.positions if session is not None else None,
-            on_settle=session.settle if session is not None else None,
-        )
-    except InputError as e:
-        if session is not None:
-            session.close()
-        raise UserError(str(e)) from None
+    poll = float(getattr(args, "poll", 1.0) or 1.0)
+    following = follow_logs(args, engine, cfg, since, "claude-top", poll=poll, on_progress=box.set)
+    follower, by_host = following.follower, following.by_host
     alerts.sources = follower  # the source rule reads its statuses and heartbeat
     try:
         app = ClaudeTopApp(
@@ -198,15 +181,13 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
         names = ", ".join(short_name(n) for n in app.theme_names)
         raise UserError(f"--theme: unknown theme {args.theme!r} (known: {names})")
     exporter = _metrics(args, engine, alerts, tz, clock, follower, by_host)
-    follower.start()
+    following.start()
     try:
         app.run()
     finally:
-        follower.stop(timeout=30.0 if session is not None else 2.0)  # its last commit
+        following.stop()
         if exporter is not None:
             exporter.stop()
-        if session is not None:
-            session.close()
     if follower.error is not None:
         say("claude-top", f"reading stopped: {follower.error}")
         return 1

@@ -21,16 +21,14 @@ from claude_top.commands.common import load_config, log_format, time_zone
 from claude_top.commands.exporter import Exporter, serve_metrics
 from claude_top.commands.failing import say
 from claude_top.commands.follow_summary import HealthReport
-from claude_top.commands.state import live_session
+from claude_top.commands.following import follow_logs
 from claude_top.core.clock import SystemClock
-from claude_top.core.errors import ConfigError, InputError, UserError
+from claude_top.core.errors import ConfigError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
-from claude_top.engine.hosts import ByHost, hosts_of
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
-from claude_top.sources.follow import Follower
 
 PROG = "claude-top serve"
 
@@ -58,23 +56,8 @@ def cmd_serve(a: argparse.Namespace) -> int:
         headroom=headroom,
         log_format=log_format(cfg, a.preset),
     )
-    by_host = ByHost(engine, hosts_of(a.logs))
-    session = live_session(a, engine, cfg, since, PROG)
-    try:
-        follower = Follower(
-            list(a.logs),
-            by_host.sink,
-            since=since,
-            ts_of=engine.timestamp_of,
-            poll_interval=a.poll,
-            on_overlong=by_host.on_overlong,
-            resume=session.positions if session is not None else None,
-            on_settle=session.settle if session is not None else None,
-        )
-    except InputError as e:
-        if session is not None:
-            session.close()
-        raise UserError(str(e)) from None
+    following = follow_logs(a, engine, cfg, since, PROG, poll=a.poll)
+    follower, by_host = following.follower, following.by_host
     alerts = Alerts(engine, rules, tz, sources=follower, clock=clock)
     exporter: Exporter | None = None
     if a.metrics:
@@ -101,7 +84,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
-    follower.start()
+    following.start()
     try:
         while not follower.wait_history(0.2):
             if stop.is_set():
@@ -122,9 +105,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        follower.stop(timeout=30.0 if session is not None else 2.0)  # its last commit
+        following.stop()
         if exporter is not None:
             exporter.stop()
-        if session is not None:
-            session.close()
     return 0

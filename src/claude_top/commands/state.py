@@ -74,12 +74,16 @@ def live_session(
     a: argparse.Namespace, engine: Engine, cfg: Config, since: float | None, prog: str
 ) -> Session | None:
     """The state of the TUI and ``serve`` (by default one per source spec): loaded back to
-    ``--since``, users of the last days by day as the engine keeps them."""
+    ``--since``, users of the last days by day as the engine keeps them, and the older days'
+    sums once the history is read (``Session.start_archive``)."""
     if getattr(a, "now", None) or not hasattr(a, "state"):
         return None  # --now, or a caller without the options (``demo``)
     now = engine.clock.now()
     horizon = Horizon(
-        groups_from=since, users=True, user_days_from=engine.day_start(now - 2 * 86400)
+        groups_from=since,
+        users=True,
+        user_days_from=engine.day_start(now - 2 * 86400),
+        archive_later=True,
     )
     return session_for(a, engine, cfg, prog, by_default=True, horizon=horizon)
 

@@ -63,6 +63,7 @@ class Codec:
         self._value = [self._h.get_value_from_index(i) for i in range(self._len)]
         self._buf = (ctypes.c_int64 * self._len)()
         self._buf_addr = ctypes.addressof(self._buf)
+        self._view = memoryview(self._buf).cast("B").cast("q")
 
     def encode(self, counts: Mapping[int, int]) -> bytes:
         """HdrHistogram's standard compressed bytes of ``{bucket low: count}``."""
@@ -96,11 +97,11 @@ class Codec:
             raise HdrError(f"not an HDR histogram: {e}") from None
         if not r["total"]:
             return {}
-        lo, hi = r["min_nonzero_index"], r["max_nonzero_index"]
-        seg = self._buf[lo : hi + 1]
-        ctypes.memset(self._buf_addr + _WORD * lo, 0, _WORD * (hi + 1 - lo))
-        value = self._value
-        return {value[i]: seg[i - lo] for i in compress(range(lo, hi + 1), seg)}
+        lo, hi = r["min_nonzero_index"], r["max_nonzero_index"] + 1
+        seg = self._view[lo:hi].tolist()
+        ctypes.memset(self._buf_addr + _WORD * lo, 0, _WORD * (hi - lo))
+        # In C from here: the values of the non-zero counts, paired with those counts.
+        return dict(zip(compress(self._value[lo:hi], seg), filter(None, seg), strict=True))
 
 
 def read_with_hdrh(blob: bytes) -> Any:

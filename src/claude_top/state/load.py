@@ -91,7 +91,9 @@ def load_groups(
     return n, {(int(w), int(s)) for w, s in left}
 
 
-def load_users(conn: sqlite3.Connection, engine: Engine, user_days_from: float | None) -> int:
+def load_users(
+    conn: sqlite3.Connection, engine: Engine, user_days_from: float | None, archive_too: bool = True
+) -> int:
     """Day rows from ``user_days_from`` on into the day tier, earlier days summed into the
     archive bucket; returns the rows built. (Users are written as deltas, so a command that
     shows no user need not load them: ``Loaded.users`` False.)"""
@@ -106,29 +108,64 @@ def load_users(conn: sqlite3.Connection, engine: Engine, user_days_from: float |
             f"SELECT day, user, feature, model, variant, {cols} FROM users WHERE day >= ?", (frm,)
         ),
     )
-    if user_days_from is not None and archive is not None:
-        sums = ", ".join(f"sum({c})" for c in USER_COUNTERS)
-        rows = conn.execute(
-            f"SELECT 0, user, feature, model, variant, {sums} FROM users WHERE day < ? "
-            "GROUP BY user, feature, model, variant",
-            (frm,),
-        )
-        n += _fill(archive.buckets, rows)
-    _check_types(conn, "users", "1", ())
+    if user_days_from is not None and archive is not None and archive_too:
+        n += _fill(archive.buckets, archive_rows(conn, frm))
     return n
 
 
+def archive_rows(conn: sqlite3.Connection, before: int) -> Iterable[Any]:
+    """The day rows before ``before`` summed per key: the engine's archive bucket of them."""
+    sums = ", ".join(f"sum({c})" for c in USER_COUNTERS)
+    return conn.execute(
+        f"SELECT 0, user, feature, model, variant, {sums} FROM users WHERE day < ? "
+        "GROUP BY user, feature, model, variant",
+        (before,),
+    )
+
+
+def fill_archive(engine: Engine, rows: Iterable[Any]) -> int:
+    """Add archive sums read apart (``Horizon.archive_later``) to the engine's archive bucket,
+    which may hold days compacted since the load: the sums are added, not set."""
+    got: dict[int, B.Bucket] = {}
+    n = _fill(got, rows)  # the rows are built without the engine's lock
+    store = engine.agg.users
+    archive = next(t for t in store.tiers if t.width == B.ARCHIVE)
+    with engine.lock:
+        for start, bucket in got.items():
+            mine = archive.buckets.setdefault(start, {})
+            for key, row in bucket.items():
+                acc = mine.get(key)
+                if acc is None:
+                    mine[key] = row
+                else:
+                    B.merge_user_row(acc, row)
+        store.version += 1  # merged windows start over
+        engine.version += 1
+    return n
+
+
+_USER_TYPES = (int, str, str, str, int) + (int,) * _N_USER
+"""What a ``users`` row (or an archive sum of them) holds: SQLite's ``sum`` of anything but
+whole numbers is a real, so one look at each row's types catches a damaged or foreign value
+in the rows summed too, without a second scan of the table."""
+
+
 def _fill(buckets: dict[int, B.Bucket], rows: Iterable[Any]) -> int:
-    new_row = B.new_user_row
+    tail = [None] * (len(B.new_user_row()) - B.U_NUMERIC)  # the slots past the counters
+    expected = _USER_TYPES
     n = 0
+    day = bucket = None
     for r in rows:
-        day = r[0]
-        bucket = buckets.get(day)
-        if bucket is None:
-            bucket = buckets[day] = {}
-        row = new_row()
-        row[: B.U_NUMERIC] = r[5 : 5 + _N_USER]
-        bucket[(intern(r[1]), intern(r[2]), intern(r[3]), r[4])] = row
+        if tuple(map(type, r)) != expected:
+            raise StateError("a users row that holds a value that is not a whole number or a name")
+        if r[0] != day:
+            day = r[0]
+            bucket = buckets.get(day)
+            if bucket is None:
+                bucket = buckets[day] = {}
+        row = list(r[5:])
+        row += tail
+        bucket[(intern(r[1]), intern(r[2]), intern(r[3]), r[4])] = row  # type: ignore[index]
         n += 1
     return n
 
@@ -136,10 +173,8 @@ def _fill(buckets: dict[int, B.Bucket], rows: Iterable[Any]) -> int:
 def _check_types(conn: sqlite3.Connection, table: str, where: str, args: tuple[Any, ...]) -> None:
     """Every counter a whole number and every name text, checked by SQLite in one scan (a
     foreign or damaged file may hold anything; a string among counters would fail a view)."""
-    texts = ("feature", "model") if table == "calls" else ("user", "feature", "model")
-    ints: tuple[str, ...] = ("start", "width", "variant", *CALL_COUNTERS)
-    if table == "users":
-        ints = ("day", "variant", *USER_COUNTERS)
+    texts = ("feature", "model")
+    ints = ("start", "width", "variant", *CALL_COUNTERS)
     cond = " OR ".join(
         [f"typeof({c}) <> 'integer'" for c in ints] + [f"typeof({c}) <> 'text'" for c in texts]
     )
@@ -218,6 +253,10 @@ class Horizon:
     hists_from: float | None = None
     """Latency histograms of earlier buckets stay in the file (``check``: only its p95 rule
     reads them, over minutes); the writer reads them back before it writes such a row."""
+    archive_later: bool = False
+    """The archive sums of user days before ``user_days_from`` are read after the load, by
+    ``Session.load_archive`` (the TUI: only its "all" window shows them, and summing most of
+    the ``users`` table is the largest part of a warm start)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +282,9 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
                 got, side_unloaded[sd.table] = side.load(conn, engine, sd, codec, frm)
                 n += got
             if horizon.users:
-                n += load_users(conn, engine, horizon.user_days_from)
+                n += load_users(
+                    conn, engine, horizon.user_days_from, archive_too=not horizon.archive_later
+                )
             load_lines(conn, engine)
             load_events(conn, engine)
             positions = load_positions(conn)

@@ -15,12 +15,16 @@ import gc
 import hashlib
 import os
 import re
+import sqlite3
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 from claude_top.core.stats import LineStats
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import expand
 from claude_top.sources.resume import Position, Positions, ResumedRead
+from claude_top.state.archive import LaterArchive
 from claude_top.state.db import Handle, Say, StateError, open_state
 from claude_top.state.load import Horizon, load_all
 from claude_top.state.save import Writer
@@ -63,6 +67,8 @@ class Session:
         self.loaded_rows = 0
         self.retention_days = retention_days
         self.writer: Writer | None = None
+        self.archive: LaterArchive | None = None
+        """The users' archive sums still to add (``Horizon.archive_later``): ``start_archive``."""
         if handle.writable:
             self.writer = Writer(handle.conn, engine, retention_days)
         self._last_commit = time.monotonic()
@@ -75,14 +81,23 @@ class Session:
         """The state into the (empty) engine; on a bad state, say so and start from nothing."""
         unloaded: set[tuple[int, int]] = set()
         side_unloaded: dict[str, set[tuple[int, int]]] = {}
+        if horizon.archive_later and (self.handle.created or not self.handle.writable):
+            # nothing to sum, or another process writing: its later commits would not be
+            # in a snapshot taken now, so the sums are read with the rest
+            horizon = replace(horizon, archive_later=False)
         if not self.handle.created:
             try:
+                if horizon.archive_later and horizon.user_days_from is not None:
+                    self.archive = LaterArchive(self.path, int(horizon.user_days_from))
                 loaded = load_all(self.handle.conn, self.engine, horizon)
                 self.positions = Positions(loaded.positions)
                 self.loaded_rows = loaded.rows
                 unloaded = loaded.unloaded
                 side_unloaded = loaded.side_unloaded
-            except StateError as e:
+            except (StateError, sqlite3.Error) as e:
+                if self.archive is not None:
+                    self.archive.stop()
+                    self.archive = None
                 _clear(self.engine)
                 self._rebuild(str(e))
         if self.writer is not None:
@@ -136,7 +151,14 @@ class Session:
         if now or time.monotonic() - self._last_commit >= COMMIT_EVERY_S:
             self.commit(positions)
 
+    def start_archive(self, wait: Callable[[float], bool] | None = None) -> None:
+        """Add the users' archive sums from a thread, once ``wait(timeout)`` is true."""
+        if self.archive is not None:
+            self.archive.start(self.engine, self.say, wait)
+
     def close(self) -> None:
+        if self.archive is not None:
+            self.archive.stop()
         self.engine.before_compact = None
         self.handle.close()
 

@@ -56,3 +56,28 @@ def test_the_default_rules_need_nine_days_of_buckets_and_an_hour_of_histograms()
     assert h.groups_from is not None and h.hists_from is not None and not h.users
     assert now - 11 * DAY < h.groups_from <= now - 9 * DAY
     assert now - 2 * 3600 < h.hists_from < now
+
+
+def test_the_users_archive_read_later_is_the_state_as_loaded(tmp_path: Path) -> None:
+    """Late calls for archived days, committed between the load and the archive's read, are
+    in the engine's day buckets already: the archive's sums must not hold them too."""
+    from claude_top.commands.common import read_all
+
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    now = T0 + 6 * DAY
+    log.write_bytes(chunk(500, 1, span=5 * DAY))
+    warm(state, [str(log)])
+    with open(log, "ab") as f:
+        f.write(chunk(200, 2, start=T0, span=3 * DAY))
+    engine = Engine(clock=FixedClock(now))
+    horizon = Horizon(
+        users=True, user_days_from=engine.day_start(now - 2 * DAY), archive_later=True
+    )
+    session = open_session(str(state), engine, print, horizon=horizon)
+    assert session is not None and session.archive is not None
+    read_new(engine, [str(log)], session)  # commits the late calls' day rows
+    session.archive.run_now(engine)
+    session.close()
+    cold_engine = Engine(clock=FixedClock(now))
+    read_all(cold_engine, [str(log)])
+    assert engine.query(by="user").groups == cold_engine.query(by="user").groups
