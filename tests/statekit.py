@@ -16,7 +16,7 @@ from loggen import T0, random_calls
 
 
 def chunk(n: int, seed: int, start: float = T0, span: float = 86400.0) -> bytes:
-    """``n`` lines: calls of every kind (streamed, with the app's own cost or not), plus a few
+    """``n`` lines: calls of every kind (streamed, with the app's own cost, with server tools), plus a few
     foreign and rejected lines."""
     rnd = random.Random(seed)
     out: list[bytes] = []
@@ -26,6 +26,9 @@ def chunk(n: int, seed: int, start: float = T0, span: float = 86400.0) -> bytes:
             d["ttft_ms"] = rnd.randint(40, max(41, d["latency_ms"]))
         if rnd.random() < 0.3:  # the app's own cost: the app-cost store
             d["cost_usd"] = round(rnd.uniform(0, 0.05), 6)
+        if rnd.random() < 0.1:  # server tools: their store
+            d["web_search_requests"] = rnd.randint(0, 3)
+            d["web_fetch_requests"] = rnd.randint(0, 2)
         out.append(orjson.dumps(d))
         r = rnd.random()
         if r < 0.03:

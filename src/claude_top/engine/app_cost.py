@@ -4,7 +4,10 @@ app shows as a difference (``summary --by model``).
 
 Kept in a tiered store of its own (the group rows' tiers and compaction), keyed by (feature,
 model, price variant) with the calls' token sums, so our cost of those very calls is computed
-at query time at the prices in force on each bucket's date, as every other cost is.
+at query time at the prices in force on each bucket's date, as every other cost is. The app's
+amounts are summed as whole nano-dollars (``accumulators.COST_UNITS``), each call's rounded
+once: float sums depend on the order they are added in, and a restart from a state, a rotated
+file read in another order or a split read must give the same total as one cold read.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from claude_top.core.timeutil import utc_date
+from claude_top.engine.accumulators import COST_UNITS
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.store import Bucket, Row, TieredStore
 
@@ -19,7 +23,7 @@ A_CALLS, A_USD, A_IN, A_OUT, A_CR, A_CW5, A_CW1 = range(7)
 
 
 def new_row() -> Row:
-    return [0, 0.0, 0, 0, 0, 0, 0]
+    return [0, 0, 0, 0, 0, 0, 0]
 
 
 def merge_row(acc: Row, row: Row) -> None:
@@ -35,7 +39,7 @@ def add(
     if row is None:
         row = bucket[key] = new_row()
     row[A_CALLS] += 1
-    row[A_USD] += usd
+    row[A_USD] += round(usd * COST_UNITS)
     row[A_IN] += inp
     row[A_OUT] += out
     row[A_CR] += cr
@@ -48,11 +52,20 @@ class AppCost:
     """Calls that logged their own cost: the app's sum and ours over the same calls."""
 
     calls: int = 0
-    app_usd: float = 0.0
+    app_nano: int = 0
+    """The app's cost in nano-dollars (``app_usd`` in dollars)."""
     our_usd: float = 0.0
     unpriced_calls: int = 0
     """Of them, calls we have no price for (their app cost is not compared)."""
-    unpriced_app_usd: float = 0.0
+    unpriced_app_nano: int = 0
+
+    @property
+    def app_usd(self) -> float:
+        return self.app_nano / COST_UNITS
+
+    @property
+    def unpriced_app_usd(self) -> float:
+        return self.unpriced_app_nano / COST_UNITS
 
     @property
     def difference_usd(self) -> float:
@@ -83,10 +96,10 @@ def query(
                 g = groups[feature_or_model] = AppCost()
             for acc in (g, total):
                 acc.calls += row[A_CALLS]
-                acc.app_usd += row[A_USD]
+                acc.app_nano += row[A_USD]
                 if ours is None:
                     acc.unpriced_calls += row[A_CALLS]
-                    acc.unpriced_app_usd += row[A_USD]
+                    acc.unpriced_app_nano += row[A_USD]
                 else:
                     acc.our_usd += ours
     return total, groups

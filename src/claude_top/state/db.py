@@ -98,9 +98,10 @@ def _problem(conn: sqlite3.Connection, tz: str, writable: bool, say: Say, path: 
         if not writable or any(v not in MIGRATIONS for v in range(version, SCHEMA)):
             return f"an older schema ({version}; this one reads {SCHEMA})"
         _upgrade(conn, version)
+        lacking = " and ".join(MIGRATIONS[v][1] for v in range(version, SCHEMA))
         say(
-            f"state {path}: upgraded from schema {version} to {SCHEMA}; streamed calls and the "
-            "app's own cost of the lines read before count from now on"
+            f"state {path}: upgraded from schema {version} to {SCHEMA}; {lacking} of the lines "
+            "read before count from now on"
         )
     return None
 
@@ -110,7 +111,7 @@ def _upgrade(conn: sqlite3.Connection, version: int) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         for v in range(version, SCHEMA):
-            for stmt in MIGRATIONS[v].split(";"):
+            for stmt in MIGRATIONS[v][0].split(";"):
                 if stmt.strip():
                     conn.execute(stmt)
         conn.execute(f"PRAGMA user_version = {SCHEMA}")

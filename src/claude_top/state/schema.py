@@ -11,9 +11,9 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x436C5470
 """``PRAGMA application_id``: "ClTp"."""
-SCHEMA = 2
+SCHEMA = 3
 """``PRAGMA user_version`` of the files this version writes and reads (2: ``streams`` and
-``app_costs``; a schema 1 file is upgraded in place by ``MIGRATIONS``)."""
+``app_costs``; 3: ``server_tools``; an older file is upgraded in place by ``MIGRATIONS``)."""
 
 LATENCY = "latency_ms"
 """``histograms.kind`` of the call latency histogram."""
@@ -56,7 +56,7 @@ STREAM_INTS = ("streams", "rated_calls")
 APP_COST_KEYS = ("feature", "model", "variant")
 APP_COST_VALUES = (
     "calls",
-    "usd",
+    "nano_usd",
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
@@ -64,9 +64,15 @@ APP_COST_VALUES = (
     "cache_write_1h_tokens",
 )
 """``app_costs`` columns after the key, in the order of ``engine.app_cost``'s row slots: calls
-that logged a cost, the sum of what they logged (dollars) and their tokens (to price them)."""
-APP_COST_INTS = tuple(c for c in APP_COST_VALUES if c != "usd")
-REALS = ("usd",)
+that logged a cost, the sum of what they logged (in nano-dollars, each call's rounded: an exact
+sum in any order) and their tokens (to price them)."""
+APP_COST_INTS = APP_COST_VALUES
+TOOL_KEYS = ("feature", "model", "variant")
+TOOL_VALUES = ("calls", "web_search_requests", "web_fetch_requests")
+"""``server_tools`` columns after the key, in the order of ``engine.server_tools``'s row slots:
+calls that used a server tool, and their requests of each tool."""
+REALS: tuple[str, ...] = ()
+"""Columns of real numbers (none since schema 3)."""
 
 
 def _columns(names: tuple[str, ...]) -> str:
@@ -94,11 +100,35 @@ SIDE_DDL = "\n".join(
         _side("app_costs", APP_COST_KEYS, APP_COST_VALUES, APP_COST_INTS),
     )
 )
-"""The side stores' tables (``state.side``), new in schema 2."""
+"""The side stores' tables (``state.side``) new in schema 2 (``app_costs`` as schema 3 has it)."""
+TOOLS_DDL = _side("server_tools", TOOL_KEYS, TOOL_VALUES, TOOL_VALUES)
+"""New in schema 3."""
+
+_V2_APP_COSTS = """
+CREATE TABLE app_costs (
+  start INTEGER NOT NULL, width INTEGER NOT NULL,
+  feature TEXT NOT NULL, model TEXT NOT NULL, variant INTEGER NOT NULL,
+  calls INTEGER NOT NULL DEFAULT 0, usd REAL NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0, cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (start, width, feature, model, variant)
+) WITHOUT ROWID;"""
+"""Schema 2's ``app_costs``, dollars as reals (as written then: migrations replay history)."""
+_V2 = _side("streams", STREAM_KEYS, STREAM_VALUES, STREAM_INTS) + _V2_APP_COSTS
+_TOKENS = (
+    "input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens"
+)
+_V3 = (
+    TOOLS_DDL
+    + "ALTER TABLE app_costs RENAME TO app_costs_v2;"
+    + _side("app_costs", APP_COST_KEYS, APP_COST_VALUES, APP_COST_INTS)
+    + f"INSERT INTO app_costs SELECT start, width, feature, model, variant, calls, "
+    f"CAST(round(usd * 1e9) AS INTEGER), {_TOKENS} FROM app_costs_v2;" + "DROP TABLE app_costs_v2;"
+)
 
 
-DDL = (
-    f"""
+DDL = f"""
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -157,13 +187,14 @@ CREATE TABLE sources (
   lineno INTEGER NOT NULL,
   seen REAL NOT NULL
 ) WITHOUT ROWID;
-"""
-    + SIDE_DDL
-)
+""" + "\n".join((SIDE_DDL, TOOLS_DDL))
 
-MIGRATIONS = {1: SIDE_DDL}
-"""Schema N to N + 1, by statements. What a schema 1 state counted before the upgrade has no
-streamed-call or app-cost rows: those count from the upgrade on (the upgrade says so once)."""
+MIGRATIONS = {
+    1: (_V2, "streamed calls and the app's own cost"),
+    2: (_V3, "server tool use"),
+}
+"""Schema N to N + 1: the statements, and what the lines counted before the upgrade lack (it
+counts from the upgrade on; the upgrade says so once)."""
 
 TABLES = (
     "meta",
@@ -176,4 +207,5 @@ TABLES = (
     "sources",
     "streams",
     "app_costs",
+    "server_tools",
 )

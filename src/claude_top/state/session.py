@@ -24,6 +24,7 @@ from claude_top.core.stats import LineStats
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import expand
 from claude_top.sources.resume import Position, Positions, ResumedRead
+from claude_top.state import side
 from claude_top.state.archive import LaterArchive
 from claude_top.state.db import Handle, Say, StateError, open_state
 from claude_top.state.load import Horizon, load_all
@@ -166,7 +167,7 @@ class Session:
 def _clear(engine: Engine) -> None:
     """Forget a half-loaded state: the engine as it was built."""
     agg = engine.agg
-    for store in (agg.groups, agg.users, agg.streams, agg.app_costs):
+    for store in (agg.groups, agg.users, *(sd.store(engine) for sd in side.SIDES)):
         for tier in store.tiers:
             tier.buckets.clear()
         store.version += 1

@@ -1,12 +1,13 @@
-"""The engine's side stores in the state: streamed calls (TTFT, output rate) and the app's cost.
+"""The engine's side stores in the state: streamed calls (TTFT, output rate), the app's own
+cost, and server tool use.
 
-Both are tiered stores of their own beside the group rows (``engine.streaming``,
-``engine.app_cost``), with the group rows' tiers and compaction, and rows that only calls with a
-``ttft_ms`` or a ``cost_usd`` create. They are saved the way group rows are (``state.save``): a
+Each is a tiered store of its own beside the group rows (``engine.streaming``,
+``engine.app_cost``, ``engine.server_tools``), with the group rows' tiers and compaction, and
+rows that only calls with a ``ttft_ms``, a ``cost_usd`` or server tool requests create. They are saved the way group rows are (``state.save``): a
 row whose call count moved is written whole, a bucket the engine moved to a coarser tier is
 deleted and its destination rewritten, a bucket left in the file by a command's horizon is
 merged in from the file before the engine's own rows for it are written. What differs between
-the two is said once, in a ``Side``: the table, its columns, and how a row goes to SQL and back.
+them is said once, in a ``Side``: the table, its columns, and how a row goes to SQL and back.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from sys import intern
 from typing import Any
 
-from claude_top.engine import app_cost, streaming
+from claude_top.engine import app_cost, server_tools, streaming
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
 from claude_top.state.db import StateError
@@ -30,6 +31,8 @@ from claude_top.state.schema import (
     STREAM_INTS,
     STREAM_KEYS,
     STREAM_VALUES,
+    TOOL_KEYS,
+    TOOL_VALUES,
 )
 
 Key = tuple[Any, ...]
@@ -90,14 +93,12 @@ def _stream_from_sql(v: tuple[Any, ...], codec: Codec) -> B.Row:
     return row
 
 
-def _cost_to_sql(r: B.Row, codec: Codec) -> tuple[Any, ...]:
+def _as_tuple(r: B.Row, codec: Codec) -> tuple[Any, ...]:
     return tuple(r)
 
 
-def _cost_from_sql(v: tuple[Any, ...], codec: Codec) -> B.Row:
-    row = list(v)
-    row[app_cost.A_USD] = float(row[app_cost.A_USD])
-    return row
+def _as_row(v: tuple[Any, ...], codec: Codec) -> B.Row:
+    return list(v)
 
 
 STREAMS = Side(
@@ -119,10 +120,21 @@ APP_COSTS = Side(
     ints=APP_COST_INTS,
     count=app_cost.A_CALLS,
     copy=list,
-    to_sql=_cost_to_sql,
-    from_sql=_cost_from_sql,
+    to_sql=_as_tuple,
+    from_sql=_as_row,
 )
-SIDES = (STREAMS, APP_COSTS)
+SERVER_TOOLS = Side(
+    table="server_tools",
+    attr="tools",
+    keys=TOOL_KEYS,
+    values=TOOL_VALUES,
+    ints=TOOL_VALUES,
+    count=server_tools.T_CALLS,
+    copy=list,
+    to_sql=_as_tuple,
+    from_sql=_as_row,
+)
+SIDES = (STREAMS, APP_COSTS, SERVER_TOOLS)
 
 
 def _kind(column: str) -> str:

@@ -123,19 +123,36 @@ def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) 
     assert warm(state, [str(log)]) == cold([log])
 
 
-def _as_schema_1(state: Path) -> None:
-    """The file as claude-top with schema 1 wrote it: no side tables."""
+NEW_IN = {2: ("streams", "app_costs"), 3: ("server_tools",)}
+"""The tables each schema added."""
+
+
+def _as_schema(state: Path, version: int) -> None:
+    """The file as a claude-top of schema ``version`` wrote it: without the later tables."""
     conn = sqlite3.connect(state)
-    conn.execute("DROP TABLE streams")
-    conn.execute("DROP TABLE app_costs")
-    conn.execute("PRAGMA user_version = 1")
+    for v in range(version + 1, SCHEMA + 1):
+        for table in NEW_IN[v]:
+            conn.execute(f"DROP TABLE {table}")
+    if version == 2:  # schema 2 kept the app's cost in dollars, as reals
+        conn.execute("ALTER TABLE app_costs RENAME COLUMN nano_usd TO usd")
+        conn.execute("UPDATE app_costs SET usd = usd / 1e9")
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
     conn.close()
 
 
-def test_a_schema_1_state_is_upgraded_in_place_and_keeps_its_counts(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("version", "lacking", "partial"),
+    [
+        (1, "streamed calls and the app's own cost and server tool use", "streamed_calls"),
+        (2, "server tool use", "web_search_requests"),
+    ],
+)
+def test_an_older_state_is_upgraded_in_place_and_keeps_its_counts(
+    tmp_path: Path, version: int, lacking: str, partial: str
+) -> None:
     log, state = _write_state(tmp_path)
-    _as_schema_1(state)
+    _as_schema(state, version)
     with open(log, "ab") as f:
         f.write(chunk(100, 2, start=T0 + 86400))
     status, out, err = run(
@@ -143,8 +160,8 @@ def test_a_schema_1_state_is_upgraded_in_place_and_keeps_its_counts(tmp_path: Pa
     )
     assert status == 0 and "Traceback" not in err
     assert err.splitlines() == [
-        f"claude-top summary: state {state}: upgraded from schema 1 to {SCHEMA}; streamed calls "
-        "and the app's own cost of the lines read before count from now on"
+        f"claude-top summary: state {state}: upgraded from schema {version} to {SCHEMA}; "
+        f"{lacking} of the lines read before count from now on"
     ]
     assert not (tmp_path / "s.db.unusable").exists()  # kept: its counts outlive the logs
     conn = sqlite3.connect(state)
@@ -153,8 +170,10 @@ def test_a_schema_1_state_is_upgraded_in_place_and_keeps_its_counts(tmp_path: Pa
     doc, full = json.loads(out), cold([log])
     for what in ("calls", "errors", "cost_usd", "total_input_tokens", "p95_latency_ms"):
         assert doc["total"][what] == full["total"][what], what
-    # the lines read after the upgrade have their streamed calls and app cost
-    assert 0 < doc["total"]["streamed_calls"] < full["total"]["streamed_calls"]
+    # the lines read after the upgrade have what the old schema did not keep
+    assert 0 < doc["total"][partial] < full["total"][partial]
+    if version == 2:  # its dollars became nano-dollars
+        assert doc["total"]["app_cost_usd"] == full["total"]["app_cost_usd"]
     assert warm(state, [str(log)], sources=True) == doc
 
 
