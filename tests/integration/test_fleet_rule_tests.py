@@ -16,6 +16,12 @@ from integration.rule_traffic import Scenario, rule_test
 from integration.servers import Promtool
 from unit.rules.test_alerts import BAD, T0, WEEK, errors, history, line, spread, today
 
+
+def streamed(lines: list[str], ttft: int) -> list[str]:
+    """The calls as the instrument wrapper logs streams: with their time to first token."""
+    return [json.dumps({**json.loads(x), "ttft_ms": ttft}) for x in lines]
+
+
 SCENARIOS = [
     Scenario(
         "error_rate fires per feature and overall",
@@ -37,6 +43,19 @@ SCENARIOS = [
     ),
     Scenario("p95_latency fires", spread(30, T0 - 600, T0, feature="rag", latency=20_000)),
     Scenario("p95_latency quiet", spread(30, T0 - 600, T0, feature="rag", latency=9_000)),
+    Scenario(
+        "p95_ttft fires for the streaming feature and overall",
+        streamed(spread(30, T0 - 600, T0, feature="voice", latency=9_000), ttft=8_000)
+        + spread(20, T0 - 600, T0, feature="chat"),
+    ),
+    Scenario(
+        "p95_ttft quiet under the threshold",
+        streamed(spread(30, T0 - 600, T0, feature="voice", latency=9_000), ttft=2_000),
+    ),
+    Scenario(
+        "p95_ttft under min_calls is quiet",
+        streamed(spread(10, T0 - 600, T0, feature="voice", latency=9_000), ttft=8_000),
+    ),
     Scenario(
         "max_tokens: 4 of 102 calls",
         spread(58, T0 - 3600, T0, feature="email_draft")

@@ -96,3 +96,16 @@ def _stats(row: Row) -> StreamStats:
     return StreamStats(
         row[S_STREAMS], LatencyHistogram(dict(row[S_TTFT])), LatencyHistogram(dict(row[S_TPS]))
     )
+
+
+def ttft_by_key(store: TieredStore) -> dict[tuple[str, str], tuple[int, dict[int, int]]]:
+    """All-time streamed calls and TTFT bucket counts per (feature, model): the metrics'
+    histogram (``views.metrics``) counts them as it counts latency."""
+    out: dict[tuple[str, str], tuple[int, dict[int, int]]] = {}
+    for _start, bucket in store.buckets_in(None, None):
+        for key, row in bucket.items():
+            k = (key[0], key[1])
+            n, h = out.get(k, (0, {}))
+            merge_into(h, row[S_TTFT])
+            out[k] = (n + row[S_STREAMS], h)
+    return out

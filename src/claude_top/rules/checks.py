@@ -14,6 +14,7 @@ from claude_top.core import format as fmt
 from claude_top.core.stats import GroupStats
 from claude_top.core.text import safe_text
 from claude_top.engine.headroom import DIM_LABELS, ClassHeadroom
+from claude_top.engine.streaming import StreamStats
 from claude_top.rules.baseline import Baseline, cost_ratio
 from claude_top.rules.spec import ALL, Rule
 
@@ -156,3 +157,28 @@ def rejected_message(
     if reasons:
         text += "; most: " + ", ".join(safe_text(k, 40) for k in reasons)
     return text
+
+
+# -- time to first token: the streamed calls (``engine.streaming``) ---------------------------
+
+
+def ttft_check(rule: Rule, st: StreamStats | None) -> float | None:
+    """The p95 time to first token (ms) of ``st``'s streamed calls when it fires (enough
+    streams, past the threshold), else None."""
+    if st is None or not rule.enabled or not st.streams:
+        return None
+    if rule.min_calls and not rule.trusts(st.streams):
+        return None
+    value = st.p95_ttft_ms
+    if value is None or not rule.past(float(value)):
+        return None
+    return float(value)
+
+
+def ttft_message(rule: Rule, st: StreamStats, value: float) -> str:
+    """What a firing ``p95_ttft`` says, after "scope: "."""
+    streams = "1 streamed call" if st.streams == 1 else f"{st.streams} streamed calls"
+    return (
+        f"p95 time to first token {fmt.ms(value)} over {rule.window_words} ({streams}),"
+        f" {rule.limit_text}"
+    )

@@ -185,6 +185,8 @@ class Alerts:
             return self._cost(rule, now)
         if rule.id == "headroom":
             return self._headroom(rule, now)
+        if rule.id == "p95_ttft":
+            return self._ttft(rule, now)
         if rule.id not in checks.MEASURES:
             return []
         start, end = self._window(rule, now)
@@ -251,6 +253,18 @@ class Alerts:
             if worst is not None:
                 text = checks.headroom_message(rule, c)
                 out.append(self._alert(rule, c.model_class, worst, now, text))
+        return out
+
+    def _ttft(self, rule: Rule, now: float) -> list[Alert]:
+        """Per feature and over all traffic: the streamed calls' p95 time to first token."""
+        start, end = self._window(rule, now)
+        total, per = self.engine.streaming(start, end, by="feature")
+        out: list[Alert] = []
+        for scope, st in [(ALL, total), *sorted(per.items())]:
+            value = checks.ttft_check(rule, st)
+            if value is not None:
+                text = checks.ttft_message(rule, st, value)
+                out.append(self._alert(rule, scope, value, now, text))
         return out
 
     # -- the health of what is read ------------------------------------------------------------

@@ -25,6 +25,7 @@ def test_defaults_when_no_alerts_table() -> None:
         "error_rate",
         "rate_limit",
         "p95_latency",
+        "p95_ttft",
         "daily_cost",
         "cost_pace",
         "max_tokens",

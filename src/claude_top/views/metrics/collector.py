@@ -76,8 +76,10 @@ three)."""
 MAX_REASONS = 30
 
 
-def latency_bounds_ms(rules: Sequence[Rule]) -> tuple[float, ...]:
-    extra = {r.threshold for r in rules if r.id == "p95_latency" and r.enabled}
+def latency_bounds_ms(rules: Sequence[Rule], rule_id: str = "p95_latency") -> tuple[float, ...]:
+    """The bucket bounds of a histogram read by rule ``rule_id`` (latency, or TTFT with
+    ``p95_ttft``): the base bounds and the rule's threshold, so the rule's test is exact."""
+    extra = {r.threshold for r in rules if r.id == rule_id and r.enabled}
     return tuple(sorted({float(b) for b in BASE_BOUNDS_MS} | extra))
 
 
@@ -130,6 +132,7 @@ class EngineCollector(Collector):
         self.users = users
         self.wall = wall
         self.bounds_ms = latency_bounds_ms(self.rules)
+        self.ttft_bounds_ms = latency_bounds_ms(self.rules, "p95_ttft")
         self.features = LabelCap(MAX_FEATURES)
         self.models = LabelCap(MAX_MODELS)
         self.host_cap = LabelCap(MAX_HOSTS)
@@ -241,8 +244,18 @@ class EngineCollector(Collector):
             "Call latency, from the engine's HDR buckets.",
             labels=list(CALL_LABELS),
         )
+        ttft = HistogramMetricFamily(
+            PREFIX + "time_to_first_token_seconds",
+            "Streamed calls' time to first token, from the engine's HDR buckets (no _sum: the"
+            " buckets are all that is kept).",
+            labels=list(CALL_LABELS),
+        )
         for labels, c in grouped.items():
             self._add(calls, labels, c.calls)
+            if c.streams:
+                cum = cumulative(c.ttft, self.ttft_bounds_ms)
+                buckets = [(le_text(b), n) for b, n in zip(self.ttft_bounds_ms, cum, strict=True)]
+                ttft.add_metric(list(labels), [*buckets, ("+Inf", c.streams)], None)
             kinds: dict[tuple[str, str], int] = {}
             for err, n in c.errors_by_type.items():
                 kind = split_error(err) if self.error_kinds.label(err) != OTHER else (OTHER, OTHER)
@@ -267,7 +280,7 @@ class EngineCollector(Collector):
             latency.add_metric(
                 list(labels), [*buckets, ("+Inf", total)], sum_value=c.latency_sum_ms / 1000.0
             )
-        yield from (calls, errors, tokens, cost, stops, unpriced, latency)
+        yield from (calls, errors, tokens, cost, stops, unpriced, latency, ttft)
 
     def _lines(self, lines: LineStats) -> Iterator[Metric]:
         base = self._base_lines

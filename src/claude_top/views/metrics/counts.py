@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claude_top.core.stats import GroupStats
+from claude_top.engine import streaming
 from claude_top.engine.engine import Engine
 from claude_top.sources.remote import LOCAL_HOST
 from claude_top.views.metrics.labels import OTHER, LabelCap
@@ -61,6 +62,10 @@ class Counts:
     latency: dict[int, int] = field(default_factory=dict)
     """HDR bucket (its lowest ms) -> calls, as ``core.histogram`` keeps them."""
     latency_sum_ms: int = 0
+    streams: int = 0
+    """Streamed calls (those that logged a time to first token)."""
+    ttft: dict[int, int] = field(default_factory=dict)
+    """Their TTFT HDR buckets (lowest ms) -> calls (``engine.streaming``)."""
 
     @classmethod
     def of(cls, g: GroupStats) -> Counts:
@@ -84,11 +89,12 @@ class Counts:
         nums = {
             f.name: getattr(self, f.name) - getattr(other, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("errors_by_type", "latency")
+            if f.name not in ("errors_by_type", "latency", "ttft")
         }
         return Counts(
             errors_by_type=_minus(self.errors_by_type, other.errors_by_type),
             latency=_minus(self.latency, other.latency),
+            ttft=_minus(self.ttft, other.ttft),
             **nums,
         )
 
@@ -153,6 +159,11 @@ def _one_host(
             left = Counts.of(mg).minus(named_by_model.get(model, Counts()))
             if left.calls:
                 out[(OTHER, model)] = left
+    for (feature, model), (n, ttft) in streaming.ttft_by_key(engine.agg.streams).items():
+        label = features.label(feature) if features.named(feature) else OTHER
+        group = out.get((label, model))
+        if group is not None:  # a streamed call is a call: its group exists
+            group.add(Counts(streams=n, ttft=ttft))
     return out
 
 

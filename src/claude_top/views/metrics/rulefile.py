@@ -33,6 +33,7 @@ WHAT = {
     "error_rate": "error rate",
     "rate_limit": "calls rate-limited (HTTP 429)",
     "p95_latency": "p95 latency",
+    "p95_ttft": "p95 time to first token of streamed calls",
     "daily_cost": "cost today against the 7-day average day",
     "cost_pace": "cost so far today against the same hours of the 7 days before",
     "max_tokens": "share of calls stopped at max_tokens",
@@ -126,6 +127,23 @@ def _p95(rule: Rule) -> str:
     return per_scope(build)
 
 
+def _p95_ttft(rule: Rule) -> str:
+    """As ``_p95`` over the streamed calls' TTFT histogram; min_calls counts streams."""
+    w = rng(rule)
+
+    def build(by: str) -> str:
+        buckets = _agg(by, inc("time_to_first_token_seconds_bucket", w), "le")
+        limit = num(rule.threshold / 1000.0)
+        expr = f"(histogram_quantile(0.95, {buckets}) > {limit})"
+        if rule.min_calls:
+            # The +Inf bucket counts the streams (the histogram has no _sum, so no _count).
+            streams = _agg(by, inc("time_to_first_token_seconds_bucket", w, 'le="+Inf"'))
+            expr += f" and ({streams} >= {rule.min_calls})"
+        return expr
+
+    return per_scope(build)
+
+
 def _cache_hit(rule: Rule) -> str:
     """Only features that read or wrote cache in the last 24 h, as in ``check``."""
     w = rng(rule)
@@ -196,6 +214,7 @@ EXPRESSIONS: dict[str, Callable[[Rule], str]] = {
     "error_rate": lambda r: _ratio_rule(r, inc("errors_total", "{w}")),
     "rate_limit": lambda r: _count_rule(r, inc("errors_total", "{w}", 'status="429"')),
     "p95_latency": _p95,
+    "p95_ttft": _p95_ttft,
     "daily_cost": _cost,
     "cost_pace": _cost,
     "max_tokens": lambda r: _ratio_rule(r, inc("max_tokens_stops_total", "{w}")),
