@@ -12,6 +12,7 @@ import datetime as _dt
 import math
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from claude_top.core.errors import TimeArgError
 
@@ -164,6 +165,9 @@ def day_bounds(d: date, tz: tzinfo) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
+@lru_cache(maxsize=4096)
 def utc_date(ts: float) -> date:
-    """The UTC calendar date of an epoch time: the day whose prices a call is billed at."""
+    """The UTC calendar date of an epoch time: the day whose prices a call is billed at.
+
+    Cached: a window's merge asks it for every row of a bucket, with that bucket's start."""
     return (_dt.datetime(1970, 1, 1) + timedelta(seconds=ts)).date()

@@ -126,6 +126,8 @@ class Aggregates:
         self.since_compact = 0
         """Records aggregated since the last compaction."""
         self.tier_thresholds: dict[str, int | None] = {}
+        self.group_keys: dict[tuple[str, str, int], tuple[str, str, int]] = {}
+        """Each group row key once (see ``accumulate``); as many as distinct keys ever seen."""
 
     def accumulate(self, records: list[Any], now: float) -> None:
         """Aggregate decoded records, in order (``now``: the clock, for the headroom tracker)."""
@@ -134,6 +136,7 @@ class Aggregates:
         first = -math.inf if since is None else since
         end = math.inf if until is None else until
         gfine, ufine = self.groups.fine, self.users.fine
+        gkeys = self.group_keys
         thresholds = self.tier_thresholds
         run = self.running
         track_users = self.track_users
@@ -210,9 +213,14 @@ class Aggregates:
                 key = (feature, model, variant)
                 row = gbucket.get(key)
                 if row is None:
-                    # Interned: every line brings its own copies of these strings, and a key kept
-                    # for days should not pin one of them per bucket.
-                    key = (intern(feature), intern(model), variant)
+                    # One key tuple per (feature, model, variant), of interned strings, shared by
+                    # every bucket: a line's own strings are not pinned for days, and 500
+                    # features' rows over a week do not each hold a copy of their key.
+                    shared = gkeys.get(key)
+                    if shared is None:
+                        shared = (intern(feature), intern(model), variant)
+                        gkeys[shared] = shared
+                    key = shared
                     row = gbucket[key] = new_group_row()
                 row[g_calls] += 1
                 row[g_in] += inp
