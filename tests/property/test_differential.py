@@ -167,6 +167,15 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
                     "batch",
                     "cache_read_input_tokens",
                     "cache_creation_input_tokens",
+                    # the bill's dimensions, server tools, TTFT and the app's cost: the fast
+                    # decoder leaves such lines to the reader, which must decide them alike
+                    "service_tier",
+                    "speed",
+                    "inference_geo",
+                    "web_search_requests",
+                    "web_fetch_requests",
+                    "ttft_ms",
+                    "cost_usd",
                     "extra_key",
                     "log",
                     "stream",
@@ -291,6 +300,10 @@ def state(e: Engine) -> dict[str, Any]:
             list(hr.bursts),
         ),
         "since_compact": e.agg.since_compact,
+        "side": [
+            [_rows(t.buckets) for t in store.tiers]
+            for store in (e.agg.streams, e.agg.app_costs, e.agg.tools)
+        ],
     }
 
 

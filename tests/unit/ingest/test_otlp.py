@@ -154,3 +154,39 @@ def test_no_export_can_crash_the_reader(body: Any) -> None:
         counted = stats.records + stats.foreign + stats.rejected + stats.unmapped
         assert counted >= 1  # every line is counted, at least once
         assert stats.by_reason.get("internal error", 0) == 0
+
+
+any_values = st.one_of(
+    st.fixed_dictionaries({"stringValue": st.text(max_size=12)}),
+    st.fixed_dictionaries({"intValue": st.one_of(st.text(max_size=22), st.integers())}),
+    st.fixed_dictionaries({"doubleValue": st.floats()}),
+    st.fixed_dictionaries({"boolValue": st.booleans()}),
+    st.fixed_dictionaries({"arrayValue": values}),
+    values,
+)
+genai_keys = st.sampled_from(
+    ["gen_ai.request.model", "gen_ai.response.model", "gen_ai.usage.input_tokens",
+     "gen_ai.usage.output_tokens", "gen_ai.usage.cache_read.input_tokens",
+     "gen_ai.usage.cache_creation.input_tokens", "gen_ai.response.finish_reasons",
+     "error.type", "app.feature", "user.id", "http.response.status_code"]
+)  # fmt: skip
+
+
+@given(
+    st.lists(st.tuples(genai_keys, any_values), max_size=8),
+    st.one_of(st.text(max_size=25), st.integers(-5, 2**70), st.none()),
+    st.one_of(st.none(), st.fixed_dictionaries({"code": values})),
+)
+def test_no_genai_span_can_crash_the_reader(attrs: list[Any], start: Any, status: Any) -> None:
+    """Whatever a GenAI span's attributes, times and status hold, each span gets one verdict."""
+    s = span(1, status=status, startTimeUnixNano=start)
+    s["attributes"] += [{"key": k, "value": v} for k, v in attrs]
+    try:
+        raw = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [s, s]}]}]})
+    except TypeError:  # an integer JSON cannot carry: no line to read
+        return
+    for judge in (None, JUDGE):
+        stats = LineStats()
+        decode_batch([raw], "x", 1, stats, judge)
+        assert stats.records + stats.foreign + stats.rejected + stats.unmapped == 2
+        assert stats.by_reason.get("internal error", 0) == 0
