@@ -64,7 +64,7 @@ def _say(line: str) -> None:
 
 def tui_start(log: Path, state: Path | None) -> tuple[dict[str, float], Engine, Session | None]:
     """Seconds to "following", to the first full frame and (with a state) to the users'
-    archive added, as ``claude-top LOG`` starts (``commands.following``, as ``live`` wires it)."""
+    archive and older histograms added (``state.later``), as ``claude-top LOG`` starts (``commands.following``, as ``live`` wires it)."""
     t0 = time.perf_counter()
     clock = SystemClock()
     cfg = Config()
@@ -95,9 +95,9 @@ def tui_start(log: Path, state: Path | None) -> tuple[dict[str, float], Engine, 
     following.start()
     try:
         asyncio.run(drive())
-        if session is not None and session.archive is not None:
-            session.archive.done.wait(120)
-            times["archive"] = time.perf_counter() - t0
+        if session is not None and session.later is not None:
+            session.later.done.wait(120)
+            times["later"] = time.perf_counter() - t0
     finally:
         follower.stop(120)
     return times, engine, session
@@ -205,12 +205,13 @@ def main() -> None:
         if s1 is not None:
             s1.close()
         warm, engine, session = tui_start(work, state)
-        archive = session.archive if session else None
+        later = session.later if session else None
         print(
             f"TUI, warm state: state loaded {warm['loaded']:.2f} s, following after "
             f"{warm['following']:.2f} s, first full screen {warm['screen']:.2f} s "
-            f"({session.loaded_rows if session else 0:,} rows loaded); users' archive added "
-            f"after {warm.get('archive', 0):.2f} s ({archive.rows if archive else 0:,} rows)"
+            f"({session.loaded_rows if session else 0:,} rows loaded); the users' archive "
+            f"({later.rows if later else 0:,} rows) and older histograms "
+            f"({later.histograms if later else 0:,}) added after {warm.get('later', 0):.2f} s"
         )
         if cold_s:
             print(

@@ -124,7 +124,7 @@ def _live(log: Path, state: Path) -> Engine:
     following.start()
     try:
         assert following.follower.wait_history(60)
-        archive = following.session.archive
+        archive = following.session.later
         assert archive is None or archive.done.wait(60)
     finally:
         following.stop()

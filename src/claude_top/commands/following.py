@@ -4,7 +4,7 @@ session, and the follower that reads the history and then follows the logs.
 Built once, here, for both: the two commands used to wire these by hand, and a ``serve`` bug
 was exactly the two copies drifting apart. ``start`` and ``stop`` keep the order that matters:
 the follower's last commit happens before the state is closed, and the users' archive of a
-state is summed only once the history has been read (``state.archive``).
+state and its older histograms are added only once the history has been read (``state.later``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Following:
     def start(self) -> None:
         self.follower.start()
         if self.session is not None:
-            self.session.start_archive(self.follower.wait_history)
+            self.session.start_later(self.follower.wait_history)
 
     def stop(self) -> None:
         """Stop reading (with a state, long enough for the follower's last commit), then close

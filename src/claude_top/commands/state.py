@@ -75,7 +75,7 @@ def live_session(
 ) -> Session | None:
     """The state of the TUI and ``serve`` (by default one per source spec): loaded back to
     ``--since``, users of the last days by day as the engine keeps them, and the older days'
-    sums once the history is read (``Session.start_archive``)."""
+    sums and older histograms once the history is read (``Session.start_later``)."""
     if getattr(a, "now", None) or not hasattr(a, "state"):
         return None  # --now, or a caller without the options (``demo``)
     now = engine.clock.now()
@@ -83,7 +83,8 @@ def live_session(
         groups_from=since,
         users=True,
         user_days_from=engine.day_start(now - 2 * 86400),
-        archive_later=True,
+        hists_from=float(min(now - 25 * 3600, engine.day_start(now)) // 900 * 900),
+        later=True,
     )
     return session_for(a, engine, cfg, prog, by_default=True, horizon=horizon)
 

@@ -6,7 +6,8 @@ Kept in a tiered store of its own (the group rows' tiers and compaction), keyed 
 model, price variant) with the calls' token sums, so our cost of those very calls is computed
 at query time at the prices in force on each bucket's date, as every other cost is. The app's
 amounts are summed as whole nano-dollars (``accumulators.COST_UNITS``), each call's rounded
-once: float sums depend on the order they are added in, and a restart from a state, a rotated
+once, and so is our cost, each row's (as window costs are): float sums depend on the order they
+are added in, and a restart from a state, a rotated
 file read in another order or a split read must give the same total as one cold read.
 """
 
@@ -54,7 +55,8 @@ class AppCost:
     calls: int = 0
     app_nano: int = 0
     """The app's cost in nano-dollars (``app_usd`` in dollars)."""
-    our_usd: float = 0.0
+    our_nano: int = 0
+    """Our cost of the same calls in nano-dollars, each row's rounded (as window costs are)."""
     unpriced_calls: int = 0
     """Of them, calls we have no price for (their app cost is not compared)."""
     unpriced_app_nano: int = 0
@@ -64,13 +66,17 @@ class AppCost:
         return self.app_nano / COST_UNITS
 
     @property
+    def our_usd(self) -> float:
+        return self.our_nano / COST_UNITS
+
+    @property
     def unpriced_app_usd(self) -> float:
         return self.unpriced_app_nano / COST_UNITS
 
     @property
     def difference_usd(self) -> float:
         """Ours less the app's, over the calls both price."""
-        return self.our_usd - (self.app_usd - self.unpriced_app_usd)
+        return (self.our_nano - (self.app_nano - self.unpriced_app_nano)) / COST_UNITS
 
 
 def query(
@@ -87,10 +93,10 @@ def query(
             price = prices.lookup(model, day)
             ours = None
             if price is not None:
-                ours = price.cost(
+                ours = round(COST_UNITS * price.cost(
                     row[A_IN], row[A_CR], row[A_CW5], row[A_CW1], row[A_OUT],
                     tier=(variant >> 1) & 1, batch=bool(variant & 1),
-                )  # fmt: skip
+                ))  # fmt: skip
             g = groups.get(feature_or_model)
             if g is None:
                 g = groups[feature_or_model] = AppCost()
@@ -101,5 +107,5 @@ def query(
                     acc.unpriced_calls += row[A_CALLS]
                     acc.unpriced_app_nano += row[A_USD]
                 else:
-                    acc.our_usd += ours
+                    acc.our_nano += ours
     return total, groups

@@ -124,7 +124,7 @@ def archive_rows(conn: sqlite3.Connection, before: int) -> Iterable[Any]:
 
 
 def fill_archive(engine: Engine, rows: Iterable[Any]) -> int:
-    """Add archive sums read apart (``Horizon.archive_later``) to the engine's archive bucket,
+    """Add archive sums read apart (``Horizon.later``) to the engine's archive bucket,
     which may hold days compacted since the load: the sums are added, not set."""
     got: dict[int, B.Bucket] = {}
     n = _fill(got, rows)  # the rows are built without the engine's lock
@@ -220,11 +220,16 @@ def load_events(conn: sqlite3.Connection, engine: Engine) -> None:
             q.append(rec)
 
 
+_REQUIRED = len(Record._fields) - len(Record._field_defaults)
+
+
 def _record(v: Any) -> Record:
-    """A record from its JSON array, its types checked as the reader would have made them."""
+    """A record from its JSON array, its types checked as the reader would have made them. An
+    array shorter than a record now (written before ``Record`` gained optional slots) is the
+    same record with those slots at their defaults."""
     ok = (
         isinstance(v, list)
-        and len(v) == len(Record._fields)
+        and _REQUIRED <= len(v) <= len(Record._fields)
         and type(v[0]) in (int, float)
         and all(type(x) is str for x in v[1:5])
         and all(type(x) is int for x in v[5:11])
@@ -253,10 +258,10 @@ class Horizon:
     hists_from: float | None = None
     """Latency histograms of earlier buckets stay in the file (``check``: only its p95 rule
     reads them, over minutes); the writer reads them back before it writes such a row."""
-    archive_later: bool = False
-    """The archive sums of user days before ``user_days_from`` are read after the load, by
-    ``Session.load_archive`` (the TUI: only its "all" window shows them, and summing most of
-    the ``users`` table is the largest part of a warm start)."""
+    later: bool = False
+    """The archive sums of user days before ``user_days_from`` and the histograms before
+    ``hists_from`` are added after the first screen (``state.later``), not read back by the
+    writer when needed (``check``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,9 +287,7 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
                 got, side_unloaded[sd.table] = side.load(conn, engine, sd, codec, frm)
                 n += got
             if horizon.users:
-                n += load_users(
-                    conn, engine, horizon.user_days_from, archive_too=not horizon.archive_later
-                )
+                n += load_users(conn, engine, horizon.user_days_from, archive_too=not horizon.later)
             load_lines(conn, engine)
             load_events(conn, engine)
             positions = load_positions(conn)

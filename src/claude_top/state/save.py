@@ -100,7 +100,7 @@ class Writer:
         self._pending = Captured()
         self._events_mark: tuple[Any, ...] = ()
         self._pruned_at = -PRUNE_EVERY_S
-        self._hist_done: set[tuple[int, int]] = set()
+        self.hist_done: set[tuple[int, int]] = set()
         self.hists_from: float | None = None
         """Buckets before this were loaded without their histograms (``Horizon.hists_from``)."""
         self.unloaded: set[tuple[int, int]] = set()
@@ -163,7 +163,7 @@ class Writer:
                 if (
                     self.hists_from is not None
                     and start < self.hists_from
-                    and k not in self._hist_done
+                    and k not in self.hist_done
                     and any(calls.get(key) != row[B.G_CALLS] for key, row in bucket.items())
                 ):
                     self._fetch_hists(k, bucket)
@@ -190,7 +190,7 @@ class Writer:
         """Merge the file's rows of a bucket not loaded into the engine's new one, so the
         engine's bucket holds all of it again before it is written over the file's."""
         self.unloaded.discard(k)
-        self._hist_done.add(k)
+        self.hist_done.add(k)
         width, start = k
         where = "c.start = ? AND c.width = ?"
         for _w, _s, key, row in group_rows(self.conn, self._codec, where, (start, width)):
@@ -203,7 +203,7 @@ class Writer:
     def _fetch_hists(self, k: tuple[int, int], bucket: B.Bucket) -> None:
         """Merge the file's histograms into a bucket loaded without them, before any of its
         rows is written whole or moved into another (every key in the file was loaded)."""
-        self._hist_done.add(k)
+        self.hist_done.add(k)
         width, start = k
         q = (
             "SELECT feature, model, variant, hdr FROM histograms "
@@ -227,7 +227,7 @@ class Writer:
             for start, bucket in fine.buckets.items():
                 k = (fine.width, start)
                 movable = start < self.hists_from and start + fine.width <= limit
-                if movable and k not in self._hist_done:
+                if movable and k not in self.hist_done:
                     self._fetch_hists(k, bucket)
         self.capture()
 

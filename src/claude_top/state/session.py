@@ -25,8 +25,8 @@ from claude_top.engine.engine import Engine
 from claude_top.sources.paths import expand
 from claude_top.sources.resume import Position, Positions, ResumedRead
 from claude_top.state import side
-from claude_top.state.archive import LaterArchive
 from claude_top.state.db import Handle, Say, StateError, open_state
+from claude_top.state.later import LaterLoad
 from claude_top.state.load import Horizon, load_all
 from claude_top.state.save import Writer
 
@@ -68,8 +68,8 @@ class Session:
         self.loaded_rows = 0
         self.retention_days = retention_days
         self.writer: Writer | None = None
-        self.archive: LaterArchive | None = None
-        """The users' archive sums still to add (``Horizon.archive_later``): ``start_archive``."""
+        self.later: LaterLoad | None = None
+        """What is still to add after the first screen (``Horizon.later``): ``start_later``."""
         if handle.writable:
             self.writer = Writer(handle.conn, engine, retention_days)
         self._last_commit = time.monotonic()
@@ -82,23 +82,23 @@ class Session:
         """The state into the (empty) engine; on a bad state, say so and start from nothing."""
         unloaded: set[tuple[int, int]] = set()
         side_unloaded: dict[str, set[tuple[int, int]]] = {}
-        if horizon.archive_later and (self.handle.created or not self.handle.writable):
-            # nothing to sum, or another process writing: its later commits would not be
-            # in a snapshot taken now, so the sums are read with the rest
-            horizon = replace(horizon, archive_later=False)
+        if horizon.later and (self.handle.created or not self.handle.writable):
+            # nothing to add, or another process writing: its later commits would not be in a
+            # snapshot taken now (and no writer of ours reads histograms back), so all now
+            horizon = replace(horizon, later=False, hists_from=None)
         if not self.handle.created:
             try:
-                if horizon.archive_later and horizon.user_days_from is not None:
-                    self.archive = LaterArchive(self.path, int(horizon.user_days_from))
+                if horizon.later:
+                    self.later = _later(self.path, horizon)
                 loaded = load_all(self.handle.conn, self.engine, horizon)
                 self.positions = Positions(loaded.positions)
                 self.loaded_rows = loaded.rows
                 unloaded = loaded.unloaded
                 side_unloaded = loaded.side_unloaded
             except (StateError, sqlite3.Error) as e:
-                if self.archive is not None:
-                    self.archive.stop()
-                    self.archive = None
+                if self.later is not None:
+                    self.later.stop()
+                    self.later = None
                 _clear(self.engine)
                 self._rebuild(str(e))
         if self.writer is not None:
@@ -152,16 +152,25 @@ class Session:
         if now or time.monotonic() - self._last_commit >= COMMIT_EVERY_S:
             self.commit(positions)
 
-    def start_archive(self, wait: Callable[[float], bool] | None = None) -> None:
-        """Add the users' archive sums from a thread, once ``wait(timeout)`` is true."""
-        if self.archive is not None:
-            self.archive.start(self.engine, self.say, wait)
+    def start_later(self, wait: Callable[[float], bool] | None = None) -> None:
+        """Add what the load left for later from a thread, once ``wait(timeout)`` is true."""
+        if self.later is not None:
+            self.later.start(self.engine, self.writer, self.say, wait)
 
     def close(self) -> None:
-        if self.archive is not None:
-            self.archive.stop()
+        if self.later is not None:
+            self.later.stop()
         self.engine.before_compact = None
         self.handle.close()
+
+
+def _later(path: str, horizon: Horizon) -> LaterLoad:
+    users = None if horizon.user_days_from is None else int(horizon.user_days_from)
+    hists = None
+    if horizon.hists_from is not None:
+        frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
+        hists = (frm, int(horizon.hists_from))
+    return LaterLoad(path, users if horizon.users else None, hists)
 
 
 def _clear(engine: Engine) -> None:

@@ -216,3 +216,27 @@ def test_read_new_commits_positions_with_the_counts(tmp_path: Path) -> None:
     (offset,) = conn.execute("SELECT offset FROM sources").fetchone()
     (records,) = conn.execute("SELECT n FROM line_health WHERE what = 'records'").fetchone()
     assert offset == log.stat().st_size and records == engine.lines.records
+
+
+def test_events_written_before_records_gained_slots_are_read_with_their_defaults(
+    tmp_path: Path,
+) -> None:
+    """A state's recent 429s and errors are records as JSON arrays; a claude-top whose
+    ``Record`` has more optional slots reads the shorter arrays of an older one."""
+    from claude_top.core.record import Record
+
+    log, state = _write_state(tmp_path)
+    required = len(Record._fields) - len(Record._field_defaults)
+    conn = sqlite3.connect(state)
+    rows = conn.execute("SELECT kind, seq, record FROM events").fetchall()
+    assert rows
+    for kind, seq, text in rows:  # as written when a record had only its first slots
+        short = json.dumps(json.loads(text)[: required + 1])
+        conn.execute("UPDATE events SET record = ? WHERE kind = ? AND seq = ?", (short, kind, seq))
+    conn.commit()
+    conn.close()
+    status, _, err = run(
+        "summary", str(log), "--state", str(state), "--format", "json", "--jobs", "1"
+    )
+    assert status == 0 and err == ""
+    assert not (tmp_path / "s.db.unusable").exists()
