@@ -17,7 +17,9 @@ and its peak RSS:
 
 The logs beside FILE are made once (``bench/make_log.py``). Each speed figure is the best of
 ``--repeat`` runs (3); the memory rows over the extra logs run ``--heavy-repeat`` times (1).
-Ratios rather than seconds, so a figure means the same on a faster or slower machine.
+Ratios rather than seconds, so a figure means the same on a faster or slower machine. CPU
+time (the summary's processes together, against the loop's) is printed beside the wall time:
+on a shared, loaded machine it moves less, though it cannot show what a second core saves.
 
     python bench/bench_summary.py                # makes /tmp/claude-top-bench.log (1M lines)
     python bench/bench_summary.py --log FILE     # an existing log (the extra logs beside it)
@@ -39,12 +41,13 @@ HERE = Path(__file__).resolve().parent
 END = "2026-11-27T00:00:00+00:00"
 
 
-def bare_parse(path: str) -> float:
-    t = time.perf_counter()
+def bare_parse(path: str) -> tuple[float, float]:
+    """Wall and CPU seconds of the bare loop."""
+    t, c = time.perf_counter(), time.process_time()
     with open(path, "rb") as f:
         for line in f:
             orjson.loads(line)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def make_log(path: str, lines: int, *extra: str) -> str:
@@ -75,15 +78,17 @@ import resource, subprocess, sys, time, orjson
 t = time.perf_counter()
 out = subprocess.run(sys.argv[1:], check=True, capture_output=True).stdout
 wall = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss, cpu = ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
 doc = orjson.loads(out)
 calls = doc["total"]["calls"]
-sys.stdout.write(orjson.dumps({"wall": wall, "rss": rss, "calls": calls}).decode())
+sys.stdout.write(orjson.dumps({"wall": wall, "cpu": cpu, "rss": rss, "calls": calls}).decode())
 """
 
 
-def summary(path: str, *extra: str, repeat: int = 1) -> tuple[float, float, int]:
-    """Best wall time of ``repeat`` runs, the largest peak RSS (MiB), the calls counted."""
+def summary(path: str, *extra: str, repeat: int = 1) -> tuple[float, float, float, int]:
+    """Best wall time and best CPU time (both processes) of ``repeat`` runs, the largest peak
+    RSS (MiB), the calls counted."""
     cmd = [sys.executable, "-m", "claude_top", "summary", path, "--format", "json", *extra]
     runs = []
     for _ in range(repeat):
@@ -91,7 +96,8 @@ def summary(path: str, *extra: str, repeat: int = 1) -> tuple[float, float, int]
             [sys.executable, "-c", _WRAPPER, *cmd], check=True, capture_output=True
         )
         runs.append(orjson.loads(out.stdout))
-    return min(d["wall"] for d in runs), max(d["rss"] for d in runs), runs[0]["calls"]
+    best = min(d["wall"] for d in runs), min(d["cpu"] for d in runs)
+    return *best, max(d["rss"] for d in runs), runs[0]["calls"]
 
 
 def main() -> None:
@@ -109,44 +115,45 @@ def main() -> None:
     info = prefixed(a.log)
     n, h = a.repeat, a.heavy_repeat
     bare_parse(a.log)  # warm the page cache so every run reads from memory
-    base = min(bare_parse(a.log) for _ in range(n))
+    base, base_cpu = min(bare_parse(a.log) for _ in range(n))
 
-    def row(what: str, wall: float, rss: float) -> None:
-        print(f"{what:<44} {wall:7.2f} s  {wall / base:5.2f}x  peak RSS {rss:6.0f} MiB")
+    def row(what: str, *extra: str, log: str = a.log, repeat: int = n) -> tuple[float, float, int]:
+        wall, cpu, rss, calls = summary(log, *extra, repeat=repeat)
+        print(
+            f"{what:<42} {wall:6.2f} s {wall / base:5.2f}x  CPU {cpu:6.2f} s {cpu / base_cpu:5.2f}x"
+            f"  peak RSS {rss:5.0f} MiB"
+        )
+        return wall, cpu, calls
 
     print(f"log: {a.log} ({size / 1e6:.0f} MB, {a.lines} lines), best of {n} runs each")
-    print(f"{'bare orjson.loads loop':<44} {base:7.2f} s  1.00x")
-    wall, rss, calls = summary(a.log, repeat=n)
-    row("summary (default: two processes)", wall, rss)
-    swall, srss, _ = summary(a.log, "--jobs", "1", repeat=n)
-    row("summary --jobs 1", swall, srss)
-    iwall, irss, icalls = summary(info, repeat=n)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'bare orjson.loads loop':<42} {base:6.2f} s 1.00x  CPU {base_cpu:6.2f} s 1.00x")
+    _, _, calls = row("summary (default: two processes)")
+    swall, scpu, _ = row("summary --jobs 1", "--jobs", "1")
+    _, _, icalls = row("summary of INFO:root: lines (default)", log=info)
     if icalls != calls:
         raise SystemExit(f"the INFO:root: copy counts {icalls} calls, the log {calls}")
-    row("summary of INFO:root: lines (default)", iwall, irss)
-    iwall, irss, _ = summary(info, "--jobs", "1", repeat=n)
-    row("summary of INFO:root: lines --jobs 1", iwall, irss)
-    uwall, urss, _ = summary(a.log, "--by", "user", repeat=n)
-    row("summary --by user (default)", uwall, urss)
-    uwall, urss, _ = summary(a.log, "--by", "user", "--jobs", "1", repeat=n)
-    row("summary --by user --jobs 1", uwall, urss)
-    if a.quick:
-        return
-    stem = a.log.removesuffix(".log")
-    users = make_log(stem + ".users.log", a.lines, "--distinct-users")
-    wall, rss, _ = summary(users, "--by", "user", repeat=h)
-    row(f"--by user, {a.lines} distinct users (default)", wall, rss)
-    for lines, path in (
-        (a.lines // 10, stem + ".100k.log"),
-        (a.lines, a.log),
-        (a.lines * 3, stem + ".3m.log"),
-    ):
-        wall, rss, _ = summary(make_log(path, lines), "--jobs", "1", repeat=h)
-        row(f"--jobs 1, {lines} lines over 8 days", wall, rss)
-    f500 = make_log(stem + ".f500.log", a.lines, "--features", "500")
-    fwall, frss, _ = summary(f500, "--jobs", "1", repeat=h)
-    row("--jobs 1, 500 features", fwall, frss)
-    print(f"500 features / main log, --jobs 1: {fwall / swall:.2f}x the time")
+    row("summary of INFO:root: lines --jobs 1", "--jobs", "1", log=info)
+    row("summary --by user (default)", "--by", "user")
+    row("summary --by user --jobs 1", "--by", "user", "--jobs", "1")
+    if not a.quick:
+        stem = a.log.removesuffix(".log")
+        users = make_log(stem + ".users.log", a.lines, "--distinct-users")
+        row(f"--by user, {a.lines} distinct users", "--by", "user", log=users, repeat=h)
+        for lines, path in (
+            (a.lines // 10, stem + ".100k.log"),
+            (a.lines, a.log),
+            (a.lines * 3, stem + ".3m.log"),
+        ):
+            log = make_log(path, lines)
+            row(f"--jobs 1, {lines} lines over 8 days", "--jobs", "1", log=log, repeat=h)
+        f500 = make_log(stem + ".f500.log", a.lines, "--features", "500")
+        fwall, fcpu, _ = row("--jobs 1, 500 features", "--jobs", "1", log=f500, repeat=h)
+        print(
+            f"500 features / main log, --jobs 1: {fwall / swall:.2f}x the wall time, "
+            f"{fcpu / scpu:.2f}x the CPU time"
+        )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
