@@ -250,7 +250,10 @@ class ClaudeTopApp(RefreshingApp):
         target = next(found, None)
         if target is None:
             return
-        target.update(panels.header(d, pal or palette_of(self), now=self._header_now or None))
+        # One row high whatever it says: a repaint of that row, not a layout of the screen.
+        target.update(
+            panels.header(d, pal or palette_of(self), now=self._header_now or None), layout=False
+        )
 
     # -- remembered choices --------------------------------------------------------------------
 
