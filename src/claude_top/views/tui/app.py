@@ -26,6 +26,7 @@ from claude_top.core.windows import WINDOW_CYCLE
 from claude_top.engine.engine import Engine
 from claude_top.views.live.dashboard import SORT_COLUMNS, AlertsLike, Dashboard, feature_detail
 from claude_top.views.tui import keys, layout, panels
+from claude_top.views.tui.draw import Drawn, draw_main, hosts_rows
 from claude_top.views.tui.export import export_view, view_path
 from claude_top.views.tui.handoff import LatestProgress
 from claude_top.views.tui.pages import AlertsScreen, LiveDetailScreen
@@ -90,6 +91,9 @@ class ClaudeTopApp(RefreshingApp):
         self.plan: layout.Plan | None = None
         self._laid_out = (80, 24)
         self.headroom_swapped = False
+        self.drawn = Drawn()
+        """What each region of the main screen was last drawn from (``draw``)."""
+        self._pal: tuple[tuple[str, bool], Palette] | None = None
         """Mid-size terminals: the headroom panel is shown in place of line health (``h``)."""
         self.export_dir = (export_dir or Path.cwd()).absolute()
         """Where ``e`` and ctrl+s write (``--export-dir``, ``[ui] export_dir``, else the cwd)."""
@@ -159,7 +163,7 @@ class ClaudeTopApp(RefreshingApp):
             height,
             len(d.features) if d is not None else 0,
             d is not None and d.progress is not None and not d.progress.done,
-            extra=_hosts_rows(d, compact) if d is not None else 0,
+            extra=hosts_rows(d, compact) if d is not None else 0,
         )
         old = self.plan
         changed = p.compact != self.compact or old is None or (old.charts > 0) != (p.charts > 0)
@@ -194,54 +198,19 @@ class ClaudeTopApp(RefreshingApp):
             return
         w, h = self._laid_out
         loading = d.progress is not None and not d.progress.done
-        extra = _hosts_rows(d, layout.is_compact(w, h))
+        extra = hosts_rows(d, layout.is_compact(w, h))
         if layout.plan(w, h, len(d.features), loading, extra=extra) != self.plan:
             self._apply_layout(w, h)  # the content changed the rows it needs
-        pal = palette_of(self)
+        pal = self._palette()
         self._render_header(d, pal)
-        self.query_one("#kpis", Static).update(panels.kpi_strip(d, pal, self.compact))
-        prog = panels.progress(d, pal, width=30 if self.compact else 40)
-        pw = self.query_one("#progress", Static)
-        pw.display = prog is not None
-        if prog is not None:
-            pw.update(prog)
-        cols = panels.COMPACT if self.compact else panels.WIDE
-        names = max((len(r.feature) for r in d.features), default=8)
-        name_width = min(max(8, names), max(16, self.size.width // 4))
-        table = self.query_one(FeaturesTable)
-        table.show(d, pal, cols, name_width)
-        table.border_title = panels.filter_title(d)
-        box = self.query_one("#filter", Input)
-        box.border_title = table.border_title if d.filter is not None else ""
-        hosts = self.query_one("#hosts", Panel)
-        hosts.display = bool(d.hosts)
-        if d.hosts:
-            hosts.styles.height = _hosts_rows(d, self.compact)
-            hosts.show(panels.hosts(d, pal, limit=_hosts_limit(self.compact)))
-        charts = self.query_one("#charts", Panel)
-        charts.border_title = f"All traffic · window {d.window_name}"
-        if d.charts is not None and charts.display:
-            cs = d.charts
-            charts.show(lambda w, h: panels.chart_row(cs, w, h, d.tz, pal))
-        alerts = self.query_one("#alerts", Panel)
-        firing = d.alerts if d.alerts_matching is None else d.alerts_matching
-        alerts.border_title = f"Alerts ({len(firing)} firing · a)" if firing else "Alerts"
-        every = " (all traffic)" if d.filter is not None else ""
-        self.query_one("#headroom", Panel).border_title = f"Rate-limit headroom · last 60 s{every}"
-        self.query_one("#lines", Panel).border_title = f"Line health{every}"
-        alerts.show(lambda w, h: panels.alerts(d, pal, rows=h))
-        self.query_one("#ratelimits", Panel).show(
-            lambda w, h: panels.rate_limits(
-                d, pal, rows=h, width=w, bursts=1 if self.compact else 2
-            )
-        )
-        self.query_one("#headroom", Panel).show(
-            lambda w, h: panels.headroom(d, pal, self.compact, rows=h, width=w)
-        )
-        users = self.query_one("#users", Panel)
-        users.border_title = f"Top users today by {d.users_by} (u)"
-        users.show(lambda w, h: panels.users(d, pal, limit=max(1, h - 1)))
-        self.query_one("#lines", Panel).show(panels.line_health(d, pal))
+        draw_main(self, d, pal)
+
+    def _palette(self) -> Palette:
+        """The theme's palette, worked out once per theme (not at every frame)."""
+        key = (self.theme, self.no_color)
+        if self._pal is None or self._pal[0] != key:
+            self._pal = (key, palette_of(self))
+        return self._pal[1]
 
     def _render_header(self, d: Dashboard, pal: Palette | None = None) -> None:
         # The header's own timer also ticks while the main screen is being built or torn down
@@ -252,7 +221,7 @@ class ClaudeTopApp(RefreshingApp):
             return
         # One row high whatever it says: a repaint of that row, not a layout of the screen.
         target.update(
-            panels.header(d, pal or palette_of(self), now=self._header_now or None), layout=False
+            panels.header(d, pal or self._palette(), now=self._header_now or None), layout=False
         )
 
     # -- remembered choices --------------------------------------------------------------------
@@ -445,15 +414,3 @@ class ClaudeTopApp(RefreshingApp):
             )
             return
         self.notify(f"saved screenshot {safe_text(str(saved))}", timeout=4)
-
-
-def _hosts_limit(compact: bool) -> int:
-    return 3 if compact else 8
-
-
-def _hosts_rows(d: Dashboard, compact: bool) -> int:
-    """Rows of the hosts box (border, header, its lines); 0 when one host or none."""
-    if not d.hosts:
-        return 0
-    lim = _hosts_limit(compact)
-    return 3 + min(len(d.hosts), lim) + (1 if len(d.hosts) > lim else 0)

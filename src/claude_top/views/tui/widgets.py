@@ -81,7 +81,8 @@ class Panel(Static):
     def show(self, renderable: RenderableType | Draw) -> None:
         self._draw: Draw | None = renderable if callable(renderable) else None
         if self._draw is None:
-            self.update(renderable)  # type: ignore[arg-type]
+            # Its box is sized by the CSS or the layout plan, never by what it shows: a repaint.
+            self.update(renderable, layout=False)  # type: ignore[arg-type]
         else:
             self._redraw()
 
