@@ -77,6 +77,8 @@ class RefreshingApp(App[None]):
         self._loading_built = 0.0
         self._alerts_version: tuple[int, tuple[Any, ...]] = (-1, ())
         self._alerts_at = 0.0
+        self._alerts_news = 0
+        """How many times the alerts worker found a new answer (a new frame shows it)."""
         self._last_key: tuple[Any, ...] | None = None
         self._rate = 0.0
         self._rate_meter = IngestRate()
@@ -161,7 +163,7 @@ class RefreshingApp(App[None]):
             state,
             tuple((s.path, s.state) for s in statuses),
             None if prog is None else (prog.lines, prog.history_done),
-            0 if self._rules is None else self._rules.version,
+            self._alerts_key(),
         )
         if key == self._last_key:
             self._tick_header(now)
@@ -175,7 +177,7 @@ class RefreshingApp(App[None]):
             self._loading_built = time.monotonic()
         args = (now, state, statuses, prog, self._rate)
         if self.threaded:
-            self._build_in_thread(*args)
+            self._build_in_thread(*args, rules_at=self._idle_rules_at(now))
         else:
             self._apply(self._build(*args))
 
@@ -202,15 +204,46 @@ class RefreshingApp(App[None]):
             charts=self.charts,
         )
 
+    def _alerts_key(self) -> int:
+        """What of the alert rules' answer a frame depends on."""
+        if self._rules is None:
+            return 0
+        # In the background, a new answer of the alerts worker; a build that evaluated the rules
+        # itself (``_idle_rules_at``) shows its answer already and bumps nothing here.
+        return self._alerts_news if self._rules.background else self._rules.version
+
+    def _idle_rules_at(self, now: float) -> float | None:
+        """On an idle log, when the 30 s step moves: the time the build should evaluate the
+        rules at, before it reads the engine (else None).
+
+        Why: the step moves the windows, so the rules' answer may change too; evaluated apart
+        by the alerts worker, a changed answer would cost a second frame a moment after the
+        first. Evaluated by the build, one frame shows both.
+        """
+        d = self.dashboard
+        if self._rules is None or not self._rules.background or d is None:
+            return None
+        if d.progress is not None and not d.progress.done:
+            return None
+        if int(now // IDLE_S) == int(self._alerts_at // IDLE_S):
+            return None
+        version = (self.engine.version, self._sources_key())
+        if version != self._alerts_version:
+            return None  # new data: the alerts worker evaluates it within a second
+        self._alerts_at = now
+        return d.now + (now - d.clock_now)
+
     def _alerts_tick(self) -> None:
         d = self.dashboard
         if d is None or self._rules is None or (d.progress is not None and not d.progress.done):
             return
         now = self.clock.now()
-        # On an idle log the answers only move with the windows: every IDLE_S is enough, unless
-        # the health of a source changed (which moves no engine version).
+        # On an idle log the answers only move with the windows: the frame built when the
+        # IDLE_S step moves evaluates them (``_idle_rules_at``); this tick only when the data
+        # or the health of a source changed (which moves no engine version), or when no frame
+        # did it for a step (paused).
         version = (self.engine.version, self._sources_key())
-        if version == self._alerts_version and now - self._alerts_at < IDLE_S:
+        if version == self._alerts_version and now - self._alerts_at < IDLE_S + ALERTS_S:
             return
         self._alerts_version, self._alerts_at = version, now
         self._alerts_in_thread(d.now + (now - d.clock_now))
@@ -226,13 +259,28 @@ class RefreshingApp(App[None]):
     @work(thread=True, group="alerts", exclusive=True, exit_on_error=False)
     def _alerts_in_thread(self, now: float) -> None:
         assert self._rules is not None
+        before = self._rules.version
         self._rules.refresh(now, force=True)
+        if self._rules.version != before:
+            with contextlib.suppress(RuntimeError):  # the app is shutting down
+                self.call_from_thread(self._alerts_changed)
+
+    def _alerts_changed(self) -> None:
+        self._alerts_news += 1
 
     @work(thread=True, group="build", exit_on_error=False)
     def _build_in_thread(
-        self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
+        self,
+        now: float,
+        state: tuple[Any, ...],
+        statuses: list[Any],
+        prog: Any,
+        rate: float,
+        rules_at: float | None = None,
     ) -> None:
         try:
+            if rules_at is not None and self._rules is not None:
+                self._rules.refresh(rules_at, force=True)
             d = self._build(now, state, statuses, prog, rate)
         except Exception as e:  # keep the UI alive; show what went wrong
             self.call_from_thread(self._build_failed, e)
@@ -284,9 +332,15 @@ class RefreshingApp(App[None]):
         if d is None or not self._mounted:
             return
         newest = self.engine.newest_ts if self.paused else d.newest_ts  # reading goes on
+        second = int(now)
+        last = self._header_live
+        if last is not None and last[0] == second and (last[2] == round(self._rate)):
+            # The age is read when the clock's second moves, not when its own second does:
+            # out of step, the two would redraw the header twice a second.
+            return
         age = None if newest is None else float(int(now - newest))
-        live = (int(now), age, round(self._rate))
-        if live == self._header_live:
+        live = (second, age, round(self._rate))
+        if live == last:
             return
         self._header_live = live
         self._header_now = now
