@@ -74,15 +74,16 @@ def live_session(
     a: argparse.Namespace, engine: Engine, cfg: Config, since: float | None, prog: str
 ) -> Session | None:
     """The state of the TUI and ``serve`` (by default one per source spec): loaded back to
-    ``--since``, users of the last days by day as the engine keeps them, and the older days'
-    sums and older histograms once the history is read (``Session.start_later``)."""
+    ``--since``, today's and yesterday's users by day (what its windows read per user by
+    day), and the older days' sums and older histograms once the history is read
+    (``Session.start_later``)."""
     if getattr(a, "now", None) or not hasattr(a, "state"):
         return None  # --now, or a caller without the options (``demo``)
     now = engine.clock.now()
     horizon = Horizon(
         groups_from=since,
         users=True,
-        user_days_from=engine.day_start(now - 2 * 86400),
+        user_days_from=engine.day_start(now - 86400),
         hists_from=float(min(now - 25 * 3600, engine.day_start(now)) // 900 * 900),
         later=True,
     )
