@@ -35,6 +35,7 @@ from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
 from claude_top.sources.resume import Position
 from claude_top.state import rewrite, side
+from claude_top.state.changes import changed_buckets
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec
 from claude_top.state.load import group_rows
@@ -140,50 +141,31 @@ class Writer:
             sw.capture()
 
     def _capture_groups(self, store: B.TieredStore) -> None:
-        version, seq = self._g_mark
-        full = store.version != version
-        oldest = float("-inf") if full else store.oldest_touch_since(seq)
         pend = self._pending
-        known = self._groups
-        for tier in store.tiers if full else store.tiers[:1]:
-            width = tier.width
-            for start, bucket in tier.buckets.items():
-                if start < oldest:
-                    continue
-                k = (width, start)
-                mine = known.get(k)
-                if mine is None or mine[0] is not bucket:
-                    if mine is not None:
-                        self._drop(k)
-                    elif k in self.unloaded:
-                        self._fetch(k, bucket)
-                    mine = known[k] = (bucket, {})
-                calls = mine[1]
-                rows = None
-                if (
-                    self.hists_from is not None
-                    and start < self.hists_from
-                    and k not in self.hist_done
-                    and any(calls.get(key) != row[B.G_CALLS] for key, row in bucket.items())
-                ):
-                    self._fetch_hists(k, bucket)
-                for key, row in bucket.items():
-                    n = row[B.G_CALLS]
-                    if calls.get(key) != n:
-                        calls[key] = n
-                        if rows is None:
-                            rows = pend.groups.setdefault(k, {})
-                        types = row[B.G_ERRTYPES]
-                        rows[key] = (
-                            row[: B.G_NUMERIC],
-                            dict(row[B.G_HIST]),
-                            dict(types) if types else None,
-                        )
-        if full:
-            present = {(t.width, s) for t in store.tiers for s in t.buckets}
-            for k in [k for k in known if k not in present]:
-                del known[k]
-                self._drop(k)
+        walk = changed_buckets(
+            store, self._g_mark, self._groups, self.unloaded, self._drop, self._fetch
+        )
+        for k, bucket, calls in walk:
+            rows = None
+            if (
+                self.hists_from is not None
+                and k[1] < self.hists_from
+                and k not in self.hist_done
+                and any(calls.get(key) != row[B.G_CALLS] for key, row in bucket.items())
+            ):
+                self._fetch_hists(k, bucket)
+            for key, row in bucket.items():
+                n = row[B.G_CALLS]
+                if calls.get(key) != n:
+                    calls[key] = n
+                    if rows is None:
+                        rows = pend.groups.setdefault(k, {})
+                    types = row[B.G_ERRTYPES]
+                    rows[key] = (
+                        row[: B.G_NUMERIC],
+                        dict(row[B.G_HIST]),
+                        dict(types) if types else None,
+                    )
         self._g_mark = (store.version, store.seq)
 
     def _fetch(self, k: tuple[int, int], bucket: B.Bucket) -> None:

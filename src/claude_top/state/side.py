@@ -21,6 +21,7 @@ from typing import Any
 from claude_top.engine import app_cost, server_tools, streaming
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
+from claude_top.state.changes import changed_buckets
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec
 from claude_top.state.schema import (
@@ -219,38 +220,18 @@ class SideWriter:
 
     def capture(self) -> None:
         """Copy the rows that changed (under the engine's lock; no SQL but a bucket's fetch)."""
-        store, side = self.store, self.side
-        version, seq = self.mark
-        full = store.version != version
-        oldest = float("-inf") if full else store.oldest_touch_since(seq)
-        count, copy = side.count, side.copy
-        for tier in store.tiers if full else store.tiers[:1]:
-            width = tier.width
-            for start, bucket in tier.buckets.items():
-                if start < oldest:
-                    continue
-                k = (width, start)
-                mine = self.known.get(k)
-                if mine is None or mine[0] is not bucket:
-                    if mine is not None:
-                        self._drop(k)
-                    elif k in self.unloaded:
-                        self._fetch(k, bucket)
-                    mine = self.known[k] = (bucket, {})
-                calls = mine[1]
-                out = None
-                for key, row in bucket.items():
-                    n = row[count]
-                    if calls.get(key) != n:
-                        calls[key] = n
-                        if out is None:
-                            out = self.pending.setdefault(k, {})
-                        out[key] = copy(row)
-        if full:
-            present = {(t.width, s) for t in store.tiers for s in t.buckets}
-            for k in [k for k in self.known if k not in present]:
-                del self.known[k]
-                self._drop(k)
+        store = self.store
+        count, copy = self.side.count, self.side.copy
+        walk = changed_buckets(store, self.mark, self.known, self.unloaded, self._drop, self._fetch)
+        for k, bucket, calls in walk:
+            out = None
+            for key, row in bucket.items():
+                n = row[count]
+                if calls.get(key) != n:
+                    calls[key] = n
+                    if out is None:
+                        out = self.pending.setdefault(k, {})
+                    out[key] = copy(row)
         self.mark = (store.version, store.seq)
 
     def _drop(self, k: BucketId) -> None:
