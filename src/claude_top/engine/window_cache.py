@@ -10,15 +10,21 @@ Costs are computed per bucket row here, at the prices of the row's date, not per
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from claude_top.core.histogram import merge_into
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.timeutil import utc_date
 from claude_top.engine import store as B
 from claude_top.engine.accumulate import COARSE, HOUR, MINUTE, Aggregates
 from claude_top.engine.accumulators import (
+    A_COST,
+    A_ERRT,
     A_HIST,
+    A_UNPRICED,
+    A_UNPRICED_MODELS,
     COST_UNITS,
     acc_group,
     acc_user,
@@ -177,17 +183,45 @@ class WindowCache:
             c.covered = settled
         c.seq = store.seq
         # Every open window of one view shares the same tail (the live bucket up to now):
-        # merge it once per batch of data, not once per window.
-        tkey = (spec.by, spec.store_name, needle, feature, c.covered, end, store.seq)
+        # merge it once per batch of data, not once per window. An end past the newest bucket's
+        # start takes in the same buckets as no end at all (no bucket starts later), so "all"
+        # and the rolling windows ending now share one tail too.
+        tail_end = None if end is None or end > store.live_edge else end
+        tkey = (spec.by, spec.store_name, needle, feature, c.covered, tail_end, store.seq)
         tail = self._tails.get(tkey)
         if tail is None:
-            tail = Cached({}, new_acc(), c.covered, store.seq, store.version, None, None)
-            for bstart, bucket in store.buckets_in(c.covered, end):
-                self._fold(spec, bstart, bucket, tail.accs, tail.total, needle, feature)
+            tail = self._tail(spec, store, c.covered, tail_end, needle, feature)
             if len(self._tails) > 32:
                 self._tails.clear()
             self._tails[tkey] = tail
         return c, tail
+
+    def _tail(
+        self,
+        spec: Spec,
+        store: TieredStore,
+        start: float,
+        end: float | None,
+        needle: str | None,
+        feature: str | None,
+    ) -> Cached:
+        """The live part of a window: its groups folded row by row, its total from the groups.
+
+        The total's latency histogram is left as the groups' histograms, merged only if a
+        percentile of the total is asked for (the KPIs of the shown window; not the day's
+        cost, the 429 counts or the line health that read other windows' totals): merging every
+        row's histogram twice, into its group and into the total, was most of a refresh's work.
+        """
+        tail = Cached({}, new_acc(), start, store.seq, store.version, None, None)
+        scratch = new_acc()
+        for bstart, bucket in store.buckets_in(start, end):
+            self._fold(spec, bstart, bucket, tail.accs, scratch, needle, feature, total_hist=False)
+        total = tail.total
+        for acc in tail.accs.values():
+            _add_acc(total, acc)
+        hists = [acc[A_HIST] for acc in tail.accs.values() if acc[A_HIST]]
+        total[A_HIST] = _Merged(hists) if hists else None
+        return tail
 
     def _slide(
         self,
@@ -249,7 +283,10 @@ class WindowCache:
         total: list[Any],
         needle: str | None,
         feature: str | None,
+        total_hist: bool = True,
     ) -> None:
+        """Fold a bucket's rows into their groups' accumulators and into ``total`` (with
+        ``total_hist`` False, ``total`` is scratch: the caller sums the groups instead)."""
         name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
         cost_slot, slots, acc_fn = spec.cost_slot, spec.slots, spec.acc
         for key, row in bucket.items():
@@ -266,4 +303,55 @@ class WindowCache:
             if acc is None:
                 acc = accs[name] = new_acc()
             acc_fn(acc, row, cost, key[model_i])
-            acc_fn(total, row, cost, key[model_i])
+            if total_hist:
+                acc_fn(total, row, cost, key[model_i])
+
+
+def _add_acc(total: list[Any], acc: list[Any]) -> None:
+    """Add one group's accumulator to a total's, all but the latency histogram (``_tail``)."""
+    for i in range(B.G_NUMERIC):
+        total[i] += acc[i]
+    if acc[A_ERRT]:
+        if total[A_ERRT] is None:
+            total[A_ERRT] = {}
+        merge_into(total[A_ERRT], acc[A_ERRT])
+    total[A_COST] += acc[A_COST]
+    total[A_UNPRICED] += acc[A_UNPRICED]
+    if acc[A_UNPRICED_MODELS]:
+        if total[A_UNPRICED_MODELS] is None:
+            total[A_UNPRICED_MODELS] = {}
+        merge_into(total[A_UNPRICED_MODELS], acc[A_UNPRICED_MODELS])
+
+
+class _Merged(Mapping[int, int]):
+    """Histogram counts that are the sum of several, added up when first read.
+
+    The parts are a tail's own group histograms, never changed once the tail is built, so the
+    sum is the same whenever (and on whichever thread) it is first read.
+    """
+
+    __slots__ = ("_counts", "_parts")
+
+    def __init__(self, parts: list[dict[int, int]]) -> None:
+        self._parts = parts
+        self._counts: dict[int, int] | None = None
+
+    def _merged(self) -> dict[int, int]:
+        if self._counts is None:
+            counts = dict(self._parts[0])
+            for part in self._parts[1:]:
+                merge_into(counts, part)
+            self._counts = counts
+        return self._counts
+
+    def __bool__(self) -> bool:
+        return True  # built from non-empty parts only
+
+    def __getitem__(self, k: int) -> int:
+        return self._merged()[k]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        return len(self._merged())
