@@ -211,6 +211,19 @@ def ms3(xs: list[float]) -> str:
     return f"p50 {pct(xs, 50) * 1e3:.1f} / p95 {pct(xs, 95) * 1e3:.1f} / max {max(xs) * 1e3:.1f} ms"
 
 
+async def drained(app: BenchApp) -> None:
+    """Until every message the app and the screen's widgets had queued is handled, twice over:
+    a repainted widget tells the screen by a message of its own, handled in the second round."""
+    loop = asyncio.get_running_loop()
+    for _ in range(2):
+        waits = []
+        for node in [app, *app.screen.walk_children(with_self=True)]:
+            done = loop.create_future()
+            if node.call_later(done.set_result, None):
+                waits.append(done)
+        await asyncio.gather(*waits)
+
+
 async def one_refresh(
     app: BenchApp, box: LatestProgress, cpu: list[float] | None = None
 ) -> tuple[float, float, float]:
@@ -224,7 +237,7 @@ async def one_refresh(
     t1 = time.perf_counter()
     app._apply(d)
     t2 = time.perf_counter()
-    await asyncio.sleep(0)  # let the widgets' queued messages run
+    await drained(app)  # the widgets' refreshes reach the screen as messages
     app.screen._on_timer_update()  # what Textual's screen-update timer does: layout + composite
     t3 = time.perf_counter()
     if cpu is not None:
@@ -233,11 +246,16 @@ async def one_refresh(
 
 
 async def refreshes(
-    app: BenchApp, box: LatestProgress, n: int, budget_s: float, profile: bool
+    app: BenchApp,
+    box: LatestProgress,
+    n: int,
+    budget_s: float,
+    profile: bool,
+    windows: tuple[str, ...] = WINDOWS,
 ) -> None:
     app.auto = False
     await asyncio.sleep(0.5)  # let a worker build started by the timer finish
-    for name in WINDOWS:
+    for name in windows:
         app.window_name = name
         cold = await one_refresh(app, box)
         parts: list[tuple[float, float, float]] = []
@@ -330,7 +348,8 @@ async def drive(
         users_now = engine.users.fine.get(int(time.time()) // 3600 * 3600, {})
         minute = datetime.now(UTC).minute
         print(f"live user-hour bucket: {len(users_now)} rows ({minute} min into the hour)")
-        await refreshes(app, box, args.refreshes, args.budget, args.profile)
+        windows = tuple(args.windows.split(","))
+        await refreshes(app, box, args.refreshes, args.budget, args.profile, windows)
 
         lat = await latency(app, path, args.probes, 2 * args.budget)
         print(f"line to screen: {len(lat)} probes seen")
@@ -375,6 +394,9 @@ def main() -> None:
         help="seconds per window (twice that for the probes) after which fewer are taken",
     )
     p.add_argument("--idle", type=float, default=10.0, help="seconds of the idle CPU check")
+    p.add_argument(
+        "--windows", default=",".join(WINDOWS), help="windows whose refreshes are measured"
+    )
     p.add_argument("--profile", action="store_true", help="print a cProfile of ten 10m refreshes")
     p.add_argument("--writer", metavar="PATH", help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -195,3 +195,59 @@ async def test_idle_step_is_one_frame_with_the_rules_evaluated_in_it(
         assert len(frames) == 1
         assert len(evaluated) == 1
         assert frames[0].clock_now == END + 31
+
+
+async def test_new_data_updates_the_cells_that_changed_and_no_others(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two new calls of one feature: its calls cell shows the new count; cells whose text
+    and style did not change are not handed to the table again (each costs a re-render)."""
+    import json
+    from datetime import UTC, datetime
+
+    from claude_top.views.tui.widgets import FeaturesTable
+
+    app = ClaudeTopApp(engine, Alerts(engine), FixedClock(END))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _settle(pilot)
+        table = app.query_one(FeaturesTable)
+        d = app.dashboard
+        assert d is not None
+        row = d.features[0]  # the most calls: two more keep every row where it is
+        before = table.get_cell(row.feature, "calls")
+        calls: list[tuple[str, str]] = []
+        real = FeaturesTable.update_cell
+
+        def spy(self: FeaturesTable, r: Any, c: Any, v: Any, **kw: Any) -> None:
+            calls.append((str(r), str(c)))
+            real(self, r, c, v, **kw)
+
+        monkeypatch.setattr(FeaturesTable, "update_cell", spy)
+        lines = [
+            json.dumps(
+                {
+                    "timestamp": datetime.fromtimestamp(END - 20 + i, UTC).isoformat(),
+                    "feature": row.feature,
+                    "model": "claude-sonnet-4-5",
+                    "user_id": "user-new",
+                    "input_tokens": 100,
+                    "output_tokens": 10,
+                    "latency_ms": 900,
+                }
+            )
+            for i in range(2)
+        ]
+        engine.ingest_lines(lines)
+        app.refresh_now()
+        await _settle(pilot)
+        new = app.dashboard
+        assert new is not None
+        got = next(r for r in new.features if r.feature == row.feature)
+        assert got.calls == row.calls + 2
+        assert [r.feature for r in new.features] == [r.feature for r in d.features]
+        assert str(table.get_cell(row.feature, "calls")).strip() == str(got.calls)
+        assert str(before).strip() == str(row.calls)
+        assert (row.feature, "calls") in calls
+        # The other rows changed only in their trend, drawn to the scale of the tallest slot.
+        assert {c for r, c in calls if r != row.feature} <= {"spark"}
+        assert len(calls) < len(new.features) * len(app.query_one(FeaturesTable).columns) / 2

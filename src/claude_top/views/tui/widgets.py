@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual.app import App
 from textual.color import Color
 from textual.widgets import DataTable, Static
@@ -106,6 +107,8 @@ class FeaturesTable(DataTable[object]):
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._shape: tuple[object, ...] = ()
+        self._cells: dict[tuple[str, str], tuple[object, ...]] = {}
+        """The cell shown at (feature, column), to update only those that change."""
 
     @property
     def cursor_feature(self) -> str | None:
@@ -126,12 +129,23 @@ class FeaturesTable(DataTable[object]):
             tuple(r.feature for r in d.features),
         )
         if shape == self._shape:
-            # Same columns and rows in the same order: update the cells, keep the table.
+            # Same columns, labels and rows in the same order: update the cells that changed,
+            # keep the table. The labels are padded to their columns' widths (``feature_grid``
+            # pads every cell), so equal labels mean equal widths: nothing to re-measure.
+            shown = self._cells
             for row, cells in zip(d.features, rows, strict=True):
                 for c, cell in zip(columns, cells, strict=True):
-                    self.update_cell(row.feature, c, cell, update_width=True)
+                    at, look = (row.feature, c), _look(cell)
+                    if shown.get(at) != look:
+                        shown[at] = look
+                        self.update_cell(row.feature, c, cell)
             return
         self._shape = shape
+        self._cells = {
+            (row.feature, c): _look(cell)
+            for row, cells in zip(d.features, rows, strict=True)
+            for c, cell in zip(columns, cells, strict=True)
+        }
         # Columns or order changed: re-make the table, keeping the cursor on its feature.
         self.clear(columns=True)
         for c, label in zip(columns, labels, strict=True):
@@ -143,3 +157,9 @@ class FeaturesTable(DataTable[object]):
                 target = i
         if self.row_count:
             self.move_cursor(row=target, animate=False, scroll=False)
+
+
+def _look(cell: Text) -> tuple[object, ...]:
+    """What a cell looks like: its text, its own style and its styled spans (``Text.__eq__``
+    leaves out its own style, which a theme change or a level changes)."""
+    return (cell.plain, str(cell.style), tuple(cell.spans), cell.justify)
