@@ -15,7 +15,7 @@ of a frame for another frame's and checks that whenever a panel's text changes, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.widgets import Input, Static
 
@@ -23,9 +23,6 @@ from claude_top.views.live.dashboard import Dashboard
 from claude_top.views.tui import panels
 from claude_top.views.tui.panels import Palette
 from claude_top.views.tui.widgets import FeaturesTable, Panel
-
-if TYPE_CHECKING:
-    from claude_top.views.tui.app import ClaudeTopApp
 
 
 def _loading(d: Dashboard) -> bool:
@@ -80,8 +77,10 @@ def hosts_rows(d: Dashboard, compact: bool) -> int:
     return 3 + min(len(d.hosts), lim) + (1 if len(d.hosts) > lim else 0)
 
 
-def draw_main(app: ClaudeTopApp, d: Dashboard, pal: Palette) -> None:
+def draw_main(app: Any, d: Dashboard, pal: Palette) -> None:
     """Every region of the main screen from frame ``d``; the header is drawn by the app.
+
+    ``app`` is the ``app.ClaudeTopApp`` (not imported: the app imports this module).
 
     Each widget here has a height fixed by the CSS or ``layout.plan``, never by its content, so a
     new content is a repaint of that widget (``layout=False``), not a layout of the screen.
@@ -120,7 +119,7 @@ def draw_main(app: ClaudeTopApp, d: Dashboard, pal: Palette) -> None:
     _side_panels(app, d, pal)
 
 
-def _side_panels(app: ClaudeTopApp, d: Dashboard, pal: Palette) -> None:
+def _side_panels(app: Any, d: Dashboard, pal: Palette) -> None:
     drawn = app.drawn
     compact = app.compact
     q = app.query_one
