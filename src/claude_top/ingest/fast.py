@@ -38,7 +38,8 @@ from claude_top.core.schema import (
     Kind,
 )
 from claude_top.core.stats import LineStats
-from claude_top.ingest.reader import TS_MAX, TS_MIN, take_line
+from claude_top.ingest.kinds import TS_MAX, TS_MIN
+from claude_top.ingest.reader import take_line
 
 EXTRA_COUNTS = ("cache_creation_tokens", "cache_creation_1h_tokens")
 EXTRA_INTS = ("ratelimit_requests_remaining", "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)

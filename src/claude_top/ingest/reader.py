@@ -11,8 +11,8 @@ a call (a model and token counts) but that the active mapping does not read is *
 counted apart with the preset that would read it as a hint, never silently foreign.
 
 This is the reference verdict for a line. Field names, aliases and kinds come from
-``core.schema``; each kind has one validation rule here (``RULES``). ``ingest.fast`` decodes the
-common shape faster and hands every other line to ``parse_line``; a differential test
+``core.schema``; each kind has one validation rule (``ingest.kinds.RULES``). ``ingest.fast``
+decodes the common shape faster and hands every other line to ``parse_line``; a differential test
 (``tests/property/test_differential.py``) checks that both give the same verdict and values.
 """
 
@@ -27,7 +27,6 @@ from claude_top.core.record import Record
 from claude_top.core.schema import (
     BILLED,
     FIELDS,
-    LIMITS,
     MARKER_KEYS,
     SERVER_TOOLS,
     Field,
@@ -35,8 +34,8 @@ from claude_top.core.schema import (
     billed_model,
 )
 from claude_top.core.stats import LineStats
-from claude_top.core.timeutil import parse_timestamp
 from claude_top.ingest import otlp
+from claude_top.ingest.kinds import ABSENT, BAD, RULES
 from claude_top.ingest.mapping import PRESET_MAPPINGS, Mapping
 from claude_top.ingest.otlp import Many
 from claude_top.ingest.presets import NATIVE
@@ -106,110 +105,6 @@ Verdict = Record | Rejected | Unmapped | Many | None
 Judge = Callable[[dict[str, Any]], Verdict]
 """What turns a decoded object into a verdict: ``record_from_dict`` (native) or a mapping's."""
 
-_BAD: Any = object()
-"""What a kind's rule returns for a value it cannot use."""
-
-
-TS_MIN = -62135510400.0
-"""0001-01-02T00:00Z: a time must be a date in every zone (the engine buckets it by day)."""
-TS_MAX = 253402128000.0
-"""9999-12-30T00:00Z, likewise (later times overflow ``datetime``)."""
-
-
-def _timestamp(v: Any) -> Any:
-    ts = parse_timestamp(v)
-    return ts if ts is not None and TS_MIN <= ts < TS_MAX else _BAD
-
-
-def _text(v: Any) -> Any:
-    return v if type(v) is str else _BAD
-
-
-_COUNT = LIMITS[Kind.COUNT]
-_INT = LIMITS[Kind.INT]
-_STATUS = LIMITS[Kind.STATUS]
-_NUMBER = LIMITS[Kind.NUMBER]
-_DURATION = LIMITS[Kind.DURATION_MS]
-
-
-def _count(v: Any) -> Any:
-    if type(v) is int or (type(v) is float and v.is_integer()):
-        return int(v) if _COUNT.low <= v <= _COUNT.high else _BAD
-    return _BAD
-
-
-def _integer(v: Any) -> Any:
-    """An integer, an integral float, or a string of ASCII digits, as an ``int``."""
-    if type(v) is int:
-        return v
-    if type(v) is float and v.is_integer():
-        return int(v)
-    if type(v) is str:
-        digits = v.strip()
-        if digits.isascii() and digits.isdigit():
-            return int(digits)
-    return _BAD
-
-
-def _int(v: Any) -> Any:
-    i = _integer(v)
-    return i if i is not _BAD and _INT.low <= i <= _INT.high else _BAD
-
-
-def _status(v: Any) -> Any:
-    i = _integer(v)
-    return i if i is not _BAD and _STATUS.low <= i <= _STATUS.high else _BAD
-
-
-def _number(v: Any) -> Any:
-    if type(v) is int or type(v) is float:
-        f = float(v)
-    elif type(v) is str:
-        try:
-            f = float(v)
-        except ValueError:
-            return _BAD
-    else:
-        return _BAD
-    return f if _NUMBER.low <= f <= _NUMBER.high else _BAD  # NaN fails both
-
-
-def _duration_ms(v: Any) -> Any:
-    if (type(v) is int or type(v) is float) and _DURATION.low <= v <= _DURATION.high:
-        return int(v)
-    return _BAD
-
-
-_USD = LIMITS[Kind.USD]
-
-
-def _usd(v: Any) -> Any:
-    if (type(v) is int or type(v) is float) and _USD.low <= v <= _USD.high:
-        return float(v)
-    return _BAD
-
-
-def _flag(v: Any) -> Any:
-    return v if type(v) is bool else _BAD
-
-
-RULES: dict[Kind, Callable[[Any], Any]] = {
-    Kind.TIMESTAMP: _timestamp,
-    Kind.TEXT: _text,
-    Kind.COUNT: _count,
-    Kind.INT: _int,
-    Kind.STATUS: _status,
-    Kind.NUMBER: _number,
-    Kind.DURATION_MS: _duration_ms,
-    Kind.FLAG: _flag,
-    Kind.USD: _usd,
-}
-"""One validation rule per kind of value (``core.schema.Kind``): the value a ``Record`` holds,
-or ``_BAD``. ``Kind.IGNORED`` has none: such keys are never read."""
-
-ABSENT: dict[Kind, Any] = {Kind.COUNT: 0, Kind.FLAG: False}
-"""The value of an optional field the line does not carry (None for the other kinds)."""
-
 _EXTRA_KEYS = frozenset((*BILLED, *SERVER_TOOLS, "ttft_ms", "cost_usd", "total_cost_usd"))
 """Keys a native line seldom has (the bill's dimensions, server tools, TTFT, the app's cost): read only when
 the object holds one, so a line without them costs what it did before they existed."""
@@ -253,7 +148,7 @@ def _native(d: dict[str, Any]) -> Record | Rejected:
             values[f.slot] = ABSENT.get(f.kind)  # type: ignore[index]
             continue
         got = rule(v)
-        if got is _BAD:
+        if got is BAD:
             return Rejected(R_TIMESTAMP if f.kind is Kind.TIMESTAMP else r_type(f.key))
         values[f.slot] = got  # type: ignore[index]
     values["request_id"] = values["request_id"] or ""

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from claude_top.core.record import Record
 from claude_top.core.schema import FIELDS, LIMITS, Kind
 from claude_top.core.stats import LineStats
+from claude_top.core.timeutil import parse_timestamp
 from claude_top.ingest import fast
 from claude_top.ingest.reader import (
     R_JSON,
@@ -18,7 +19,6 @@ from claude_top.ingest.reader import (
     R_UTF8,
     Rejected,
     parse_line,
-    parse_timestamp,
 )
 from loggen import T0, call, line
 
