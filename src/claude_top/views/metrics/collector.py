@@ -10,6 +10,10 @@ Latency is a histogram whose buckets are the HDR buckets of the engine summed ex
 bucket ``le=X`` counts the calls whose HDR bucket reports at most X (the value ``check``'s
 percentiles report), so "p95 above 15 s" reads the same in PromQL as in ``check``; the bounds
 always include the ``p95_latency`` threshold.
+
+Its length (over the ~400 lines we aim for) is one method per family group, all reading the one
+snapshot a scrape takes; the pieces with a job of their own (label caps, counts across restarts,
+the rule file) are already apart.
 """
 
 from __future__ import annotations
