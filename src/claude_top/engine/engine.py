@@ -291,12 +291,7 @@ class Engine:
                         if mine is None:
                             tier.buckets[bstart] = bucket
                         else:
-                            for key, row in bucket.items():
-                                acc = mine.get(key)
-                                if acc is None:
-                                    mine[key] = row
-                                else:
-                                    store.merge_row(acc, row)
+                            store.merge_bucket(mine, bucket)
                         store.note(bstart)
                 store.flush()
                 store.version += 1

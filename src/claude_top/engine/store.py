@@ -167,12 +167,21 @@ class TieredStore:
                 if dest is None:
                     upper.buckets[dest_start] = bucket  # reuse: no copy needed
                     continue
-                for key, row in bucket.items():
-                    acc = dest.get(key)
-                    if acc is None:
-                        dest[key] = row
-                    else:
-                        self.merge_row(acc, row)
+                self.merge_bucket(dest, bucket)
+
+    def merge_bucket(self, dest: Bucket, src: Bucket) -> None:
+        """Add ``src``'s rows into ``dest``: a key ``dest`` lacks takes ``src``'s row as it is.
+
+        The one merge of two buckets, for compaction, for joining engines (hosts, the two-core
+        split) and for the state's rows loaded after the first screen.
+        """
+        merge_row = self.merge_row
+        for key, row in src.items():
+            acc = dest.get(key)
+            if acc is None:
+                dest[key] = row
+            else:
+                merge_row(acc, row)
 
     def buckets_in(self, start: float | None, end: float | None) -> Iterator[tuple[int, Bucket]]:
         """Every bucket whose start lies in [start, end)."""

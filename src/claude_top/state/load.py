@@ -132,13 +132,7 @@ def fill_archive(engine: Engine, rows: Iterable[Any]) -> int:
     archive = next(t for t in store.tiers if t.width == B.ARCHIVE)
     with engine.lock:
         for start, bucket in got.items():
-            mine = archive.buckets.setdefault(start, {})
-            for key, row in bucket.items():
-                acc = mine.get(key)
-                if acc is None:
-                    mine[key] = row
-                else:
-                    B.merge_user_row(acc, row)
+            store.merge_bucket(archive.buckets.setdefault(start, {}), bucket)
         store.version += 1  # merged windows start over
         engine.version += 1
     return n
