@@ -155,44 +155,21 @@ def unmapped_hint(n: int, preset: str) -> str:
     return f"! {fmt.grouped(n)} unmapped {lines} like {name}: run with --preset {name}"
 
 
-def summary_dict(
+Streams = tuple[StreamStats, dict[str, StreamStats]]
+AppCosts = tuple[AppCost, dict[str, AppCost]]
+Tools = tuple[ToolUse, dict[str, ToolUse]]
+
+
+def _document(
     s: Summary,
     lines: LineStats,
     window: dict[str, Any],
-    streams: tuple[StreamStats, dict[str, StreamStats]] | None = None,
-    app_costs: tuple[AppCost, dict[str, AppCost]] | None = None,
-    tools: tuple[ToolUse, dict[str, ToolUse]] | None = None,
-) -> dict[str, Any]:
-    """The JSON document; ``streams`` (``Engine.streaming``) adds TTFT and output rates,
-    ``app_costs`` (``Engine.app_costs``) the app's own cost against ours, ``tools``
-    (``Engine.server_tools``) the server tool requests."""
-    groups = sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0]))
-    total, per = streams if streams is not None else (None, {})
-    app_total, app_per = app_costs if app_costs is not None else (None, {})
-    tool_total, tool_per = tools if tools is not None else (None, {})
-    return {
-        "window": window,
-        "lines": lines_dict(lines),
-        "total": group_dict(s.total, total, app_total, tool_total),
-        PLURAL[s.by]: {
-            name: group_dict(g, per.get(name), app_per.get(name), tool_per.get(name))
-            for name, g in groups
-        },
-    }
-
-
-def summary_json(
-    s: Summary,
-    lines: LineStats,
-    window: dict[str, Any],
-    streams: tuple[StreamStats, dict[str, StreamStats]] | None = None,
-    app_costs: tuple[AppCost, dict[str, AppCost]] | None = None,
-    tools: tuple[ToolUse, dict[str, ToolUse]] | None = None,
-) -> Iterator[bytes]:
-    """``jsondoc.dumps(summary_dict(...))`` in pieces, the same bytes: one group's dict at a
-    time, so a million users' document is never held whole (as dicts, then as bytes, then as a
-    str), which took more memory than the engine that counted them."""
-    dumps = jsondoc.dumps
+    streams: Streams | None,
+    app_costs: AppCosts | None,
+    tools: Tools | None,
+) -> tuple[dict[str, Any], str, Iterator[tuple[str, dict[str, Any]]]]:
+    """The JSON document's head (window, lines, total), the name of its groups' key, and its
+    groups one at a time, most calls first: the one spelling of the document's shape."""
     total, per = streams if streams is not None else (None, {})
     app_total, app_per = app_costs if app_costs is not None else (None, {})
     tool_total, tool_per = tools if tools is not None else (None, {})
@@ -201,10 +178,44 @@ def summary_json(
         "lines": lines_dict(lines),
         "total": group_dict(s.total, total, app_total, tool_total),
     }
-    yield dumps(head)[:-1] + b"," + dumps(PLURAL[s.by]) + b":{"
+    groups = (
+        (name, group_dict(g, per.get(name), app_per.get(name), tool_per.get(name)))
+        for name, g in sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0]))
+    )
+    return head, PLURAL[s.by], groups
+
+
+def summary_dict(
+    s: Summary,
+    lines: LineStats,
+    window: dict[str, Any],
+    streams: Streams | None = None,
+    app_costs: AppCosts | None = None,
+    tools: Tools | None = None,
+) -> dict[str, Any]:
+    """The JSON document; ``streams`` (``Engine.streaming``) adds TTFT and output rates,
+    ``app_costs`` (``Engine.app_costs``) the app's own cost against ours, ``tools``
+    (``Engine.server_tools``) the server tool requests."""
+    head, plural, groups = _document(s, lines, window, streams, app_costs, tools)
+    return {**head, plural: dict(groups)}
+
+
+def summary_json(
+    s: Summary,
+    lines: LineStats,
+    window: dict[str, Any],
+    streams: Streams | None = None,
+    app_costs: AppCosts | None = None,
+    tools: Tools | None = None,
+) -> Iterator[bytes]:
+    """``jsondoc.dumps(summary_dict(...))`` in pieces, the same bytes: one group's dict at a
+    time, so a million users' document is never held whole (as dicts, then as bytes, then as a
+    str), which took more memory than the engine that counted them."""
+    dumps = jsondoc.dumps
+    head, plural, groups = _document(s, lines, window, streams, app_costs, tools)
+    yield dumps(head)[:-1] + b"," + dumps(plural) + b":{"
     sep = b""
-    for name, g in sorted(s.groups.items(), key=lambda kv: (-kv[1].calls, kv[0])):
-        doc = group_dict(g, per.get(name), app_per.get(name), tool_per.get(name))
+    for name, doc in groups:
         yield sep + dumps(name) + b":" + dumps(doc)
         sep = b","
     yield b"}}"
