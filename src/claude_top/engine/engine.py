@@ -36,6 +36,7 @@ from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.series import Series, SlotStats, TrafficSeries
 from claude_top.engine.server_tools import ToolUse
+from claude_top.engine.span_costs import SpanCost, SpanCosts
 from claude_top.engine.store import TieredStore
 from claude_top.engine.streaming import StreamStats
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
@@ -102,6 +103,7 @@ class Engine:
         self._windows = WindowCache(self.agg)
         self._series = Series(self.agg)
         self._traffic = TrafficSeries(self.agg)
+        self._costs = SpanCosts(self.agg)
         self.version = 0
         """Bumped by every ingest: views skip recomputing when nothing changed."""
         self.before_compact: Callable[[], None] | None = None
@@ -346,6 +348,14 @@ class Engine:
         """All traffic over [start, end) (cheaper than ``query``: no per-group objects)."""
         with self.lock:
             return self._windows.total(start, end)
+
+    def span_cost(
+        self, start: float | None, end: float | None, match: str | None = None
+    ) -> SpanCost:
+        """Calls and cost only, all traffic and per feature, over [start, end) (the cost
+        baseline's spans, ``engine.span_costs``); ``match`` as ``query``'s."""
+        with self.lock:
+            return self._costs.span(start, end, match.lower() if match else None)
 
     def series(
         self, start: float, end: float, step: int, by: str = "feature", metric: str = "calls"

@@ -12,7 +12,8 @@ from typing import Any
 from claude_top.core.histogram import LatencyHistogram, merge_into
 from claude_top.engine import store as B
 from claude_top.engine.accumulate import Aggregates
-from claude_top.engine.window_cache import Cached
+from claude_top.engine.accumulators import COST_UNITS
+from claude_top.engine.window_cache import GROUPS_BY_FEATURE, Cached, cached_cost
 
 
 class Series:
@@ -181,9 +182,6 @@ class TrafficSeries:
         self, bstart: int, bucket: dict[Any, Any], feature: str | None, needle: str | None
     ) -> tuple[int, int, float, dict[int, int]]:
         """One bucket's calls, errors, cost and latency counts over the rows that count."""
-        from claude_top.engine.accumulators import COST_UNITS
-        from claude_top.engine.window_cache import GROUP_SLOTS, row_cost
-
         calls = errors = 0
         cost_sum = 0  # whole nano-dollars, as the rows cache them (``accumulators.COST_UNITS``)
         hist: dict[int, int] = {}
@@ -194,10 +192,7 @@ class TrafficSeries:
                 continue
             calls += row[B.G_CALLS]
             errors += row[B.G_ERRORS]
-            cost = row[B.G_COST]
-            if cost is None:
-                c = row_cost(self.agg.prices, key[1], key[2], bstart, row, GROUP_SLOTS)
-                cost = row[B.G_COST] = round(c * COST_UNITS) if c is not None else -1
+            cost = cached_cost(self.agg.prices, GROUPS_BY_FEATURE, bstart, key, row)
             if cost > 0:
                 cost_sum += cost
             merge_into(hist, row[B.G_HIST])

@@ -95,6 +95,20 @@ def row_cost(
     )
 
 
+def cached_cost(prices: PriceTable, spec: Spec, bstart: int, key: Any, row: Row) -> int:
+    """A row's cost in whole nano-dollars (-1: unpriced), computed once and kept in the row.
+
+    The one place a bucket row is priced, for every fold (windows, charts, the cost-only fold of
+    ``span_costs``): ingest and merges reset the kept cost when they change the row.
+    """
+    cost: int | None = row[spec.cost_slot]
+    if cost is None:
+        m = spec.model_i
+        c = row_cost(prices, key[m], key[m + 1], bstart, row, spec.slots)
+        cost = row[spec.cost_slot] = round(c * COST_UNITS) if c is not None else -1
+    return cost
+
+
 class WindowCache:
     """Merged windows over an ``Aggregates``' stores (callers hold the engine's lock)."""
 
@@ -288,7 +302,7 @@ class WindowCache:
         """Fold a bucket's rows into their groups' accumulators and into ``total`` (with
         ``total_hist`` False, ``total`` is scratch: the caller sums the groups instead)."""
         name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
-        cost_slot, slots, acc_fn = spec.cost_slot, spec.slots, spec.acc
+        cost_slot, acc_fn, prices = spec.cost_slot, spec.acc, self.agg.prices
         for key, row in bucket.items():
             if feature is not None and key[feat_i] != feature:
                 continue
@@ -296,8 +310,7 @@ class WindowCache:
                 continue
             cost = row[cost_slot]
             if cost is None:
-                c = row_cost(self.agg.prices, key[model_i], key[model_i + 1], bstart, row, slots)
-                cost = row[cost_slot] = round(c * COST_UNITS) if c is not None else -1
+                cost = cached_cost(prices, spec, bstart, key, row)
             name = key[name_i]
             acc = accs.get(name)
             if acc is None:

@@ -13,6 +13,10 @@ earlier): a feature launched yesterday has no baseline yet, not six days of $0. 
 day counts, including days without calls, whose cost is $0.
 
 ``cost_pace`` asks the same days for the cost up to today's time of day (``same_hours``).
+
+The spans are answered by the engine's cost-only fold (``Engine.span_cost``), which sums calls
+and cost and nothing else: every view passes it (the rules, the KPI with its filter, the
+metrics), so they get one number by construction.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from datetime import datetime, tzinfo
 
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.windows import previous_days
+from claude_top.engine.span_costs import CostSum, SpanCost
 from claude_top.rules.spec import ALL
 
 BASELINE_DAYS = 7
-SpanQuery = Callable[[float | None, float], Summary]
-"""The engine's ``query(start, end, by="feature")``, possibly behind a cache."""
+SpanQuery = Callable[[float | None, float], SpanCost]
+"""The engine's ``span_cost(start, end)`` (with the view's filter), possibly behind a memo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,13 @@ def scope_of(s: Summary, scope: str) -> GroupStats:
     return s.groups.get(scope) or GroupStats(scope)
 
 
+def scope_cost(s: SpanCost, scope: str) -> CostSum:
+    """All traffic (``"*"``) or one feature of a span's costs, as ``scope_of``."""
+    if scope == ALL:
+        return s.total
+    return s.features.get(scope) or CostSum()
+
+
 def cost_baseline(
     query: SpanQuery,
     now: float,
@@ -90,7 +102,7 @@ def cost_baseline(
     days = baseline_days(now, tz, same_hours)
     start = log_start if scope == ALL else _history_start(query, days, scope)
     costs = [
-        scope_of(query(d.start, d.cut), scope).cost_usd
+        scope_cost(query(d.start, d.cut), scope).cost_usd
         for d in days
         if start is not None and start <= d.start
     ]
@@ -103,10 +115,10 @@ def _history_start(query: SpanQuery, days: list[BaselineDay], scope: str) -> flo
     """When a feature's history covers from: -inf if it had calls before the 7 days, else the
     end of its first day with calls (that day is partial: we cannot tell when it began)."""
     oldest = days[-1]
-    if scope_of(query(None, oldest.start), scope).calls > 0:
+    if scope_cost(query(None, oldest.start), scope).calls > 0:
         return -math.inf
     for d in reversed(days):
-        if scope_of(query(d.start, d.end), scope).calls > 0:
+        if scope_cost(query(d.start, d.end), scope).calls > 0:
             return d.end
     return None
 

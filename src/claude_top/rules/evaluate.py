@@ -8,7 +8,7 @@ five more rules cover them. Every rule runs per feature and over all traffic (sc
 because a 2% global error rate can be 15% errors in one feature.
 
 This module holds the state of evaluating repeatedly: what fires since when, the transitions,
-the line samples and the cache of finished baseline days. What each rule computes is in
+the line samples and the spans asked within one evaluation. What each rule computes is in
 ``checks``, the baseline in ``baseline``, the rules themselves in ``spec``.
 
 Windows come from ``windows.window`` and the engine's minute buckets: a bucket is in a window when
@@ -30,6 +30,7 @@ from claude_top.core.clock import Clock
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.windows import window
 from claude_top.engine.engine import Engine
+from claude_top.engine.span_costs import SpanCost
 from claude_top.rules import checks
 from claude_top.rules.baseline import cost_baseline
 from claude_top.rules.sources import SourceHealth, source_problems, stale_age, stale_message
@@ -94,8 +95,9 @@ class Alerts:
         self._line_samples: deque[tuple[float, int, int]] = deque()
         """(time, lines, rejected) at each evaluation: LineStats is cumulative, the rule is not."""
         self._queries: dict[tuple[float | None, float | None], Summary] = {}
-        self._past: dict[tuple[float | None, float], tuple[int, Summary]] = {}
-        """Baseline-day answers that cannot change any more, with the store's layout version."""
+        self._costs: dict[tuple[float | None, float], SpanCost] = {}
+        """The baseline's spans within one evaluation; the engine keeps settled buckets' sums
+        across evaluations (``engine.span_costs``)."""
 
     def rule(self, rule_id: str) -> Rule | None:
         """The enabled rule of that id, or None (a disabled rule highlights nothing)."""
@@ -112,7 +114,7 @@ class Alerts:
         The whole evaluation reads the engine under one hold of its lock, so every rule sees
         the same version of the data.
         """
-        self._queries = {}
+        self._queries, self._costs = {}, {}
         candidates: list[Alert] = []
         with self.engine.lock:
             for rule in self.rules:
@@ -133,7 +135,7 @@ class Alerts:
             if key not in current:
                 self.transitions.append(Transition(now, "resolved", old))
         self.firing = current
-        self._queries = {}
+        self._queries, self._costs = {}, {}
         return sorted(current.values(), key=lambda a: alert_order(a, order))
 
     def _query(self, start: float | None, end: float | None) -> Summary:
@@ -143,25 +145,13 @@ class Alerts:
             s = self._queries[key] = self.engine.query(start, end, by="feature")
         return s
 
-    def _past_query(self, start: float | None, end: float) -> Summary:
-        """A span of earlier days, kept across evaluations.
-
-        The cost rules ask for the spans of the 7 previous days at every evaluation, and those
-        dominate its time. Once the log has reached past a span's end (logs are written in time
-        order), the span's numbers are final, so the answer is kept until compaction changes the
-        buckets. A line arriving late for a finished day is counted at the next compaction.
-        """
-        version = self.engine.groups.version
-        hit = self._past.get((start, end))
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        s = self._query(start, end)
-        newest = self.engine.newest_ts
-        if newest is not None and newest >= end:
-            if len(self._past) > 64:
-                self._past.clear()
-            self._past[(start, end)] = (version, s)
-        return s
+    def _span_cost(self, start: float | None, end: float) -> SpanCost:
+        """A baseline span's calls and cost (``Engine.span_cost``), once per evaluation."""
+        key = (start, end)
+        c = self._costs.get(key)
+        if c is None:
+            c = self._costs[key] = self.engine.span_cost(start, end)
+        return c
 
     def _window(self, rule: Rule, now: float) -> tuple[float, float]:
         w = window(rule.window, now, self.tz)
@@ -234,7 +224,7 @@ class Alerts:
         out: list[Alert] = []
         for scope, g in _scopes(self._query(start, end)):
             base = cost_baseline(
-                self._past_query, now, self.tz, self.engine.oldest_ts, scope, same_hours=pace
+                self._span_cost, now, self.tz, self.engine.oldest_ts, scope, same_hours=pace
             )
             ratio = checks.cost_check(rule, g, base)
             if ratio is not None:

@@ -115,7 +115,7 @@ def test_flat_traffic_from_a_log_that_starts_at_10_raises_no_cost_pace() -> None
     e.ingest_lines(flat(MIDNIGHT - DAY + 10 * 3600, NOW))
     assert [a for a in Alerts(e).evaluate(NOW) if a.rule in ("cost_pace", "daily_cost")] == []
     # yesterday is partial: no baseline at all rather than a near-$0 one
-    base = cost_baseline(e.query, NOW, UTC, e.oldest_ts, same_hours=True)
+    base = cost_baseline(e.span_cost, NOW, UTC, e.oldest_ts, same_hours=True)
     assert base.days == 0
 
 

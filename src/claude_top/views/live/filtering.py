@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
-from functools import partial
 
-from claude_top.core.stats import GroupStats, Summary
+from claude_top.core.stats import GroupStats
 from claude_top.core.timeutil import local_midnight
 from claude_top.core.windows import Window, previous_days
 from claude_top.engine.engine import Engine
+from claude_top.engine.span_costs import SpanCost
 from claude_top.rules.baseline import cost_baseline
 
 SHOWN_NAMES = 5
@@ -89,8 +89,10 @@ class Scope:
             return self.engine.total(start, end)
         return self.engine.query(start, end, match=self.needle, per_user=self.per_user).total
 
-    def summary(self, start: float | None, end: float) -> Summary:
-        return Summary(start, end, "feature", self.total(start, end), {})
+    def span_cost(self, start: float | None, end: float) -> SpanCost:
+        """The cost baseline's spans, from the group rows the filter keeps (``per_user`` has no
+        baseline: day rows hold no hours of a day and no archive days)."""
+        return self.engine.span_cost(start, end, self.needle)
 
     def rate_limited(self, start: float, end: float) -> int:
         if not self.per_user:
@@ -112,5 +114,5 @@ class Scope:
         if self.per_user:  # day rows: no hours of a day, no archive days
             return today, None, yday, None, 0
         same = self.total(y_start, min(y_end, y_start + t - midnight)).cost_usd
-        base = cost_baseline(partial(Scope.summary, self), t, tz, self.engine.oldest_ts)
+        base = cost_baseline(self.span_cost, t, tz, self.engine.oldest_ts)
         return today, same, yday, base.average, base.days

@@ -36,9 +36,10 @@ from prometheus_client.registry import Collector
 from claude_top import __version__
 from claude_top.core.clock import Clock, SystemClock
 from claude_top.core.histogram import highest_equivalent
-from claude_top.core.stats import LineStats, Summary
+from claude_top.core.stats import LineStats
 from claude_top.core.windows import window
 from claude_top.engine.engine import Engine
+from claude_top.engine.span_costs import SpanCost
 from claude_top.rules.baseline import cost_baseline, scope_of
 from claude_top.rules.evaluate import Alert
 from claude_top.rules.sources import SourceHealth, source_problems
@@ -146,7 +147,6 @@ class EngineCollector(Collector):
         self._base: dict[Key, Counts] | None = None
         self._base_lines = LineStats()
         self.counting_since: float | None = None
-        self._past: dict[tuple[float | None, float | None], tuple[int, Summary]] = {}
         self._lock = threading.Lock()
 
     def _rule(self, rule_id: str) -> Rule | None:
@@ -326,28 +326,18 @@ class EngineCollector(Collector):
         The cost rules compare calendar days in the configured zone with the 7 days before:
         Prometheus may not hold those days (the counters start at zero), so the engine's
         answer is exported as it is, computed by ``rules.baseline`` like ``check``'s."""
-        memo: dict[tuple[float | None, float | None], Summary] = {}
-        version = self.engine.groups.version
-        newest = self.engine.newest_ts
+        memo: dict[tuple[float | None, float], SpanCost] = {}
 
-        def query(start: float | None, end: float | None) -> Summary:
-            # Spans the log has passed cannot change until compaction: kept across scrapes,
-            # as the rules keep them (``Alerts._past_query``); the rest once per scrape.
-            hit = self._past.get((start, end))
-            if hit is not None and hit[0] == version:
-                return hit[1]
-            s = memo.get((start, end))
-            if s is None:
-                s = memo[(start, end)] = self.engine.query(start, end, "feature")
-                if end is not None and newest is not None and newest >= end:
-                    if len(self._past) > 64:
-                        self._past.clear()
-                    self._past[(start, end)] = (version, s)
-            return s
+        def span(start: float | None, end: float) -> SpanCost:
+            # The baseline's spans, once per scrape; the engine keeps settled buckets' sums.
+            c = memo.get((start, end))
+            if c is None:
+                c = memo[(start, end)] = self.engine.span_cost(start, end)
+            return c
 
         today = window("today", now, self.tz)
         assert today.start is not None and today.end is not None
-        day = query(today.start, today.end)
+        day = self.engine.query(today.start, today.end, "feature")
         scopes = [ALL, *sorted(n for n in day.groups if self.features.named(n))]
         calls = GaugeMetricFamily(PREFIX + "calls_today", "Calls today.", labels=["scope"])
         usd = GaugeMetricFamily(PREFIX + "cost_today_usd", "Cost today.", labels=["scope"])
@@ -368,9 +358,7 @@ class EngineCollector(Collector):
             calls.add_metric([label], g.calls)
             usd.add_metric([label], g.cost_usd)
             for basis, same in (("day", False), ("same_hours", True)):
-                b = cost_baseline(
-                    query, now, self.tz, self.engine.oldest_ts, scope, same_hours=same
-                )
+                b = cost_baseline(span, now, self.tz, self.engine.oldest_ts, scope, same_hours=same)
                 days.add_metric([label, basis], b.days)
                 if b.average is not None:
                     base.add_metric([label, basis], b.average)
