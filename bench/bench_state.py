@@ -152,15 +152,15 @@ def live_cost(engine: Engine, session: Session, log: Path, seconds: int = 60) ->
     writer = session.writer
     assert writer is not None
     spent = 0.0
-    inner = writer.capture
+    inner = writer.before_compact
 
-    def capture() -> None:
+    def before_compact(ref: float) -> None:
         nonlocal spent
         c = time.process_time()
-        inner()
+        inner(ref)
         spent += time.process_time() - c
 
-    engine.before_compact = capture
+    engine.before_compact = before_compact
     start = time.time()
     for block in range(0, seconds, int(COMMIT_EVERY_S)):
         lines = live_lines(start + block, int(COMMIT_EVERY_S) * 1000, template)

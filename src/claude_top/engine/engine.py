@@ -106,9 +106,10 @@ class Engine:
         self._costs = SpanCosts(self.agg)
         self.version = 0
         """Bumped by every ingest: views skip recomputing when nothing changed."""
-        self.before_compact: Callable[[], None] | None = None
-        """Called (under the lock) just before buckets move to a coarser tier: a state writer
-        takes the rows' changes while they can still be told apart (``state.save``)."""
+        self.before_compact: Callable[[float], None] | None = None
+        """Called (under the lock) with the compaction's reference time just before buckets
+        move to a coarser tier: a state writer takes the rows' changes while they can still be
+        told apart (``state.save``)."""
 
     # -- the state, as the other layers read it ----------------------------------------------
 
@@ -243,11 +244,11 @@ class Engine:
     def compact(self) -> None:
         """Age buckets into coarser tiers, relative to the clock (or the newest event in replay)."""
         with self.lock:
-            if self.before_compact is not None:
-                self.before_compact()
             ref = self.clock.now()
             if self.agg.newest_ts is not None:
                 ref = min(ref, self.agg.newest_ts)
+            if self.before_compact is not None:
+                self.before_compact(ref)
             self.agg.groups.compact(ref)
             self.agg.users.compact(ref)
             self.agg.streams.compact(ref)
