@@ -11,6 +11,7 @@ quotes feature names and models from the log, which the rules make safe (``rules
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
@@ -30,6 +31,18 @@ from claude_top.views.summary import format_notes, lines_dict
 
 def cmd_check(a: argparse.Namespace) -> int:
     """Read every log, evaluate every rule at now, print the firing alerts; exit 0/1/2/3."""
+    # One shot: every row built lives until the command ends, so the cyclic GC (which rescans
+    # the rows of a state as they load) would only cost time.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(a)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _check(a: argparse.Namespace) -> int:
     try:
         cfg = load_config(a.config)
         tz = time_zone(cfg, a.tz)

@@ -14,7 +14,6 @@ from claude_top.config.load import Config, load
 from claude_top.core.clock import Clock, FixedClock, SystemClock
 from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
-from claude_top.engine import merge as parallel
 from claude_top.engine.engine import Engine
 from claude_top.ingest.mapping import LogFormat
 from claude_top.sources.paths import expand, read_batches
@@ -70,6 +69,8 @@ def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
     # big log loads costs more than the loading itself, and they hold no cycles.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    if split:  # the process pool only when asked: ``check`` from cron starts in a blink
+        from claude_top.engine import merge as parallel
     try:
         for path in paths:
             try:

@@ -9,9 +9,10 @@ windows from the window cache. This fold sums only what the baseline reads: call
 Each settled bucket's sums (per feature) are kept, so the ~100 spans of a baseline add up a few
 sums per bucket instead of folding its rows again; the kept sums of a bucket are dropped when
 a batch writes into it (a late line) and all of them when compaction moves buckets
-(``TieredStore.version``). A row's cost is the one ``window_cache.cached_cost`` gives every
-fold, summed in the same whole nano-dollars, so a span's cost here is exactly the cost the full
-fold gives (a property test checks it on arbitrary stores).
+(``TieredStore.version``). A row's cost is the one ``window_cache.cached_cost`` gives every fold
+(``price_bucket``: a bucket's rows at once), summed in the same whole nano-dollars, so a span's
+cost here is exactly the cost the full fold gives (a property test checks it on arbitrary
+stores).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from claude_top.engine import store as B
 from claude_top.engine.accumulate import Aggregates
 from claude_top.engine.accumulators import COST_UNITS
-from claude_top.engine.window_cache import GROUPS_BY_FEATURE, cached_cost
+from claude_top.engine.window_cache import GROUPS_BY_FEATURE, price_bucket
 
 KEPT_FILTERS = 4
 """Filters whose bucket sums are kept (none and the TUI's current one, with room to spare)."""
@@ -116,17 +117,18 @@ class SpanCosts:
 
     def _bucket(self, bstart: int, bucket: B.Bucket, needle: str | None) -> _Sums:
         """One bucket's calls and priced cost per feature, over the rows the filter keeps."""
-        spec, prices = GROUPS_BY_FEATURE, self.agg.prices
-        text_keys = spec.text_keys
+        spec = GROUPS_BY_FEATURE
+        price_bucket(self.agg.prices, spec, bstart, bucket)
+        text_keys, name_i, cost_slot = spec.text_keys, spec.name_i, spec.cost_slot
         sums: _Sums = {}
         for key, row in bucket.items():
             if needle is not None and not any(needle in k.lower() for k in key[:text_keys]):
                 continue
-            cost = cached_cost(prices, spec, bstart, key, row)
-            acc = sums.get(key[0])
+            acc = sums.get(key[name_i])
             if acc is None:
-                acc = sums[key[0]] = [0, 0]
+                acc = sums[key[name_i]] = [0, 0]
             acc[0] += row[B.G_CALLS]
+            cost = row[cost_slot]
             if cost >= 0:
                 acc[1] += cost
         return sums

@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Protocol
 
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.windows import previous_days
@@ -34,6 +35,17 @@ from claude_top.rules.spec import ALL
 BASELINE_DAYS = 7
 SpanQuery = Callable[[float | None, float], SpanCost]
 """The engine's ``span_cost(start, end)`` (with the view's filter), possibly behind a memo."""
+
+
+class Costed(Protocol):
+    """What the cost rules read of a scope's day: a ``GroupStats`` or the cost-only fold's
+    ``CostSum`` (the same numbers by construction, ``engine.span_costs``)."""
+
+    @property
+    def calls(self) -> int: ...
+
+    @property
+    def cost_usd(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +135,7 @@ def _history_start(query: SpanQuery, days: list[BaselineDay], scope: str) -> flo
     return None
 
 
-def cost_ratio(today: GroupStats, base: Baseline) -> float | None:
+def cost_ratio(today: Costed, base: Baseline) -> float | None:
     """Today's cost in percent of the baseline; None when there is no baseline to compare."""
     if base.average is None or base.average <= 0:
         return None

@@ -15,7 +15,7 @@ from claude_top.core.stats import GroupStats
 from claude_top.core.text import safe_text
 from claude_top.engine.headroom import DIM_LABELS, ClassHeadroom
 from claude_top.engine.streaming import StreamStats
-from claude_top.rules.baseline import Baseline, cost_ratio
+from claude_top.rules.baseline import Baseline, Costed, cost_ratio
 from claude_top.rules.spec import ALL, Rule
 
 
@@ -85,7 +85,7 @@ def group_message(rule: Rule, scope: str, g: GroupStats, value: float) -> str:
 # -- the cost rules -----------------------------------------------------------------------------
 
 
-def cost_check(rule: Rule, today: GroupStats, base: Baseline) -> float | None:
+def cost_check(rule: Rule, today: Costed, base: Baseline) -> float | None:
     """Today's cost in percent of the baseline when it fires (enough calls today), else None."""
     if not rule.enabled or not rule.trusts(today.calls):
         return None
@@ -96,7 +96,7 @@ def cost_check(rule: Rule, today: GroupStats, base: Baseline) -> float | None:
 
 
 def cost_message(
-    rule: Rule, scope: str, today: GroupStats, base: Baseline, ratio: float, by: str
+    rule: Rule, scope: str, today: Costed, base: Baseline, ratio: float, by: str
 ) -> str:
     """What a firing cost rule says; ``by`` is today's time of day for the pace rule."""
     avg = f"the {base.days}-day average"

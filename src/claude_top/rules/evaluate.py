@@ -222,7 +222,8 @@ class Alerts:
         pace = rule.id == "cost_pace"
         by = f"{datetime.fromtimestamp(now, self.tz):%H:%M}"
         out: list[Alert] = []
-        for scope, g in _scopes(self._query(start, end)):
+        today = self._span_cost(start, end)  # calls and cost are all the rules read of today
+        for scope, g in [(ALL, today.total), *sorted(today.features.items())]:
             base = cost_baseline(
                 self._span_cost, now, self.tz, self.engine.oldest_ts, scope, same_hours=pace
             )

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from claude_top.core import format as fmt
 from claude_top.core.text import safe_text
 from claude_top.rules.spec import Rule
-from claude_top.sources.follow import SourceStatus
 from claude_top.sources.remote import is_url, shown_source
+
+if TYPE_CHECKING:  # the follower itself is not needed to judge its statuses (``check``)
+    from claude_top.sources.follow import SourceStatus
 
 STALL_POLLS = 3
 """A follower is stalled after this many poll intervals without a sign of life (at least)."""
