@@ -108,8 +108,13 @@ def cached_cost(prices: PriceTable, spec: Spec, bstart: int, key: Any, row: Row)
     if cost is None:
         m = spec.model_i
         c = row_cost(prices, key[m], key[m + 1], bstart, row, spec.slots)
-        cost = row[spec.cost_slot] = round(c * COST_UNITS) if c is not None else -1
+        cost = row[spec.cost_slot] = _units(c)
     return cost
+
+
+def _units(cost: float | None) -> int:
+    """A row's kept cost: whole nano-dollars, -1 when unpriced (the one rounding rule)."""
+    return -1 if cost is None else round(cost * COST_UNITS)
 
 
 def price_bucket(prices: PriceTable, spec: Spec, bstart: int, bucket: dict[Any, Row]) -> None:
@@ -125,8 +130,8 @@ def price_bucket(prices: PriceTable, spec: Spec, bstart: int, bucket: dict[Any, 
                 price = found[model]
             else:
                 price = found[model] = prices.lookup(model, day)
-            row[cost_slot] = (
-                -1 if price is None else round(_priced(price, key[m + 1], row, slots) * COST_UNITS)
+            row[cost_slot] = _units(
+                None if price is None else _priced(price, key[m + 1], row, slots)
             )
 
 
