@@ -109,23 +109,29 @@ def test_lines_followed_live_are_committed_and_not_read_again(tmp_path: Path) ->
     assert _doc(_follow([str(log)], state)) == _cold([log])
 
 
-def _live(log: Path, state: Path) -> Engine:
+def _live(log: Path, state: Path, shown: str | None = None) -> Engine:
     """What ``claude-top LOG`` and ``serve`` build (``commands.following``), run until the
-    history is read and the users' archive of the state added."""
+    history is read and the users' archive of the state added. With ``shown`` (a window, as
+    the TUI passes), what is left for later waits for the first screen, set here by hand."""
     import argparse
+    import threading
 
     from claude_top.commands.following import follow_logs
     from claude_top.config.load import Config
 
     engine = Engine(clock=FixedClock(NOW))
     a = argparse.Namespace(logs=[str(log)], state=str(state), no_state=False, now=None)
-    following = follow_logs(a, engine, Config(), None, "claude-top", poll=0.05)
+    following = follow_logs(a, engine, Config(), None, "claude-top", poll=0.05, shown=shown)
     assert following.session is not None
-    following.start()
+    first_screen = threading.Event() if shown is not None else None
+    following.start(first_screen)
     try:
         assert following.follower.wait_history(60)
-        archive = following.session.later
-        assert archive is None or archive.done.wait(60)
+        later = following.session.later
+        if first_screen is not None and later is not None:
+            assert not later.done.wait(0.5)  # the history is in, the first screen is not
+            first_screen.set()
+        assert later is None or later.done.wait(60)
     finally:
         following.stop()
     return engine
@@ -149,3 +155,24 @@ def test_the_live_path_adds_the_users_archive_as_loaded_after_the_history(tmp_pa
     read_all(cold, [str(log)])
     assert _by_user(engine) == _by_user(cold) and len(_by_user(cold)) > 10
     assert _doc(_live(log, state)) == _doc(cold)
+
+
+def test_the_tui_loads_its_first_screens_histograms_and_the_rest_after_it(tmp_path: Path) -> None:
+    """The TUI's warm start decodes only the histograms of its window (and the p95 rule's),
+    adds the others once its first screen is painted, and then gives the numbers of a cold
+    read for every window."""
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(400, 1, start=NOW - 3 * DAY, span=3 * DAY))
+    _live(log, state)
+    with open(log, "ab") as f:  # late calls for older days, and new ones
+        f.write(chunk(100, 2, start=NOW - 3 * DAY, span=2 * DAY))
+        f.write(chunk(50, 3, start=NOW - 3600, span=3000))
+    engine = _live(log, state, shown="10m")
+    cold = Engine(clock=FixedClock(NOW))
+    read_all(cold, [str(log)])
+    assert _doc(engine) == _doc(cold) and _by_user(engine) == _by_user(cold)
+    for start in (NOW - 2 * DAY, NOW - DAY, NOW - 3600, NOW - 600):
+        window = [
+            summary_dict(e.query(start, NOW), e.lines, {})["features"] for e in (engine, cold)
+        ]
+        assert window[0] == window[1]

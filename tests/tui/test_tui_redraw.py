@@ -251,3 +251,26 @@ async def test_new_data_updates_the_cells_that_changed_and_no_others(
         # The other rows changed only in their trend, drawn to the scale of the tallest slot.
         assert {c for r, c in calls if r != row.feature} <= {"spark"}
         assert len(calls) < len(new.features) * len(app.query_one(FeaturesTable).columns) / 2
+
+
+async def test_the_first_screen_is_told_once_a_frame_with_the_history_in_is_painted(
+    engine: Engine,
+) -> None:
+    """What a warm start leaves for later waits for ``first_screen``: not set by frames of a
+    history still loading, set once a frame with all of it has been painted."""
+    from claude_top.views.tui.handoff import LatestProgress
+
+    class _Done(_Progress):
+        history_done = True
+
+    box = LatestProgress()
+    box.set(_Progress())
+    app = ClaudeTopApp(engine, Alerts(engine), FixedClock(END), progress=box)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _settle(pilot)
+        assert app.dashboard is not None and not app.first_screen.is_set()
+        box.set(_Done())
+        app.refresh_now()
+        await _settle(pilot)
+        assert app.dashboard.progress is not None and app.dashboard.progress.done
+        assert app.first_screen.is_set()

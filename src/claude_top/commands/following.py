@@ -10,6 +10,7 @@ state and its older histograms are added only once the history has been read (``
 from __future__ import annotations
 
 import argparse
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,10 +31,21 @@ class Following:
     session: Session | None
     follower: Follower
 
-    def start(self) -> None:
+    def start(self, first_screen: threading.Event | None = None) -> None:
+        """Start reading; what the state left for later is added once the history is read
+        and (the TUI) ``first_screen`` is set: its first full frame is painted."""
         self.follower.start()
-        if self.session is not None:
+        if self.session is None:
+            return
+        if first_screen is None:
             self.session.start_later(self.follower.wait_history)
+            return
+        history, shown = self.follower.wait_history, first_screen
+
+        def ready(timeout: float) -> bool:
+            return history(timeout) and shown.wait(timeout)
+
+        self.session.start_later(ready)
 
     def stop(self) -> None:
         """Stop reading (with a state, long enough for the follower's last commit), then close
@@ -52,11 +64,13 @@ def follow_logs(
     *,
     poll: float,
     on_progress: Callable[[Any], None] | None = None,
+    shown: str | None = None,
 ) -> Following:
     """The host split, the state (loaded into ``engine``) and the follower over ``a.logs``;
-    a source that cannot be followed is a ``UserError`` (and the state is closed)."""
+    a source that cannot be followed is a ``UserError`` (and the state is closed). ``shown``:
+    the TUI's window (``state.live_session``)."""
     by_host = ByHost(engine, hosts_of(a.logs))
-    session = live_session(a, engine, cfg, since, prog)
+    session = live_session(a, engine, cfg, since, prog, shown)
     try:
         follower = Follower(
             list(a.logs),

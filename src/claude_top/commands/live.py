@@ -156,7 +156,9 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
     alerts = _alerts(engine, cfg, tz, clock)
     box = LatestProgress()
     poll = float(getattr(args, "poll", 1.0) or 1.0)
-    following = follow_logs(args, engine, cfg, since, "claude-top", poll=poll, on_progress=box.set)
+    following = follow_logs(
+        args, engine, cfg, since, "claude-top", poll=poll, on_progress=box.set, shown=win
+    )
     follower, by_host = following.follower, following.by_host
     alerts.sources = follower  # the source rule reads its statuses and heartbeat
     try:
@@ -181,7 +183,7 @@ def _run_tui(args: argparse.Namespace, terminal: Any) -> int:
         names = ", ".join(short_name(n) for n in app.theme_names)
         raise UserError(f"--theme: unknown theme {args.theme!r} (known: {names})")
     exporter = _metrics(args, engine, alerts, tz, clock, follower, by_host)
-    following.start()
+    following.start(app.first_screen)
     try:
         app.run()
     finally:

@@ -12,6 +12,8 @@ import argparse
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from claude_top.core.format import grouped
 from claude_top.core.text import safe_text
 from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
+from claude_top.rules.spec import rules_from_config
 from claude_top.sources.paths import is_regular
 from claude_top.sources.remote import is_url
 from claude_top.state.db import APPLICATION_ID, SCHEMA
@@ -71,12 +74,18 @@ LATENCY_RULE = "p95_latency"
 
 
 def live_session(
-    a: argparse.Namespace, engine: Engine, cfg: Config, since: float | None, prog: str
+    a: argparse.Namespace,
+    engine: Engine,
+    cfg: Config,
+    since: float | None,
+    prog: str,
+    shown: str | None = None,
 ) -> Session | None:
     """The state of the TUI and ``serve`` (by default one per source spec): loaded back to
     ``--since``, today's and yesterday's users by day (what its windows read per user by
     day), and the older days' sums and older histograms once the history is read
-    (``Session.start_later``)."""
+    (``Session.start_later``). With ``shown`` (the TUI's window), the histograms loaded first
+    are only those its first screen reads (``first_screen_hists``), else the last 25 hours'."""
     if getattr(a, "now", None) or not hasattr(a, "state"):
         return None  # --now, or a caller without the options (``demo``)
     now = engine.clock.now()
@@ -87,7 +96,53 @@ def live_session(
         hists_from=float(min(now - 25 * 3600, engine.day_start(now)) // 900 * 900),
         later=True,
     )
+    if shown is not None:
+        try:
+            rules = rules_from_config(cfg.alerts)
+        except (ValueError, ConfigError):
+            rules = None  # the app says what is wrong; load every histogram meanwhile
+        if rules is not None:
+            horizon = replace(horizon, hists_for=first_screen_hists(shown, rules, engine, now))
+        else:
+            horizon = replace(horizon, hists_from=None)
     return session_for(a, engine, cfg, prog, by_default=True, horizon=horizon)
+
+
+HIST_SLACK_S = 3600.0
+"""Histograms loaded before the first screen's earliest window start (rounded down to a
+quarter hour): its windows are aligned to bucket edges and start later on each frame."""
+
+
+def first_screen_hists(
+    window: str, rules: list[Any], engine: Engine, now: float
+) -> Callable[[float | None], float | None]:
+    """Where the latency histograms the TUI's first screen reads begin, given the newest call
+    in the state: those of the shown window and of the p95 rule's (the only rule reading
+    them), back from now or, for an old log shown as a replay, from that call (None: all of
+    them, for "all" or a date). Decoding histograms is most of a warm load: the default 10m
+    screen reads about an hour of them out of 26, the rest are added after it is painted."""
+    windows = [window]
+    windows += [r.window for r in rules if r.enabled and r.id == LATENCY_RULE and r.window]
+
+    def hists_from(newest: float | None) -> float | None:
+        ref = now if newest is None else min(now, newest)
+        start = ref
+        for name in windows:
+            try:
+                seconds = check_window(name).seconds
+            except TimeArgError:
+                return None
+            if seconds is not None:
+                start = min(start, ref - seconds)
+            elif name == "today":
+                start = min(start, engine.day_start(ref))
+            elif name == "yesterday":
+                start = min(start, engine.day_start(engine.day_start(ref) - 1))
+            else:
+                return None  # "all", or a date
+        return float((start - HIST_SLACK_S) // 900 * 900)
+
+    return hists_from
 
 
 BASELINE_DAYS = 9

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from sys import intern
 from typing import Any
@@ -182,6 +182,15 @@ def load_meta(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM meta"))
 
 
+def newest_call(conn: sqlite3.Connection) -> float | None:
+    """When the newest call the state holds was made (None: none, or not a time)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'newest_ts'").fetchone()
+    try:
+        return None if row is None else float(row[0])
+    except (TypeError, ValueError):
+        return None  # the load says what is wrong with the file
+
+
 def load_lines(conn: sqlite3.Connection, engine: Engine) -> None:
     lines = engine.agg.lines
     for what, n in conn.execute("SELECT what, n FROM line_health"):
@@ -252,6 +261,10 @@ class Horizon:
     hists_from: float | None = None
     """Latency histograms of earlier buckets stay in the file (``check``: only its p95 rule
     reads them, over minutes); the writer reads them back before it writes such a row."""
+    hists_for: Callable[[float | None], float | None] | None = None
+    """``hists_from`` as a function of the newest call the state holds (None: none), asked
+    before the load: the TUI's first screen reads the histograms of its window back from now,
+    or from that call when the log is old (a replay)."""
     later: bool = False
     """The archive sums of user days before ``user_days_from`` and the histograms before
     ``hists_from`` are added after the first screen (``state.later``), not read back by the

@@ -27,7 +27,7 @@ from claude_top.sources.resume import Position, Positions, ResumedRead
 from claude_top.state import side
 from claude_top.state.db import Handle, Say, StateError, open_state
 from claude_top.state.later import LaterLoad
-from claude_top.state.load import Horizon, load_all
+from claude_top.state.load import Horizon, load_all, newest_call
 from claude_top.state.save import Writer
 
 DEFAULT_RETENTION_DAYS = 35.0
@@ -88,6 +88,10 @@ class Session:
             horizon = replace(horizon, later=False, hists_from=None)
         if not self.handle.created:
             try:
+                if horizon.hists_for is not None:
+                    horizon = replace(
+                        horizon, hists_from=horizon.hists_for(newest_call(self.handle.conn))
+                    )
                 if horizon.later:
                     self.later = _later(self.path, horizon)
                 loaded = load_all(self.handle.conn, self.engine, horizon)

@@ -99,3 +99,27 @@ def test_what_is_added_later_is_the_state_as_loaded(
     assert doc(engine) == doc(cold_engine)
     session.close()
     assert warm(state, [str(log)]) == cold([log])
+
+
+def test_the_tuis_first_screen_loads_the_histograms_of_its_window_and_the_p95_rule() -> None:
+    """An hour and the window back from now; from the newest call of an old log (a replay);
+    a whole day for "today"; all of them for "all" (None)."""
+    from claude_top.commands.state import first_screen_hists
+    from claude_top.config.load import Config
+    from claude_top.rules.spec import rules_from_config
+
+    now = T0 + 20 * DAY + 1234.0
+    engine = Engine(clock=FixedClock(now))
+    rules = rules_from_config(Config().alerts)
+    ten = first_screen_hists("10m", rules, engine, now)
+    h = ten(now - 5)
+    assert h is not None and now - 600 - 3600 - 900 < h <= now - 600 - 3600 and h % 900 == 0
+    old = now - 3 * DAY
+    replay = ten(old)
+    assert replay is not None and old - 600 - 3600 - 900 < replay <= old - 600 - 3600
+    day = first_screen_hists("today", rules, engine, now)(now)
+    assert day is not None and engine.day_start(now) - 3600 - 900 < day <= engine.day_start(now)
+    assert first_screen_hists("all", rules, engine, now)(now) is None
+    wide = rules_from_config({"p95_latency": {"window": "6h"}})
+    six = first_screen_hists("10m", wide, engine, now)(now)
+    assert six is not None and six <= now - 6 * 3600 - 3600

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import threading
 import time
 from typing import Any
 
@@ -86,6 +87,11 @@ class RefreshingApp(App[None]):
         """The clock the header shows (ticks each second, between rebuilds too)."""
         self._header_live: tuple[int, float | None, int] | None = None
         """(second, age, rate) the header last showed between rebuilds."""
+        self.first_screen = threading.Event()
+        """Set once the first frame built after the history was read is on the terminal.
+        What a warm start leaves for later (``state.later``: the users' archive, older
+        histograms) waits for it: run before, that work would share the one interpreter with
+        the first frame's build and delay it by as long as it takes."""
 
     # -- what the subclass draws ---------------------------------------------------------------
 
@@ -296,7 +302,8 @@ class RefreshingApp(App[None]):
         self._building = False
         self.dashboard = d
         self._header_live = None  # the new frame's header: the next tick compares with it
-        if self.follower is not None and (d.progress is None or d.progress.done):
+        history_in = d.progress is None or d.progress.done
+        if self.follower is not None and history_in:
             self._settle_gc()
         try:
             self._render()
@@ -308,6 +315,8 @@ class RefreshingApp(App[None]):
             show = getattr(screen, "show_frame", None)
             if show is not None:
                 show(d)
+        if history_in and not self.first_screen.is_set():
+            self.call_after_refresh(self.first_screen.set)  # once it is painted
         if self._last_key is None:  # a key changed the view while this frame was being built
             self._tick()
 
