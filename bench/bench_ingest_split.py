@@ -4,8 +4,9 @@ In one process, with the garbage collector off (as ``summary`` reads), over the 
 ``--lines`` lines of a log (default: the ``bench_summary.py`` log), CPU microseconds per line of:
 ``orjson.loads`` alone; the ``msgspec`` decode of the fast decoder's ``Line`` struct alone (lines
 without an error, which it takes); the whole fast decoder (``ingest.fast.decode_batch``: the
-struct, the timestamp, the record tuple); and the accumulate step over those records. Best of
-``--repeat`` runs each.
+struct, the timestamp, the record tuple); the accumulate step over those records; the block path
+(``engine.block.take_block``: decoding and counting in one pass, the other lines per line); and
+the per-line and block paths with per-user rows. Best of ``--repeat`` runs each.
 
     python bench/bench_ingest_split.py [--log FILE] [--lines 300000]
 """
@@ -21,6 +22,7 @@ from itertools import islice
 import orjson
 
 from claude_top.core.stats import LineStats
+from claude_top.engine.block import take_block
 from claude_top.engine.engine import DECODE_CHUNK, Engine
 from claude_top.ingest import fast
 
@@ -68,12 +70,33 @@ def main() -> None:
         for recs in records:
             engine.agg.accumulate(recs, now)
 
+    def block_path() -> None:
+        engine = Engine(track_users=False)
+        now = time.time() + 10 * 86400
+        for at, c in enumerate(chunks):
+            take_block(engine.agg, c, "bench", at * DECODE_CHUNK + 1, now)
+
+    def block_users() -> None:
+        engine = Engine(track_users=True)
+        now = time.time() + 10 * 86400
+        for at, c in enumerate(chunks):
+            take_block(engine.agg, c, "bench", at * DECODE_CHUNK + 1, now)
+
+    def per_line_users() -> None:
+        engine = Engine(track_users=True)
+        now = time.time() + 10 * 86400
+        for c in chunks:
+            engine.agg.accumulate(fast.decode_batch(c, "bench", 1, engine.lines), now)
+
     us = 1e6
     print(f"{a.log}: first {n} lines, CPU per line, best of {a.repeat}")
     print(f"orjson.loads:                 {best(a.repeat, parse) / n * us:5.2f} us")
     print(f"msgspec Line decode ({len(ok)}):  {best(a.repeat, struct) / len(ok) * us:5.2f} us")
     print(f"fast.decode_batch:            {best(a.repeat, decoder) / n * us:5.2f} us")
     print(f"accumulate (no users):        {best(a.repeat, accumulate) / n * us:5.2f} us")
+    print(f"block path, decode + count:   {best(a.repeat, block_path) / n * us:5.2f} us")
+    print(f"per-line path, with users:    {best(a.repeat, per_line_users) / n * us:5.2f} us")
+    print(f"block path, with users:       {best(a.repeat, block_users) / n * us:5.2f} us")
 
 
 if __name__ == "__main__":

@@ -376,3 +376,112 @@ def test_known_divergences_stay_fixed() -> None:
     assert state(quick) == state(ref)
     assert quick.lines.rejected == 2
     assert quick.newest_ts == T0 + 3600
+
+
+# -- the block path (``engine.block``): common lines counted as they are decoded -----------
+
+
+@st.composite
+def common_lines(draw: st.DrawFn) -> bytes:
+    """A line of the block path's shape (``fast.Common``), now and then one that just misses it
+    (a header, an error, seconds of another shape), so blocks mix the two paths."""
+    edges = [T0 + 90, T0 - 30, T0 - 86400 + 30, T0 + 600, NOW - 180]  # bounds, the horizon
+    t = draw(
+        st.one_of(
+            st.floats(T0 - 3 * 86400, NOW + 120),
+            st.sampled_from(edges).flatmap(lambda e: st.floats(e - 90, e + 90)),
+        )
+    )
+    d: dict[str, Any] = {
+        "timestamp": draw(st.sampled_from([iso(t), iso(t)[:19] + "+00:00"])),
+        "request_id": "r",
+        "user_id": draw(st.sampled_from(["u1", "u2", "", "batch_nightly"])),
+        "feature": draw(st.sampled_from(["chat", "search"])),
+        "model": draw(st.sampled_from(["claude-sonnet-4-5", "claude-haiku-4-5", "mystery"])),
+        "input_tokens": draw(st.one_of(st.integers(0, 3000), st.just(250_000))),
+        "output_tokens": draw(st.integers(0, 4000)),
+        "cached_tokens": draw(st.sampled_from([0, 1024])),
+        "latency_ms": draw(st.one_of(st.integers(0, 5000), st.just(4_000_000), st.just(0))),
+        "stop_reason": draw(st.sampled_from(["end_turn", "max_tokens", None])),
+        "error": None,
+        "error_status": None,
+    }
+    miss = draw(st.integers(0, 12))
+    if miss == 1:
+        d["ratelimit_requests_remaining"] = 5
+    elif miss == 2:
+        d["error"], d["error_status"] = "RateLimitError", 429
+    elif miss == 3:
+        d["timestamp"] = iso(t)[:19] + ".123456+00:00"
+    elif miss == 4:
+        d["timestamp"] = iso(t)[:17] + "61" + iso(t)[19:]
+    elif miss == 5:
+        d["cache_creation_tokens"] = draw(st.integers(0, 300))
+    body = orjson.dumps(d)
+    return b"INFO:root:" + body if miss == 6 else body
+
+
+block_windows = st.sampled_from(
+    [(None, None), (T0 + 90, None), (None, T0 - 30), (T0 - 86400 + 30, T0 + 600)]
+)
+
+
+@settings(settings.get_profile("differential"), max_examples=300)
+@given(
+    st.lists(st.one_of(common_lines(), common_lines(), lines()), min_size=1, max_size=300),
+    block_windows,
+    st.booleans(),
+    st.booleans(),
+)
+def test_block_path_and_reference_agree(
+    batch: list[bytes], window: tuple[float | None, float | None], users: bool, running: bool
+) -> None:
+    """Blocks of mostly common lines, with and without users, today's running totals and
+    bounds: the whole state equals the reference reader's, line by line or in one batch."""
+    since, until = window
+    quick, ref, one = (
+        Engine(PRICES, FixedClock(NOW), since=since, until=until, track_users=users,
+               fast_decoder=f)
+        for f in (True, False, True)
+    )  # fmt: skip
+    for e in (quick, ref, one):
+        if running:
+            e.top_users(NOW, 5)
+    quick.ingest(Batch("app.log", 1, batch))
+    ref.ingest(Batch("app.log", 1, batch))
+    for i, raw in enumerate(batch):
+        one.ingest(Batch("app.log", i + 1, [raw]))
+    before = state(ref)
+    assert state(quick) == before
+    assert state(one) == before
+    quick.compact()
+    ref.compact()
+    assert state(quick) == state(ref)
+
+
+def test_a_bad_line_does_not_spoil_its_block(monkeypatch: Any) -> None:
+    """Only the lines that are not common take the per-line path; the others of their block
+    are counted by the block path, and the state is the reference's."""
+    common = {"timestamp": iso(T0), "request_id": "r", "user_id": "u", "feature": "f",
+              "model": "claude-sonnet-4-6", "input_tokens": 1, "output_tokens": 1,
+              "cached_tokens": 0, "latency_ms": 5, "stop_reason": "max_tokens", "error": None,
+              "error_status": None}  # fmt: skip
+    block = [orjson.dumps({**common, "latency_ms": 5 + i}) for i in range(40)]
+    block[7] = orjson.dumps({**common, "timestamp": iso(T0)[:17] + "99" + iso(T0)[19:]})
+    block[20] = orjson.dumps({**common, "error": "APIError", "error_status": 500})
+    block[30] = b"not json"
+    per_line: list[bytes] = []
+    decode_batch = fast.decode_batch
+
+    def counted(lines: list[bytes], *args: Any) -> list[Any]:
+        per_line.extend(lines)
+        return decode_batch(lines, *args)
+
+    monkeypatch.setattr(fast, "decode_batch", counted)
+    quick, ref = engines((None, None))
+    quick.ingest(Batch("app.log", 1, block))
+    ref.ingest(Batch("app.log", 1, block))
+    assert per_line == [block[7], block[20], block[30]]
+    assert state(quick) == state(ref)
+    assert quick.lines.records == 38
+    assert (quick.lines.rejected, quick.lines.foreign) == (1, 1)

@@ -32,6 +32,7 @@ from claude_top.engine.accumulate import (
     Aggregates,
 )
 from claude_top.engine.app_cost import AppCost
+from claude_top.engine.block import take_block
 from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.series import Series, SlotStats, TrafficSeries
@@ -179,9 +180,13 @@ class Engine:
             now = self.clock.now()
             lines, source, first = batch.lines, batch.source, batch.first_lineno
             decode = self._decoders.get(source) or self._decoder_for(source, lines)
+            blocks = decode is fast.decode_batch  # the native format, by the fast decoder
             for at in range(0, len(lines), DECODE_CHUNK):
                 chunk = lines[at : at + DECODE_CHUNK]
-                agg.accumulate(decode(chunk, source, first + at, agg.lines), now)
+                if blocks:  # common lines counted as they are decoded (``engine.block``)
+                    take_block(agg, chunk, source, first + at, now)
+                else:
+                    agg.accumulate(decode(chunk, source, first + at, agg.lines), now)
             agg.groups.flush()
             agg.users.flush()
             agg.streams.flush()
