@@ -13,20 +13,57 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from datetime import tzinfo
 
 from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
 from claude_top.commands.failing import say
 from claude_top.commands.state import rules_horizon, session_for
+from claude_top.config.load import Config
 from claude_top.core import jsondoc
+from claude_top.core.clock import Clock
 from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.format import iso
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import Headroom
 from claude_top.rules.evaluate import Alerts
 from claude_top.rules.spec import rules_from_config
-from claude_top.state.session import read_new
+from claude_top.state.db import StateError
+from claude_top.state.session import Session, read_new
 from claude_top.views.check import EXIT_UNKNOWN, alert_dict, exit_status
 from claude_top.views.summary import format_notes, lines_dict
+
+
+def _engine(a: argparse.Namespace, cfg: Config, tz: tzinfo, clock: Clock) -> Engine:
+    return Engine(
+        cfg.price_table(),
+        clock,
+        tz,
+        headroom=Headroom(cfg.headroom_config()),
+        track_users=bool(a.state),  # a state keeps every user row it is given
+        log_format=log_format(cfg, a.preset),
+    )
+
+
+def _cold(a: argparse.Namespace, cfg: Config, tz: tzinfo, clock: Clock) -> Engine:
+    """Every log read from its start, without the state."""
+    engine = _engine(a, cfg, tz, clock)
+    read_all(engine, a.logs)
+    return engine
+
+
+def _older(
+    a: argparse.Namespace, cfg: Config, tz: tzinfo, clock: Clock, engine: Engine, session: Session
+) -> Engine:
+    """The engine the rules read after a read from the state: its older buckets summed from
+    the file when only the newest were loaded (``Session.older``); if the file cannot answer
+    for them (its commit failed), the logs read again from their start."""
+    if session.older_before is None:
+        return engine  # loaded all the rules need
+    older = session.older()
+    if older is None:
+        return _cold(a, cfg, tz, clock)
+    engine.answer_older(older)
+    return engine
 
 
 def cmd_check(a: argparse.Namespace) -> int:
@@ -43,19 +80,13 @@ def cmd_check(a: argparse.Namespace) -> int:
 
 
 def _check(a: argparse.Namespace) -> int:
+    session: Session | None = None
     try:
         cfg = load_config(a.config)
         tz = time_zone(cfg, a.tz)
         clock = make_clock(a.now, tz)
         rules = rules_from_config(cfg.alerts)
-        engine = Engine(
-            cfg.price_table(),
-            clock,
-            tz,
-            headroom=Headroom(cfg.headroom_config()),
-            track_users=bool(a.state),  # a state keeps every user row it is given
-            log_format=log_format(cfg, a.preset),
-        )
+        engine = _engine(a, cfg, tz, clock)
         session = session_for(
             a, engine, cfg, "claude-top check", horizon=rules_horizon(rules, engine, clock.now())
         )
@@ -66,13 +97,20 @@ def _check(a: argparse.Namespace) -> int:
                 read_new(engine, a.logs, session)
             except InputError as e:
                 raise UserError(str(e)) from None
-            finally:
-                session.close()
+            engine = _older(a, cfg, tz, clock, engine, session)
+        now = clock.now()
+        try:
+            firing = Alerts(engine, rules, tz).evaluate(now)
+        except StateError as e:  # the file failed under the older buckets' sums
+            say("claude-top check", f"state {session.path if session else ''}: {e}")
+            engine = _cold(a, cfg, tz, clock)
+            firing = Alerts(engine, rules, tz).evaluate(now)
     except (UserError, ConfigError) as e:
         say("claude-top check", str(e))
         return EXIT_UNKNOWN
-    now = clock.now()
-    firing = Alerts(engine, rules, tz).evaluate(now)
+    finally:
+        if session is not None:
+            session.close()
     if a.format == "json":
         doc = {
             "status": ("ok", "warning", "critical")[exit_status(firing)],

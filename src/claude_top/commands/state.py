@@ -71,6 +71,8 @@ def session_for(
 
 LATENCY_RULE = "p95_latency"
 """The one rule that reads latency histograms: the rest need only the counters."""
+STREAM_RULE = "p95_ttft"
+"""The one rule that reads the streamed calls' store (the rest read the group rows)."""
 
 
 def live_session(
@@ -145,15 +147,21 @@ def first_screen_hists(
     return hists_from
 
 
+MEMORY_SLACK_S = 300
+"""How much earlier than its rules' windows ``check`` loads buckets when the older ones are
+summed from the file: the rules are evaluated after the read, at a later clock, so their
+windows start later than at the load (5 minutes more for a clock stepped back)."""
 BASELINE_DAYS = 9
 """Days before today the cost rules read (7 full days, with a day's slack each side)."""
 
 
 def rules_horizon(rules: list[Any], engine: Engine, now: float) -> Horizon:
     """What ``check`` needs of a state: buckets back as far as its longest rule window (or
-    the cost baseline), no users."""
+    the cost baseline), no users; in memory only those of the rules that read histograms
+    or streamed calls, when the older ones can be summed from the file (``older_before``)."""
     back: float = engine.day_start(now) - BASELINE_DAYS * 86400
     hists: float | None = now
+    memory: float = now - MEMORY_SLACK_S
     for rule in rules:
         if not rule.enabled or not rule.window:
             continue  # ``source`` and ``stale_log`` read the readers' health, not buckets
@@ -167,7 +175,18 @@ def rules_horizon(rules: list[Any], engine: Engine, now: float) -> Horizon:
         back = min(back, start)
         if rule.id == LATENCY_RULE and hists is not None:
             hists = min(hists, start)
-    return Horizon(groups_from=back, users=False, hists_from=hists)
+        if rule.id in (LATENCY_RULE, STREAM_RULE) and seconds is not None:
+            memory = min(memory, now - seconds - MEMORY_SLACK_S)
+        elif rule.id in (LATENCY_RULE, STREAM_RULE):
+            memory = min(memory, start)
+    fine = engine.agg.groups.tiers[0].keep  # minutes this old may move up a tier
+    return Horizon(
+        groups_from=back,
+        users=False,
+        hists_from=hists,
+        older_before=float(int(memory) // 60 * 60),
+        fine_before=now - fine,
+    )
 
 
 def _when(ts: float | None) -> str:

@@ -38,7 +38,7 @@ from claude_top.engine.pricing import PriceTable
 from claude_top.engine.series import Series, SlotStats, TrafficSeries
 from claude_top.engine.server_tools import ToolUse
 from claude_top.engine.span_costs import SpanCost, SpanCosts
-from claude_top.engine.store import TieredStore
+from claude_top.engine.store import Older, TieredStore
 from claude_top.engine.streaming import StreamStats
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
 from claude_top.engine.window_cache import (
@@ -315,6 +315,16 @@ class Engine:
                 if q is None:
                     q = agg.recent_errors[feature] = deque(maxlen=ERRORS_KEPT_PER_FEATURE)
                 q.extend(records)
+            self.version += 1
+
+    def answer_older(self, older: Older) -> None:
+        """Answer the group rows of buckets before ``older.before`` from ``older`` (a state
+        file just committed: ``state.older``), not from memory: for a one-shot engine that
+        reads nothing more. Memory's own buckets before it are left out of every fold."""
+        with self.lock:
+            store = self.agg.groups
+            store.older = older
+            store.version += 1  # merged windows and kept sums start over
             self.version += 1
 
     # -- queries -----------------------------------------------------------------------------

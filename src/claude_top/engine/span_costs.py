@@ -17,6 +17,7 @@ stores).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from claude_top.engine import store as B
@@ -93,6 +94,22 @@ class SpanCosts:
         lo = float("-inf") if start is None else start
         hi = float("inf") if end is None else end
         per: _Sums = {}
+        older = store.older
+        if older is not None and lo < older.before:  # summed outside memory (``store.Older``)
+            for name, model, calls, cost in older.costs(lo, min(hi, older.before), bool(needle)):
+                if (
+                    needle is not None
+                    and needle not in name.lower()
+                    and needle not in model.lower()
+                ):
+                    continue
+                acc = per.get(name)
+                if acc is None:
+                    per[name] = [calls, cost]
+                else:
+                    acc[0] += calls
+                    acc[1] += cost
+            lo = older.before
         for ti, tier in enumerate(store.tiers):
             for bstart, bucket in tier.buckets.items():
                 if not lo <= bstart < hi:
@@ -117,11 +134,16 @@ class SpanCosts:
 
     def _bucket(self, bstart: int, bucket: B.Bucket, needle: str | None) -> _Sums:
         """One bucket's calls and priced cost per feature, over the rows the filter keeps."""
+        price_bucket(self.agg.prices, GROUPS_BY_FEATURE, bstart, bucket)
+        return self._sums(bucket.items(), needle)
+
+    @staticmethod
+    def _sums(rows: Iterable[tuple[B.Key, B.Row]], needle: str | None) -> _Sums:
+        """Calls and cost per feature of priced rows the filter keeps."""
         spec = GROUPS_BY_FEATURE
-        price_bucket(self.agg.prices, spec, bstart, bucket)
         text_keys, name_i, cost_slot = spec.text_keys, spec.name_i, spec.cost_slot
         sums: _Sums = {}
-        for key, row in bucket.items():
+        for key, row in rows:
             if needle is not None and not any(needle in k.lower() for k in key[:text_keys]):
                 continue
             acc = sums.get(key[name_i])

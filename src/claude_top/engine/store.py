@@ -12,8 +12,8 @@ lists are the cheapest mutable thing CPython has.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
 from claude_top.core.histogram import merge_into
 
@@ -81,6 +81,31 @@ ARCHIVE = -1
 """Tier width of a single catch-all bucket (start 0): answers "all", no dated window."""
 
 
+class Older(Protocol):
+    """The group rows of every bucket that starts before ``before``, kept outside memory.
+
+    A one-shot ``check`` from a state loads only its newest buckets and has the older ones
+    summed where they are (``state.older``, SQL over the file it just committed), instead of
+    building a Python row for each of a week's rows. The folds that read a span below
+    ``before`` (``window_cache``, ``span_costs``) take these sums in place of the buckets.
+    """
+
+    @property
+    def before(self) -> float: ...
+
+    def rows(self, start: float, end: float) -> Iterable[tuple[Key, Row]]:
+        """Rows summed per key over the buckets starting in [start, end) (``end`` at most
+        ``before``), their cost slot set; a key may come twice (priced and unpriced days)."""
+        ...
+
+    def costs(
+        self, start: float, end: float, by_model: bool
+    ) -> Iterable[tuple[str, str, int, int]]:
+        """(feature, model or "", calls, priced cost units) over the same buckets: per
+        feature, or per feature and model (``by_model``, for a filter)."""
+        ...
+
+
 class Tier:
     """Buckets of one width; ``keep`` is how long a bucket stays before it moves up a tier."""
 
@@ -110,6 +135,9 @@ class TieredStore:
         self.day_start = day_start
         self.version = 0
         """Bumped by compaction, so caches of merged windows know to start over."""
+        self.older: Older | None = None
+        """Where the buckets before ``older.before`` are answered from, instead of memory
+        (``Engine.answer_older``); None: memory holds everything."""
         self.seq = 0
         """Counts flushed ingest batches; window caches remember the seq they were built at."""
         self.live_edge = float("-inf")

@@ -98,11 +98,9 @@ def _problem(conn: sqlite3.Connection, tz: str, writable: bool, say: Say, path: 
         if not writable or any(v not in MIGRATIONS for v in range(version, SCHEMA)):
             return f"an older schema ({version}; this one reads {SCHEMA})"
         _upgrade(conn, version)
-        lacking = " and ".join(MIGRATIONS[v][1] for v in range(version, SCHEMA))
-        say(
-            f"state {path}: upgraded from schema {version} to {SCHEMA}; {lacking} of the lines "
-            "read before count from now on"
-        )
+        lacking = " and ".join(m for v in range(version, SCHEMA) if (m := MIGRATIONS[v][1]))
+        tail = f"; {lacking} of the lines read before count from now on" if lacking else ""
+        say(f"state {path}: upgraded from schema {version} to {SCHEMA}{tail}")
     return None
 
 

@@ -68,15 +68,26 @@ def group_rows(
         yield r[1], r[0], (intern(r[2]), intern(r[3]), r[4]), row
 
 
+def loaded(horizon: Horizon, fine_width: int, prefix: str = "") -> tuple[str, tuple[int, ...]]:
+    """The SQL condition (and its arguments) of the bucket rows a horizon loads: from
+    ``groups_from`` on, and the fine tier's before ``fine_before``."""
+    frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
+    if horizon.fine_before is None:
+        return f"{prefix}start >= ?", (frm,)
+    cond = f"({prefix}start >= ? OR ({prefix}width = ? AND {prefix}start < ?))"
+    return cond, (frm, fine_width, int(horizon.fine_before))
+
+
 def load_groups(
     conn: sqlite3.Connection, engine: Engine, codec: Codec, horizon: Horizon
 ) -> tuple[int, set[tuple[int, int]]]:
-    """The ``calls`` rows of buckets starting at ``groups_from`` or later into the group store;
-    returns how many, and the (width, start) of the older buckets left in the file."""
+    """The ``calls`` rows of buckets the horizon loads (``loaded``) into the group store;
+    returns how many, and the (width, start) of the buckets left in the file."""
     tiers = {t.width: t for t in engine.agg.groups.tiers}
-    frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
+    fine = engine.agg.groups.tiers[0].width
     n = 0
-    rows = group_rows(conn, codec, "c.start >= ?", (frm,), horizon.hists_from)
+    where, args = loaded(horizon, fine, "c.")
+    rows = group_rows(conn, codec, where, args, horizon.hists_from)
     for width, start, key, row in rows:
         tier = tiers.get(width)
         if tier is None:
@@ -86,8 +97,9 @@ def load_groups(
             bucket = tier.buckets[start] = {}
         bucket[key] = row
         n += 1
-    _check_types(conn, "calls", "start >= ?", (frm,))
-    left = conn.execute("SELECT DISTINCT width, start FROM calls WHERE start < ?", (frm,))
+    where, args = loaded(horizon, fine)
+    _check_types(conn, "calls", where, args)
+    left = conn.execute(f"SELECT DISTINCT width, start FROM calls WHERE NOT {where}", args)
     return n, {(int(w), int(s)) for w, s in left}
 
 
@@ -269,6 +281,14 @@ class Horizon:
     """The archive sums of user days before ``user_days_from`` and the histograms before
     ``hists_from`` are added after the first screen (``state.later``), not read back by the
     writer when needed (``check``)."""
+    older_before: float | None = None
+    """``check``: the group buckets before this may instead be summed from the file once the
+    read is committed (``state.older``), when the file's costs are at the engine's prices and
+    this process writes the file; then only those from it on are loaded (with the side
+    stores'), and ``groups_from`` is what to load otherwise."""
+    fine_before: float | None = None
+    """Fine-tier (minute) buckets before this are loaded too, wherever ``groups_from`` is: the
+    compaction at the end of the read may move them up a tier, which needs them in memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,10 +308,10 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
             meta = load_meta(conn)
             codec = Codec()
             n, unloaded = load_groups(conn, engine, codec, horizon)
-            frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
             side_unloaded = {}
+            where = loaded(horizon, engine.agg.groups.tiers[0].width)
             for sd in side.SIDES:
-                got, side_unloaded[sd.table] = side.load(conn, engine, sd, codec, frm)
+                got, side_unloaded[sd.table] = side.load(conn, engine, sd, codec, where)
                 n += got
             if horizon.users:
                 n += load_users(conn, engine, horizon.user_days_from, archive_too=not horizon.later)

@@ -1,7 +1,7 @@
 """What a commit rewrites whole rather than by difference: the line health, the events and the
 read positions. Each is small (a few counts, at most a few thousand events, one row per file),
 so writing it all is cheaper than tracking what changed; ``state.save`` calls these inside its
-one transaction.
+one transaction. And once per change of price table, every ``calls`` row's cost.
 """
 
 from __future__ import annotations
@@ -13,8 +13,29 @@ import orjson
 
 from claude_top.core.record import Record
 from claude_top.core.stats import LineStats
+from claude_top.engine.pricing import PriceTable
+from claude_top.engine.window_cache import GROUPS_BY_FEATURE, row_units
 from claude_top.sources.fingerprint import Fingerprint
 from claude_top.sources.resume import Position
+from claude_top.state.schema import CALL_COUNTERS
+
+_ALL_CALLS = f"SELECT start, width, feature, model, variant, {', '.join(CALL_COUNTERS)} FROM calls"
+_REPRICE = (
+    "UPDATE calls SET cost = ? "
+    "WHERE start = ? AND width = ? AND feature = ? AND model = ? AND variant = ?"
+)
+
+
+def costs(conn: sqlite3.Connection, prices: PriceTable) -> None:
+    """Every ``calls`` row's cost at ``prices``: the file's were computed with another table
+    (a changed ``[prices]``, a new price list, or none: an upgraded file). Rows written after
+    it in the same commit are priced as they are written."""
+    n = len(CALL_COUNTERS)
+    out = []
+    for r in conn.execute(_ALL_CALLS).fetchall():
+        key = (r[2], r[3], r[4])
+        out.append((row_units(prices, GROUPS_BY_FEATURE, r[0], key, list(r[5 : 5 + n])), *r[:5]))
+    conn.executemany(_REPRICE, out)
 
 
 def line_health(conn: sqlite3.Connection, lines: LineStats) -> None:

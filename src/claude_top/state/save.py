@@ -7,6 +7,9 @@ and what it wrote, and each commit writes the difference. Two kinds of rows, two
 * **Group rows** (``calls`` and their histograms) mirror the engine's buckets: a row whose call
   count moved is written whole (every call adds one, so an unchanged count is an unchanged
   row), a bucket the engine moved to a coarser tier is deleted and its destination rewritten.
+  Each row is written with its cost as the folds price it, at the engine's price table; a
+  commit under another table than the file's prices every row first (``rewrite.costs``), so
+  SQL can sum a week's costs (``state.older``).
 * **User rows** are kept per day in the state for as long as it keeps anything, while the
   engine folds days older than two into one archive bucket. So they are written as deltas
   added to what the state holds: a late call for an archived day lands in a fresh day bucket in
@@ -33,13 +36,14 @@ from claude_top.core.histogram import merge_into
 from claude_top.core.record import Record
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
+from claude_top.engine.window_cache import GROUPS_BY_FEATURE, row_units
 from claude_top.sources.resume import Position
 from claude_top.state import rewrite, side
 from claude_top.state.changes import changed_buckets
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec
 from claude_top.state.load import group_rows
-from claude_top.state.schema import CALL_COUNTERS, LATENCY, USER_COUNTERS
+from claude_top.state.schema import CALL_COUNTERS, LATENCY, PRICES_KEY, USER_COUNTERS
 
 DAY_S = 86400
 DAY_SPAN = 25 * 3600
@@ -64,10 +68,10 @@ class Captured:
 
 def _insert_calls() -> str:
     cols = ", ".join(CALL_COUNTERS)
-    marks = ", ".join("?" * (len(CALL_COUNTERS) + 6))
+    marks = ", ".join("?" * (len(CALL_COUNTERS) + 7))
     return (
         f"INSERT OR REPLACE INTO calls (start, width, feature, model, variant, {cols}, "
-        f"errors_by_type) VALUES ({marks})"
+        f"errors_by_type, cost) VALUES ({marks})"
     )
 
 
@@ -114,6 +118,9 @@ class Writer:
         """The streamed-call and app-cost stores, saved as the group rows are."""
         self.commits = 0
         self.rows_written = 0
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (PRICES_KEY,)).fetchone()
+        self.priced_at: str | None = None if row is None else str(row[0])
+        """The price table the file's ``calls.cost`` are at (``schema.PRICES_KEY``)."""
 
     def adopt(self) -> None:
         """What the engine holds now is what the state holds (just loaded, or both empty)."""
@@ -323,18 +330,24 @@ class Writer:
     ) -> None:
         conn = self.conn
         encode = self._codec.encode
+        prices = self.engine.prices
+        digest = prices.digest()
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if digest != self.priced_at:
+                rewrite.costs(conn, prices)
+                meta[PRICES_KEY] = digest
             for width, start in pending.dropped:
                 conn.execute("DELETE FROM calls WHERE start = ? AND width = ?", (start, width))
                 conn.execute("DELETE FROM histograms WHERE start = ? AND width = ?", (start, width))
             calls = []
             hists = []
             for (width, start), rows in pending.groups.items():
-                for (feature, model, variant), (nums, hist, types) in rows.items():
-                    calls.append((start, width, feature, model, variant, *nums, _json(types)))
+                for key, (nums, hist, types) in rows.items():
+                    cost = row_units(prices, GROUPS_BY_FEATURE, start, key, nums)
+                    calls.append((start, width, *key, *nums, _json(types), cost))
                     if hist:
-                        hists.append((start, width, feature, model, variant, LATENCY, encode(hist)))
+                        hists.append((start, width, *key, LATENCY, encode(hist)))
             conn.executemany(INSERT_CALLS, calls)
             conn.executemany(INSERT_HIST, hists)
             users = [(day, *key, *delta) for (day, key), delta in pending.users.items()]
@@ -363,6 +376,7 @@ class Writer:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self.priced_at = digest
 
     def _prune(self, cutoff: float) -> None:
         """Drop what is older than the retention (relative to the newest call, so replaying an

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x436C5470
 """``PRAGMA application_id``: "ClTp"."""
-SCHEMA = 3
+SCHEMA = 4
 """``PRAGMA user_version`` of the files this version writes and reads (2: ``streams`` and
-``app_costs``; 3: ``server_tools``; an older file is upgraded in place by ``MIGRATIONS``)."""
+``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; an older file is upgraded in place by
+``MIGRATIONS``)."""
+
+PRICES_KEY = "prices"
+"""``meta`` key: the digest of the price table every ``calls.cost`` was computed with
+(``PriceTable.digest``). A writer with another table prices every row again before it commits
+(``state.save``), so a cost in the file is always at the table its ``meta`` names; a reader
+with another table does not use them."""
 
 LATENCY = "latency_ms"
 """``histograms.kind`` of the call latency histogram."""
@@ -141,6 +148,7 @@ CREATE TABLE calls (
   variant INTEGER NOT NULL,
   {_columns(CALL_COUNTERS)},
   errors_by_type TEXT,
+  cost INTEGER,
   PRIMARY KEY (start, width, feature, model, variant)
 ) WITHOUT ROWID;
 CREATE TABLE histograms (
@@ -192,9 +200,11 @@ CREATE TABLE sources (
 MIGRATIONS = {
     1: (_V2, "streamed calls and the app's own cost"),
     2: (_V3, "server tool use"),
+    3: ("ALTER TABLE calls ADD COLUMN cost INTEGER", ""),
 }
 """Schema N to N + 1: the statements, and what the lines counted before the upgrade lack (it
-counts from the upgrade on; the upgrade says so once)."""
+counts from the upgrade on; the upgrade says so once; "": nothing, as ``calls.cost``, which the
+first commit after the upgrade fills in)."""
 
 TABLES = (
     "meta",

@@ -28,6 +28,7 @@ from claude_top.state import side
 from claude_top.state.db import Handle, Say, StateError, open_state
 from claude_top.state.later import LaterLoad
 from claude_top.state.load import Horizon, load_all, newest_call
+from claude_top.state.older import FileRows
 from claude_top.state.save import Writer
 
 DEFAULT_RETENTION_DAYS = 35.0
@@ -70,6 +71,9 @@ class Session:
         self.writer: Writer | None = None
         self.later: LaterLoad | None = None
         """What is still to add after the first screen (``Horizon.later``): ``start_later``."""
+        self.older_before: float | None = None
+        """Group buckets before this were not loaded, to be summed from the file once the
+        read is committed (``Horizon.older_before``, ``older``)."""
         if handle.writable:
             self.writer = Writer(handle.conn, engine, retention_days)
         self._last_commit = time.monotonic()
@@ -86,6 +90,12 @@ class Session:
             # nothing to add, or another process writing: its later commits would not be in a
             # snapshot taken now (and no writer of ours reads histograms back), so all now
             horizon = replace(horizon, later=False, hists_from=None)
+        if horizon.older_before is not None:
+            if self._costs_current() and not self.handle.created:
+                horizon = replace(horizon, groups_from=horizon.older_before)
+                self.older_before = horizon.older_before
+            else:  # costs at another price table, or not ours to write: load what it needs
+                horizon = replace(horizon, older_before=None, fine_before=None)
         if not self.handle.created:
             try:
                 if horizon.hists_for is not None:
@@ -104,6 +114,7 @@ class Session:
                     self.later.stop()
                     self.later = None
                 _clear(self.engine)
+                self.older_before = None
                 self._rebuild(str(e))
         if self.writer is not None:
             self.writer.adopt()
@@ -112,6 +123,20 @@ class Session:
                 sw.unloaded = side_unloaded.get(sw.side.table, set())
             self.writer.hists_from = horizon.hists_from
             self.engine.before_compact = self.writer.before_compact
+
+    def _costs_current(self) -> bool:
+        """Whether this process writes the file and its costs are at the engine's prices."""
+        w = self.writer
+        return w is not None and w.priced_at == self.engine.prices.digest()
+
+    def older(self) -> FileRows | None:
+        """The file's sums of the buckets not loaded (``Horizon.older_before``), once what was
+        read is committed; None if they cannot be trusted (nothing committed, the state given
+        up): then the caller must answer from the logs."""
+        w = self.writer
+        if self.older_before is None or w is None or not w.commits or not self._costs_current():
+            return None
+        return FileRows(self.handle.conn, self.older_before)
 
     def _rebuild(self, why: str) -> None:
         """Set the unreadable file aside and start a fresh one (the logs are read again)."""

@@ -155,13 +155,19 @@ def rows(
 
 
 def load(
-    conn: sqlite3.Connection, engine: Engine, side: Side, codec: Codec, frm: int
+    conn: sqlite3.Connection,
+    engine: Engine,
+    side: Side,
+    codec: Codec,
+    loaded: tuple[str, tuple[int, ...]],
 ) -> tuple[int, set[BucketId]]:
-    """The rows of buckets from ``frm`` on into the engine's store; (rows, buckets left)."""
+    """The rows of the buckets ``loaded`` selects (``state.load.loaded``: its SQL condition
+    and arguments) into the engine's store; (rows, buckets left)."""
     store = side.store(engine)
     tiers = {t.width: t for t in store.tiers}
     n = 0
-    for width, start, key, row in rows(conn, side, codec, "start >= ?", (frm,)):
+    where, args = loaded
+    for width, start, key, row in rows(conn, side, codec, where, args):
         tier = tiers.get(width)
         if tier is None:
             raise StateError(
@@ -172,12 +178,12 @@ def load(
             bucket = tier.buckets[start] = {}
         bucket[key] = row
         n += 1
-    _check_types(conn, side, frm)
-    left = conn.execute(f"SELECT DISTINCT width, start FROM {side.table} WHERE start < ?", (frm,))
+    _check_types(conn, side, where, args)
+    left = conn.execute(f"SELECT DISTINCT width, start FROM {side.table} WHERE NOT {where}", args)
     return n, {(int(w), int(s)) for w, s in left}
 
 
-def _check_types(conn: sqlite3.Connection, side: Side, frm: int) -> None:
+def _check_types(conn: sqlite3.Connection, side: Side, where: str, args: tuple[int, ...]) -> None:
     ints = ("start", "width", *(k for k in side.keys if k == "variant"), *side.ints)
     texts = tuple(k for k in side.keys if k != "variant")
     nums = tuple(v for v in side.values if _kind(v) == "REAL")
@@ -186,8 +192,8 @@ def _check_types(conn: sqlite3.Connection, side: Side, frm: int) -> None:
         + [f"typeof({c}) <> 'text'" for c in texts]
         + [f"typeof({c}) NOT IN ('real', 'integer')" for c in nums]
     )
-    q = f"SELECT count(*) FROM {side.table} WHERE start >= ? AND ({cond})"
-    bad = conn.execute(q, (frm,)).fetchone()[0]
+    q = f"SELECT count(*) FROM {side.table} WHERE {where} AND ({cond})"
+    bad = conn.execute(q, args).fetchone()[0]
     if bad:
         raise StateError(f"{bad} rows of {side.table} hold a value of the wrong type")
 

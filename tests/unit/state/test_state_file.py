@@ -123,8 +123,8 @@ def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) 
     assert warm(state, [str(log)]) == cold([log])
 
 
-NEW_IN = {2: ("streams", "app_costs"), 3: ("server_tools",)}
-"""The tables each schema added."""
+NEW_IN = {2: ("streams", "app_costs"), 3: ("server_tools",), 4: ()}
+"""The tables each schema added (4 added a column: ``calls.cost``)."""
 
 
 def _as_schema(state: Path, version: int) -> None:
@@ -133,6 +133,9 @@ def _as_schema(state: Path, version: int) -> None:
     for v in range(version + 1, SCHEMA + 1):
         for table in NEW_IN[v]:
             conn.execute(f"DROP TABLE {table}")
+    if version < 4:
+        conn.execute("ALTER TABLE calls DROP COLUMN cost")
+        conn.execute("DELETE FROM meta WHERE key = 'prices'")
     if version == 2:  # schema 2 kept the app's cost in dollars, as reals
         conn.execute("ALTER TABLE app_costs RENAME COLUMN nano_usd TO usd")
         conn.execute("UPDATE app_costs SET usd = usd / 1e9")
@@ -146,6 +149,7 @@ def _as_schema(state: Path, version: int) -> None:
     [
         (1, "streamed calls and the app's own cost and server tool use", "streamed_calls"),
         (2, "server tool use", "web_search_requests"),
+        (3, "", ""),
     ],
 )
 def test_an_older_state_is_upgraded_in_place_and_keeps_its_counts(
@@ -159,19 +163,23 @@ def test_an_older_state_is_upgraded_in_place_and_keeps_its_counts(
         "summary", str(log), "--state", str(state), "--format", "json", "--jobs", "1"
     )
     assert status == 0 and "Traceback" not in err
+    tail = f"; {lacking} of the lines read before count from now on" if lacking else ""
     assert err.splitlines() == [
-        f"claude-top summary: state {state}: upgraded from schema {version} to {SCHEMA}; "
-        f"{lacking} of the lines read before count from now on"
+        f"claude-top summary: state {state}: upgraded from schema {version} to {SCHEMA}{tail}"
     ]
     assert not (tmp_path / "s.db.unusable").exists()  # kept: its counts outlive the logs
     conn = sqlite3.connect(state)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
+    # every row's cost is filled in by the first commit, at the table in use
+    assert conn.execute("SELECT count(*) FROM calls WHERE cost IS NULL").fetchone() == (0,)
+    cost = conn.execute("SELECT sum(cost) FROM calls WHERE cost >= 0").fetchone()[0]
     conn.close()
     doc, full = json.loads(out), cold([log])
+    assert cost / 1e9 == pytest.approx(full["total"]["cost_usd"], abs=0.01)
     for what in ("calls", "errors", "cost_usd", "total_input_tokens", "p95_latency_ms"):
         assert doc["total"][what] == full["total"][what], what
-    # the lines read after the upgrade have what the old schema did not keep
-    assert 0 < doc["total"][partial] < full["total"][partial]
+    if partial:  # the lines read after the upgrade have what the old schema did not keep
+        assert 0 < doc["total"][partial] < full["total"][partial]
     if version == 2:  # its dollars became nano-dollars
         assert doc["total"]["app_cost_usd"] == full["total"]["app_cost_usd"]
     assert warm(state, [str(log)], sources=True) == doc

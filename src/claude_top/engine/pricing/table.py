@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -29,6 +30,8 @@ from claude_top.engine.pricing.rates import ModelPrice, Modifier, ToolPrice
 
 STALE_DAYS: Final = 90
 """A built-in table older than this is said to be stale (``claude-top prices``)."""
+PRICING: Final = 1
+"""Bumped when the code that prices a row from the table changes (``digest``)."""
 _CACHE_MAX: Final = 16_384  # bounds the per-model caches against a log full of odd model ids
 
 
@@ -69,6 +72,7 @@ class PriceTable:
         self._families = sorted(by_family, key=len, reverse=True)
         self._family_cache: dict[str, str | None] = {}
         self._lookup_cache: dict[tuple[str, datetime.date], ModelPrice | None] = {}
+        self._digest: str | None = None
 
     @classmethod
     def builtin(cls) -> PriceTable:
@@ -227,6 +231,19 @@ class PriceTable:
     def is_override(self, price: ModelPrice) -> bool:
         """Whether an entry came from the user's config rather than the built-in table."""
         return (price.family, price.effective) in self._overridden
+
+    def digest(self) -> str:
+        """A name for what this table charges: equal tables, equal digests.
+
+        A state keeps each bucket row's cost as priced (``state.schema``), valid only under
+        the table it was priced with; this names that table. Every entry, modifier and tool
+        price is in it (their reprs are plain dates and numbers), and ``PRICING`` for the
+        rule that turns them into a row's cost.
+        """
+        if self._digest is None:
+            facts = (PRICING, self.batch_discount, self.rows(), self.modifiers, self.tools)
+            self._digest = hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
+        return self._digest
 
     def rows(self) -> list[ModelPrice]:
         """Every entry, grouped by family in table order, oldest first within a family."""
