@@ -121,10 +121,23 @@ FOLLOWING = b" following"
 """What the header shows after the log's name once its history is read (``panels.header``)."""
 
 
-def tui_process(log: Path, state: Path, env: dict[str, str], timeout: float = 120.0) -> float:
+def cpu_of(pid: int) -> float:
+    """CPU seconds a process has used so far, all its threads (``/proc``; NaN elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tui_process(
+    log: Path, state: Path, env: dict[str, str], timeout: float = 120.0
+) -> tuple[float, float]:
     """Seconds from starting ``claude-top LOG --state FILE`` in a pseudo-terminal until its
-    screen says "following": the first frame built after the history was read, painted.
-    The process is then asked to quit (``q``), and killed if it will not."""
+    screen says "following" (the first frame built after the history was read, painted), and
+    the CPU seconds it used by then (robust to a busy host). The process is then asked to quit
+    (``q``), and killed if it will not."""
     cmd = [sys.executable, "-m", "claude_top", str(log), "--state", str(state)]
     t0 = time.perf_counter()
     pid, fd = pty.fork()
@@ -132,17 +145,20 @@ def tui_process(log: Path, state: Path, env: dict[str, str], timeout: float = 12
         os.execve(sys.executable, cmd, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     seen = b""
-    took = float("nan")
+    took = cpu = float("nan")
     try:
         while time.perf_counter() - t0 < timeout:
             if not select.select([fd], [], [], 0.05)[0]:
                 continue
-            chunk = os.read(fd, 1 << 20)
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except OSError:  # the child closed the terminal: it is gone
+                break
             if not chunk:
                 break
             seen = seen[-len(FOLLOWING) :] + chunk
             if FOLLOWING in seen:
-                took = time.perf_counter() - t0
+                took, cpu = time.perf_counter() - t0, cpu_of(pid)
                 break
         os.write(fd, b"q")
         end = time.perf_counter() + 60
@@ -156,7 +172,7 @@ def tui_process(log: Path, state: Path, env: dict[str, str], timeout: float = 12
                     os.read(fd, 1 << 20)
     finally:
         os.close(fd)
-    return took
+    return took, cpu
 
 
 def warm_process_rows(work: Path, state: Path, tmpdir: Path, runs: int) -> None:
@@ -165,13 +181,15 @@ def warm_process_rows(work: Path, state: Path, tmpdir: Path, runs: int) -> None:
     env = installed_env(tmpdir, work)
     env["TERM"] = "xterm-256color"
     tui_process(work, state, env)
-    times = [tui_process(work, state, env) for _ in range(runs)]
-    best, med = min(times), sorted(times)[len(times) // 2]
+    runs_ = [tui_process(work, state, env) for _ in range(runs)]
+    times = sorted(t for t, _ in runs_)
+    cpus = sorted(c for _, c in runs_)
+    med, cpu = times[len(times) // 2], cpus[len(cpus) // 2]
     verdict = "met" if med <= 1.0 else "not met"
     print(
         f"TUI, warm state, as a process from its start (bytecode compiled, as installed): "
-        f"first full screen and following after {med:.2f} s (median of {runs}; best {best:.2f} s; "
-        f"runs: {', '.join(f'{t:.2f}' for t in times)}); target 1 s: {verdict}"
+        f"first full screen and following after {med:.2f} s, {cpu:.2f} s of CPU (medians of "
+        f"{runs}; runs: {', '.join(f'{t:.2f}' for t, _ in runs_)} s); target 1 s: {verdict}"
     )
 
 

@@ -164,15 +164,23 @@ def test_the_tui_loads_its_first_screens_histograms_and_the_rest_after_it(tmp_pa
     log, state = tmp_path / "app.log", tmp_path / "s.db"
     log.write_bytes(chunk(400, 1, start=NOW - 3 * DAY, span=3 * DAY))
     _live(log, state)
-    with open(log, "ab") as f:  # late calls for older days, and new ones
+    midnight = Engine(clock=FixedClock(NOW)).day_start(NOW)
+    with open(log, "ab") as f:  # late calls for older days and for yesterday, and new ones
         f.write(chunk(100, 2, start=NOW - 3 * DAY, span=2 * DAY))
+        f.write(chunk(60, 4, start=midnight - 6 * 3600, span=5 * 3600))
         f.write(chunk(50, 3, start=NOW - 3600, span=3000))
     engine = _live(log, state, shown="10m")
     cold = Engine(clock=FixedClock(NOW))
     read_all(cold, [str(log)])
     assert _doc(engine) == _doc(cold) and _by_user(engine) == _by_user(cold)
-    for start in (NOW - 2 * DAY, NOW - DAY, NOW - 3600, NOW - 600):
-        window = [
-            summary_dict(e.query(start, NOW), e.lines, {})["features"] for e in (engine, cold)
+    for start in (NOW - 2 * DAY, midnight - DAY, NOW - DAY, NOW - 3600, NOW - 600):
+        w = [summary_dict(e.query(start, NOW), e.lines, {})["features"] for e in (engine, cold)]
+        assert w[0] == w[1], start - NOW
+    for start in (midnight - DAY, midnight):  # user rows: the days kept by day
+        u = [
+            summary_dict(e.query(start, NOW, by="user"), e.lines, {})["users"]
+            for e in (engine, cold)
         ]
-        assert window[0] == window[1]
+        assert u[0] == u[1], start - NOW
+    again = _live(log, state, shown="10m")  # what that run wrote: nothing counted twice
+    assert _doc(again) == _doc(cold) and _by_user(again) == _by_user(cold)

@@ -24,6 +24,7 @@ from claude_top.core.format import grouped
 from claude_top.core.text import safe_text
 from claude_top.core.windows import check_window
 from claude_top.engine.engine import Engine
+from claude_top.rules.checks import LATENCY_RULE
 from claude_top.rules.spec import rules_from_config
 from claude_top.sources.paths import is_regular
 from claude_top.sources.remote import is_url
@@ -69,8 +70,6 @@ def session_for(
     )
 
 
-LATENCY_RULE = "p95_latency"
-"""The one rule that reads latency histograms: the rest need only the counters."""
 STREAM_RULE = "p95_ttft"
 """The one rule that reads the streamed calls' store (the rest read the group rows)."""
 
@@ -87,7 +86,8 @@ def live_session(
     ``--since``, today's and yesterday's users by day (what its windows read per user by
     day), and the older days' sums and older histograms once the history is read
     (``Session.start_later``). With ``shown`` (the TUI's window), the histograms loaded first
-    are only those its first screen reads (``first_screen_hists``), else the last 25 hours'."""
+    are only those its first screen reads (``first_screen_hists``), else the last 25 hours',
+    and yesterday's user rows are added with the rest."""
     if getattr(a, "now", None) or not hasattr(a, "state"):
         return None  # --now, or a caller without the options (``demo``)
     now = engine.clock.now()
@@ -99,6 +99,12 @@ def live_session(
         later=True,
     )
     if shown is not None:
+        # Today's users are on the first screen; yesterday's are added after it.
+        horizon = replace(
+            horizon,
+            user_days_from=engine.day_start(now),
+            user_days_later_from=engine.day_start(now - 86400),
+        )
         try:
             rules = rules_from_config(cfg.alerts)
         except (ValueError, ConfigError):

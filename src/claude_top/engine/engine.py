@@ -42,6 +42,7 @@ from claude_top.engine.store import Older, TieredStore
 from claude_top.engine.streaming import StreamStats
 from claude_top.engine.users_today import R_COST, R_TOKENS, RunningDay, running_stats
 from claude_top.engine.window_cache import (
+    FEATURE_COUNTS,
     GROUPS_BY_FEATURE,
     GROUPS_BY_MODEL,
     USER_SLOTS,
@@ -336,6 +337,7 @@ class Engine:
         by: str = "feature",
         match: str | None = None,
         per_user: bool = False,
+        latency: bool = True,
     ) -> Summary:
         """Every group of ``by`` (feature, model or user) over [start, end).
 
@@ -343,11 +345,14 @@ class Engine:
         bucket edges (a minute for recent data). ``match`` keeps rows whose feature or model
         (and user, for ``by="user"``) contains it, case-insensitively. ``per_user`` answers
         ``by="feature"`` from the per-user rows (kept per day, without latency), so ``match``
-        also finds users there.
+        also finds users there. ``latency`` False (``by="feature"``): the same groups without
+        their latency (None), for readers of counters only; no histogram is merged.
         """
         spec = {"user": USERS_BY_USER, "model": GROUPS_BY_MODEL}.get(by, GROUPS_BY_FEATURE)
         if per_user and by == "feature":
             spec = USERS_BY_FEATURE
+        elif not latency and spec is GROUPS_BY_FEATURE:
+            spec = FEATURE_COUNTS  # the same numbers, ``latency`` None: no histogram merged
         with self.lock:
             return self._windows.summary(spec, start, end, match, None)
 
@@ -364,6 +369,12 @@ class Engine:
         """All traffic over [start, end) (cheaper than ``query``: no per-group objects)."""
         with self.lock:
             return self._windows.total(start, end)
+
+    def counts(self, start: float | None, end: float | None) -> GroupStats:
+        """``total`` without latency (``latency`` None), for what reads only its counters and
+        cost: a fold of the rows into one sum, without groups or histograms."""
+        with self.lock:
+            return self._windows.counts(start, end)
 
     def span_cost(
         self, start: float | None, end: float | None, match: str | None = None

@@ -29,10 +29,12 @@ from claude_top.engine.accumulators import (
     A_UNPRICED,
     A_UNPRICED_MODELS,
     COST_UNITS,
+    acc_counts,
     acc_group,
     acc_user,
     group_stats,
     new_acc,
+    unacc_counts,
     unacc_group,
     unacc_user,
 )
@@ -59,6 +61,10 @@ class Spec:
     slots: tuple[int, ...]
     acc: Any
     unacc: Any
+    groups: bool = True
+    """Fold per-group accumulators; False: the total alone (``GROUPS_COUNTS``)."""
+    latency: bool = True
+    """Merge the rows' latency histograms (group rows only); False: counters and cost."""
 
 
 @dataclass(slots=True)
@@ -80,6 +86,26 @@ GROUPS_BY_FEATURE = Spec(
     "feature", "groups", 0, 0, 1, 2, B.G_COST, GROUP_SLOTS, acc_group, unacc_group
 )
 GROUPS_BY_MODEL = Spec("model", "groups", 1, 0, 1, 2, B.G_COST, GROUP_SLOTS, acc_group, unacc_group)
+GROUPS_COUNTS = Spec(
+    "counts", "groups", 0, 0, 1, 2, B.G_COST, GROUP_SLOTS, acc_counts, unacc_counts, False, False
+)
+"""All traffic's counters, without groups or latency: the totals a frame reads only for costs,
+429s and calls without a user (``WindowCache.counts``)."""
+FEATURE_COUNTS = Spec(
+    "feature-counts",
+    "groups",
+    0,
+    0,
+    1,
+    2,
+    B.G_COST,
+    GROUP_SLOTS,
+    acc_counts,
+    unacc_counts,
+    True,
+    False,
+)
+"""Per feature, without latency: the alert rules that read counters only."""
 USERS_BY_USER = Spec("user", "users", 0, 1, 2, 3, B.U_COST, USER_SLOTS, acc_user, unacc_user)
 USERS_BY_FEATURE = Spec("feature", "users", 1, 1, 2, 3, B.U_COST, USER_SLOTS, acc_user, unacc_user)
 """Per feature from the (daily) per-user rows: what a filter that names a user is answered from."""
@@ -160,7 +186,7 @@ class WindowCache:
         feature: str | None,
     ) -> Summary:
         cached, tail = self.window(spec, start, end, match.lower() if match else None, feature)
-        with_latency = spec.store_name == "groups"
+        with_latency = spec.store_name == "groups" and spec.latency
         name = feature if feature is not None else "*"
         accs, tails = cached.accs, tail.accs
         groups = {
@@ -178,6 +204,12 @@ class WindowCache:
     def total(self, start: float | None, end: float | None) -> GroupStats:
         cached, tail = self.window(GROUPS_BY_FEATURE, start, end, None, None)
         return group_stats("*", cached.total, tail.total, True)
+
+    def counts(self, start: float | None, end: float | None) -> GroupStats:
+        """``total`` without its latency (None): the same counters and cost, from a fold of
+        the rows into the total alone, without per-group sums or histograms."""
+        cached, tail = self.window(GROUPS_COUNTS, start, end, None, None)
+        return group_stats("*", cached.total, tail.total, False)
 
     def window(
         self,
@@ -270,6 +302,10 @@ class WindowCache:
         row's histogram twice, into its group and into the total, was most of a refresh's work.
         """
         tail = Cached({}, new_acc(), start, store.seq, store.version, None, None)
+        if not spec.groups:
+            for bstart, bucket in store.buckets_in(start, end):
+                self._fold(spec, bstart, bucket.items(), tail.accs, tail.total, needle, feature)
+            return tail
         scratch = new_acc()
         for bstart, bucket in store.buckets_in(start, end):
             self._fold(
@@ -322,6 +358,9 @@ class WindowCache:
                     cost = row[spec.cost_slot]
                     if cost is None:  # pragma: no cover - folded rows always have a cost
                         continue
+                    if not spec.groups:
+                        spec.unacc(c.total, row, cost, bkey[model_i])
+                        continue
                     acc = c.accs.get(bkey[name_i])
                     if acc is not None:
                         spec.unacc(acc, row, cost, bkey[model_i])
@@ -350,7 +389,7 @@ class WindowCache:
         accumulators and into ``total`` (with ``total_hist`` False, ``total`` is scratch: the
         caller sums the groups instead)."""
         name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
-        cost_slot, acc_fn, prices = spec.cost_slot, spec.acc, self.agg.prices
+        cost_slot, acc_fn, prices, groups = spec.cost_slot, spec.acc, self.agg.prices, spec.groups
         for key, row in rows:
             if feature is not None and key[feat_i] != feature:
                 continue
@@ -359,6 +398,9 @@ class WindowCache:
             cost = row[cost_slot]
             if cost is None:
                 cost = cached_cost(prices, spec, bstart, key, row)
+            if not groups:
+                acc_fn(total, row, cost, key[model_i])
+                continue
             name = key[name_i]
             acc = accs.get(name)
             if acc is None:

@@ -40,6 +40,8 @@ MEASURES: dict[str, Callable[[GroupStats], float | None]] = {
     "unpriced": lambda g: float(g.unpriced_calls),
 }
 """The value of each per-group rule in its unit (``spec.UNITS``); None: nothing to measure."""
+LATENCY_RULE = "p95_latency"
+"""The one rule that reads latency histograms: the rest need only the counters."""
 
 
 def group_check(rule: Rule, g: GroupStats) -> float | None:

@@ -94,7 +94,7 @@ class Alerts:
         """What fired at the last evaluation, by (rule, scope)."""
         self._line_samples: deque[tuple[float, int, int]] = deque()
         """(time, lines, rejected) at each evaluation: LineStats is cumulative, the rule is not."""
-        self._queries: dict[tuple[float | None, float | None], Summary] = {}
+        self._queries: dict[tuple[float | None, float | None, bool], Summary] = {}
         self._costs: dict[tuple[float | None, float], SpanCost] = {}
         """The baseline's spans within one evaluation; the engine keeps settled buckets' sums
         across evaluations (``engine.span_costs``)."""
@@ -138,11 +138,13 @@ class Alerts:
         self._queries, self._costs = {}, {}
         return sorted(current.values(), key=lambda a: alert_order(a, order))
 
-    def _query(self, start: float | None, end: float | None) -> Summary:
-        key = (start, end)
+    def _query(self, start: float | None, end: float | None, latency: bool = False) -> Summary:
+        """A window by feature, once per evaluation; its latency only if asked (the p95 rule:
+        the others read counters, and merging histograms is most of a window's fold)."""
+        key = (start, end, latency)
         s = self._queries.get(key)
         if s is None:
-            s = self._queries[key] = self.engine.query(start, end, by="feature")
+            s = self._queries[key] = self.engine.query(start, end, by="feature", latency=latency)
         return s
 
     def _span_cost(self, start: float | None, end: float) -> SpanCost:
@@ -180,7 +182,7 @@ class Alerts:
         if rule.id not in checks.MEASURES:
             return []
         start, end = self._window(rule, now)
-        s = self._query(start, end)
+        s = self._query(start, end, latency=rule.id == checks.LATENCY_RULE)
         scopes = self._cache_scopes(s, now) if rule.id == "cache_hit" else _scopes(s)
         out: list[Alert] = []
         for scope, g in scopes:

@@ -29,7 +29,7 @@ from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
 from claude_top.state.db import Say, StateError
 from claude_top.state.hdr import Codec
-from claude_top.state.load import archive_rows, fill_archive
+from claude_top.state.load import archive_rows, day_rows, fill_archive, fill_rows
 from claude_top.state.save import Writer
 from claude_top.state.schema import LATENCY
 
@@ -39,9 +39,18 @@ Key = tuple[Any, ...]
 class LaterLoad:
     """A snapshot of one state, for the parts a warm start adds after its first screen."""
 
-    def __init__(self, path: str, users_before: int | None, hists: tuple[int, int] | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        users_before: int | None,
+        hists: tuple[int, int] | None,
+        days: tuple[int, int] | None = None,
+    ) -> None:
         self.users_before = users_before
         """User days before this are summed into the archive (None: not deferred)."""
+        self.days = days
+        """Day rows of the days in [from, before), added as day rows (None: not deferred)."""
+        self.day_rows = 0
         self.hists = hists
         """Latency histograms of buckets starting in [from, before) (None: not deferred)."""
         self.rows = 0
@@ -92,8 +101,32 @@ class LaterLoad:
     def _add(self, engine: Engine, writer: Writer | None) -> None:
         if self.hists is not None and writer is not None:
             self.histograms = self._add_histograms(engine, writer, *self.hists)
+        if self.days is not None:
+            self.day_rows = self._add_days(engine, writer, *self.days)
         if self.users_before is not None:
             self.rows = fill_archive(engine, archive_rows(self._conn, self.users_before))
+
+    def _add_days(self, engine: Engine, writer: Writer | None, frm: int, before: int) -> int:
+        """Build the rows without the engine's lock, then add them to its day tier under it,
+        telling the writer they are in the file (``Writer.loaded_days``)."""
+        got: dict[int, B.Bucket] = {}
+        n = fill_rows(got, day_rows(self._conn, frm, before))
+        store = engine.agg.users
+        day_tier = store.tiers[0]
+        with engine.lock:
+            for day, rows in got.items():
+                bucket = day_tier.buckets.get(day)
+                if bucket is None:
+                    bucket = day_tier.buckets[day] = {}
+                if writer is not None:
+                    writer.loaded_days(day, bucket, rows)
+                store.merge_bucket(bucket, rows)
+                store.note(day)
+            store.flush()
+            store.version += 1  # merged windows start over
+            engine.agg.running = None  # today's running sums are built again if asked
+            engine.version += 1
+        return n
 
     def _add_histograms(self, engine: Engine, writer: Writer, frm: int, before: int) -> int:
         """Decode without the engine's lock, then merge each bucket's histograms into its rows

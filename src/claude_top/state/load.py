@@ -114,14 +114,14 @@ def load_users(
     archive = next((t for t in store.tiers if t.width == B.ARCHIVE), None)
     cols = ", ".join(USER_COUNTERS)
     frm = -(2**62) if user_days_from is None else int(user_days_from)
-    n = _fill(
+    n = fill_rows(
         day_tier.buckets,
         conn.execute(
             f"SELECT day, user, feature, model, variant, {cols} FROM users WHERE day >= ?", (frm,)
         ),
     )
     if user_days_from is not None and archive is not None and archive_too:
-        n += _fill(archive.buckets, archive_rows(conn, frm))
+        n += fill_rows(archive.buckets, archive_rows(conn, frm))
     return n
 
 
@@ -135,11 +135,20 @@ def archive_rows(conn: sqlite3.Connection, before: int) -> Iterable[Any]:
     )
 
 
+def day_rows(conn: sqlite3.Connection, frm: int, before: int) -> Iterable[Any]:
+    """The day rows of the days in [frm, before), as ``load_users`` reads them."""
+    cols = ", ".join(USER_COUNTERS)
+    return conn.execute(
+        f"SELECT day, user, feature, model, variant, {cols} FROM users WHERE day >= ? AND day < ?",
+        (frm, before),
+    )
+
+
 def fill_archive(engine: Engine, rows: Iterable[Any]) -> int:
     """Add archive sums read apart (``Horizon.later``) to the engine's archive bucket,
     which may hold days compacted since the load: the sums are added, not set."""
     got: dict[int, B.Bucket] = {}
-    n = _fill(got, rows)  # the rows are built without the engine's lock
+    n = fill_rows(got, rows)  # the rows are built without the engine's lock
     store = engine.agg.users
     archive = next(t for t in store.tiers if t.width == B.ARCHIVE)
     with engine.lock:
@@ -156,7 +165,8 @@ whole numbers is a real, so one look at each row's types catches a damaged or fo
 in the rows summed too, without a second scan of the table."""
 
 
-def _fill(buckets: dict[int, B.Bucket], rows: Iterable[Any]) -> int:
+def fill_rows(buckets: dict[int, B.Bucket], rows: Iterable[Any]) -> int:
+    """User rows (day or archive sums) into ``buckets`` by day, their types checked."""
     tail = [None] * (len(B.new_user_row()) - B.U_NUMERIC)  # the slots past the counters
     expected = _USER_TYPES
     n = 0
@@ -270,6 +280,10 @@ class Horizon:
     users: bool = True
     user_days_from: float | None = None
     """Day rows from this day on; earlier ones summed into the archive bucket."""
+    user_days_later_from: float | None = None
+    """With ``later``: the day rows from this day up to ``user_days_from`` are added after the
+    first screen, as day rows (the TUI's: yesterday's, which its first screen does not show),
+    and the archive sums the days before this one."""
     hists_from: float | None = None
     """Latency histograms of earlier buckets stay in the file (``check``: only its p95 rule
     reads them, over minutes); the writer reads them back before it writes such a row."""

@@ -140,6 +140,23 @@ class Writer:
             for sw in self.sides:
                 sw.adopt()
 
+    def loaded_days(self, day: int, bucket: B.Bucket, rows: B.Bucket) -> None:
+        """``rows``, read from the file, are about to be added to the engine's ``bucket`` of
+        ``day`` (under the engine's lock, ``state.later``): the file holds them already, so
+        they are added to what the last capture saw, and only the calls read since stay a
+        change to write."""
+        mine = self._users.get(day)
+        if mine is None or mine[0] is not bucket:
+            mine = self._users[day] = (bucket, {})  # what it holds is new since the load
+        snap = mine[1]
+        n_slots = B.U_NUMERIC
+        for key, row in rows.items():
+            prev = snap.get(key)
+            add = tuple(row[:n_slots])
+            snap[key] = (
+                add if prev is None else tuple(a + b for a, b in zip(prev, add, strict=True))
+            )
+
     # -- capture: under the engine's lock, no SQL ----------------------------------------------
 
     def capture(self) -> None:

@@ -195,11 +195,17 @@ class Session:
 
 def _later(path: str, horizon: Horizon) -> LaterLoad:
     users = None if horizon.user_days_from is None else int(horizon.user_days_from)
+    days = None
+    if users is not None and horizon.user_days_later_from is not None:
+        days = (int(horizon.user_days_later_from), users)
+        users = days[0]  # the archive sums the days before those
     hists = None
     if horizon.hists_from is not None:
         frm = -(2**62) if horizon.groups_from is None else int(horizon.groups_from)
         hists = (frm, int(horizon.hists_from))
-    return LaterLoad(path, users if horizon.users else None, hists)
+    if not horizon.users:
+        users = days = None
+    return LaterLoad(path, users, hists, days)
 
 
 def _clear(engine: Engine) -> None:

@@ -85,8 +85,10 @@ class Scope:
         self.engine, self.needle, self.per_user = engine, needle, per_user
 
     def total(self, start: float | None, end: float | None) -> GroupStats:
+        """Counters and cost (the frame reads no percentile of these totals: for all traffic,
+        ``Engine.counts``, which folds no histogram)."""
         if self.needle is None:
-            return self.engine.total(start, end)
+            return self.engine.counts(start, end)
         return self.engine.query(start, end, match=self.needle, per_user=self.per_user).total
 
     def span_cost(self, start: float | None, end: float) -> SpanCost:

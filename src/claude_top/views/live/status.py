@@ -40,7 +40,7 @@ def line_health(engine: Engine, th: Thresholds) -> LineHealth:
         tuple(lines.examples),
         pct(lines.rejected, lines.lines),
         th.rejected_lines.of_lines(lines.lines, lines.rejected),
-        engine.total(None, None).no_user_calls,
+        engine.counts(None, None).no_user_calls,
         lines.unmapped,
         lines.unmapped_hint,
         _format_label(lines),
