@@ -14,7 +14,7 @@ writer process appends 1,000 lines/s while the real ``ClaudeTopApp`` runs headle
 
 1. Refresh: N refreshes 0.25 s apart (the app's own 4 Hz timer is switched off for this part) of
    build (``ClaudeTopApp._build`` = ``build_dashboard``), render (``ClaudeTopApp._apply``: every
-   panel and the features DataTable updated) and paint (Textual's layout + compositor update, plus
+   panel and the features table updated) and paint (Textual's layout + compositor update, plus
    the ANSI encoding a real terminal would get; headless skips only the final write). The first
    refresh after switching to a window (cold window cache) is shown apart; p50/p95/max over the rest
    (fewer than N when refreshes are so slow that a window would take more than --budget seconds).
@@ -324,7 +324,7 @@ async def latency(app: BenchApp, path: Path, probes: int, budget_s: float) -> li
             t0 = time.monotonic()
             os.write(fd, line)
             while time.monotonic() - t0 < 5.0:
-                if name in table.rows:
+                if table.has_row(name):
                     lat.append(time.monotonic() - t0)
                     break
                 await asyncio.sleep(0.01)

@@ -197,14 +197,15 @@ async def test_idle_step_is_one_frame_with_the_rules_evaluated_in_it(
         assert frames[0].clock_now == END + 31
 
 
-async def test_new_data_updates_the_cells_that_changed_and_no_others(
+async def test_new_data_draws_the_cells_that_changed_and_no_others(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two new calls of one feature: its calls cell shows the new count; cells whose text
-    and style did not change are not handed to the table again (each costs a re-render)."""
+    and style did not change are not drawn again (each costs a pass through Rich)."""
     import json
     from datetime import UTC, datetime
 
+    from claude_top.views.tui import table as table_module
     from claude_top.views.tui.widgets import FeaturesTable
 
     app = ClaudeTopApp(engine, Alerts(engine), FixedClock(END))
@@ -215,14 +216,14 @@ async def test_new_data_updates_the_cells_that_changed_and_no_others(
         assert d is not None
         row = d.features[0]  # the most calls: two more keep every row where it is
         before = table.get_cell(row.feature, "calls")
-        calls: list[tuple[str, str]] = []
-        real = FeaturesTable.update_cell
+        drawn: list[tuple[int, int]] = []
+        real = table_module.cell_segments
 
-        def spy(self: FeaturesTable, r: Any, c: Any, v: Any, **kw: Any) -> None:
-            calls.append((str(r), str(c)))
-            real(self, r, c, v, **kw)
+        def spy(console: Any, cell: Any, width: int, pre: Any, post: Any) -> Any:
+            drawn.append((pre.meta["row"], pre.meta["column"]))
+            return real(console, cell, width, pre, post)
 
-        monkeypatch.setattr(FeaturesTable, "update_cell", spy)
+        monkeypatch.setattr(table_module, "cell_segments", spy)
         lines = [
             json.dumps(
                 {
@@ -247,10 +248,12 @@ async def test_new_data_updates_the_cells_that_changed_and_no_others(
         assert [r.feature for r in new.features] == [r.feature for r in d.features]
         assert str(table.get_cell(row.feature, "calls")).strip() == str(got.calls)
         assert str(before).strip() == str(row.calls)
+        cols = table.columns
+        calls = [(new.features[r].feature if r >= 0 else "", cols[c]) for r, c in drawn]
         assert (row.feature, "calls") in calls
         # The other rows changed only in their trend, drawn to the scale of the tallest slot.
         assert {c for r, c in calls if r != row.feature} <= {"spark"}
-        assert len(calls) < len(new.features) * len(app.query_one(FeaturesTable).columns) / 2
+        assert len(calls) < len(new.features) * len(cols) / 2
 
 
 async def test_the_first_screen_is_told_once_a_frame_with_the_history_in_is_painted(

@@ -104,9 +104,10 @@ async def test_a_click_on_a_header_sorts_by_it_and_again_reverses(engine: Engine
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         table = app.query_one(FeaturesTable)
-        cols = list(table.columns.values())
-        i = [str(c.key.value) for c in cols].index("p95_ms")
-        x = 1 + sum(c.get_render_width(table) for c in cols[:i]) + 1
+        widths = table.column_widths()
+        cols = list(widths)
+        i = cols.index("p95_ms")
+        x = 1 + sum(widths[c] for c in cols[:i]) + 1
         await pilot.click(FeaturesTable, offset=(x, 1))
         await settle(pilot)
         assert app.sort == ("p95_ms", True)

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from claude_top.config.load import Config
 from claude_top.config.state import save_ui_state
@@ -296,9 +296,9 @@ class ClaudeTopApp(RefreshingApp):
         col, desc = self.sort
         self._sort_by(col, not desc)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+    def on_features_table_header_selected(self, event: FeaturesTable.HeaderSelected) -> None:
         """A click on a column header sorts by it; a second click reverses the direction."""
-        col = event.column_key.value
+        col = event.column
         if col not in SORT_COLUMNS:
             return
         if col == self.sort[0]:
@@ -352,9 +352,8 @@ class ClaudeTopApp(RefreshingApp):
         elif len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.open_detail(str(event.row_key.value))
+    def on_features_table_row_selected(self, event: FeaturesTable.RowSelected) -> None:
+        self.open_detail(event.feature)
 
     def action_detail(self) -> None:
         feature = self.query_one(FeaturesTable).cursor_feature

@@ -1,0 +1,147 @@
+"""The features table widget (``views/tui/table.py``): its fast cell drawing gives Rich's, and its
+cursor, keys and clicks do what the DataTable's did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from make_fixture import END
+from rich.console import Console
+from rich.padding import Padding
+from rich.style import Style
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.renderables.styled import Styled
+
+from claude_top.core.clock import FixedClock
+from claude_top.engine.engine import Engine
+from claude_top.rules.evaluate import Alerts
+from claude_top.views.live.dashboard import build_dashboard
+from claude_top.views.tui import panels
+from claude_top.views.tui.app import ClaudeTopApp
+from claude_top.views.tui.pages import LiveDetailScreen
+from claude_top.views.tui.panels import DEFAULT, Palette
+from claude_top.views.tui.table import PAD, FeaturesTable, cell_segments
+
+
+def _rich(console: Console, cell: Text, width: int, pre: Style, post: Style) -> list[Any]:
+    """The DataTable's drawing of a one-line cell (textual 8.2.8, ``DataTable._render_cell``)."""
+    options = console.options.update_dimensions(width + 2 * PAD, 1).update(no_wrap=True)
+    return console.render_lines(Styled(Padding(cell, (0, PAD)), pre, post), options)[0]
+
+
+def test_cell_segments_give_what_rich_gives_for_every_cell_of_a_frame(engine: Engine) -> None:
+    alerts = Alerts(engine)
+    mono = Palette("#dddddd", "#dddddd", "#dddddd", "#888888", "#dddddd", "#dddddd", mono=True)
+    console = Console(width=200, color_system="truecolor", legacy_windows=False)
+    styles = [
+        (Style(), Style()),
+        (Style(color="#e6e1da", bgcolor="#242321"), Style.from_color(color=None)),
+        (
+            Style(color="#e6e1da", bgcolor="#242321", bold=True) + Style.from_meta({"row": 1}),
+            Style.from_color(color="#1c0f0b"),
+        ),
+    ]
+    checked = 0
+    for window, needle, sort in (("1h", "", ("calls", True)), ("10m", "a", ("p95_ms", False))):
+        d = build_dashboard(
+            engine, alerts, now=END, window_name=window, filter_text=needle, sort=sort
+        )
+        assert d.features
+        for pal in (DEFAULT, mono):
+            for cols, name_width in ((panels.WIDE, 24), (panels.COMPACT, 8)):
+                labels, rows = panels.feature_grid(d, cols, pal, name_width)
+                for cells in [labels, *rows]:
+                    for cell in cells:
+                        for pre, post in styles:
+                            for width in (cell.cell_len, cell.cell_len + 3):
+                                want = _rich(console, cell, width, pre, post)
+                                assert cell_segments(console, cell, width, pre, post) == want
+                                checked += 1
+    # A cell wider than its column is cut as Rich cuts it.
+    long = Text("a_feature_name_too_long", style="bold")
+    assert cell_segments(console, long, 8, Style(), Style()) == _rich(
+        console, long, 8, Style(), Style()
+    )
+    assert checked > 500
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _app(engine: Engine) -> ClaudeTopApp:
+    return ClaudeTopApp(engine, Alerts(engine), FixedClock(END))
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.anyio
+async def test_cursor_keys_move_the_cursor_and_it_stays_on_its_feature(engine: Engine) -> None:
+    app = _app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        table = app.query_one(FeaturesTable)
+        d = app.dashboard
+        assert d is not None and len(d.features) >= 3
+        names = [r.feature for r in d.features]
+        assert table.cursor_feature == names[0]
+        await pilot.press("down", "down")
+        assert table.cursor_feature == names[2]
+        await pilot.press("up")
+        assert table.cursor_feature == names[1]
+        await pilot.press("end")
+        assert table.cursor_feature == names[-1]
+        await pilot.press("down")  # stays on the last row
+        assert table.cursor_feature == names[-1]
+        await pilot.press("home")
+        assert table.cursor_feature == names[0]
+        await pilot.press("pagedown")
+        assert table.cursor_feature == names[-1]
+        await pilot.press("pageup")
+        assert table.cursor_feature == names[0]
+        await pilot.press("down")
+        # A new order of the rows: the cursor follows its feature, not its place.
+        await pilot.press("S")
+        await _settle(pilot)
+        d = app.dashboard
+        assert d is not None
+        assert [r.feature for r in d.features] != names
+        assert table.cursor_feature == names[1]
+
+
+@pytest.mark.anyio
+async def test_a_small_table_scrolls_to_keep_the_cursor_in_view(engine: Engine) -> None:
+    app = _app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        table = app.query_one(FeaturesTable)
+        table.styles.height = 5  # border, header and two rows
+        await _settle(pilot)
+        rows = table.scrollable_content_region.height - 1
+        assert 0 < rows < table.row_count
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.scroll_y == table.row_count - rows
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.scroll_y == 0
+
+
+@pytest.mark.anyio
+async def test_a_click_on_a_row_opens_its_feature(engine: Engine) -> None:
+    app = _app(engine)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _settle(pilot)
+        d = app.dashboard
+        assert d is not None and len(d.features) >= 3
+        await pilot.click(FeaturesTable, offset=(3, 1 + 1 + 2))  # border, header, third row
+        await pilot.pause()
+        assert isinstance(app.screen, LiveDetailScreen)
+        assert d.features[2].feature in str(app.screen.query_one(".page").border_title)
