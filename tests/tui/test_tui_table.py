@@ -59,11 +59,24 @@ def test_cell_segments_give_what_rich_gives_for_every_cell_of_a_frame(engine: En
                                 want = _rich(console, cell, width, pre, post)
                                 assert cell_segments(console, cell, width, pre, post) == want
                                 checked += 1
-    # A cell wider than its column is cut as Rich cuts it.
-    long = Text("a_feature_name_too_long", style="bold")
-    assert cell_segments(console, long, 8, Style(), Style()) == _rich(
-        console, long, 8, Style(), Style()
-    )
+    # Cells the frames above do not hold: cut, blanks justification moves, a span on blanks.
+    odd = [
+        Text("a_feature_name_too_long", style="bold"),
+        Text("12 ms  ", justify="right"),
+        Text("12 ms  ", justify="center"),
+        Text("12 ms  ", justify="full"),
+        Text("a\tb", justify="left"),
+        Text("two\nlines"),
+        Text(""),
+    ]
+    spanned = Text("chat   ", justify="left")
+    spanned.stylize("reverse", 2, 6)
+    odd.append(spanned)
+    for cell in odd:
+        for width in (1, 4, max(1, cell.cell_len), cell.cell_len + 2):  # a column: 1 or more
+            for pre, post in styles:
+                want = _rich(console, cell, width, pre, post)
+                assert cell_segments(console, cell, width, pre, post) == want, (cell, width)
     assert checked > 500
 
 

@@ -18,7 +18,6 @@ header (``HeaderSelected``), a click on a row (``RowSelected``). Left out: the m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 from typing import Any, ClassVar
 
 from rich.console import Console
@@ -54,14 +53,7 @@ def cell_segments(
     """One line of ``cell`` padded by ``PAD`` each side, ``pre`` under its styles and ``post``
     over them: what Rich gives for ``Styled(Padding(cell, (0, PAD)), pre, post)`` in
     ``width + 2 * PAD`` cells, one line, no wrap -- without Rich's general layout machinery."""
-    lines = cell.wrap(
-        console,
-        width,
-        justify=cell.justify or "default",
-        overflow=cell.overflow or "fold",
-        no_wrap=True,
-    )
-    line = lines[0] if lines else Text()
+    line = cell if _as_is(cell, width) else _wrapped(console, cell, width)
     if line.style:  # as ``Text.__rich_console__`` joins its lines: the own style, a first span
         line = Text(line.plain, spans=[Span(0, len(line.plain), line.style), *line.spans])
     body = list(line.render(console, end=""))
@@ -72,6 +64,31 @@ def cell_segments(
         body = Segment.adjust_line_length(body, width)
     pad = Segment(" " * PAD, Style.null())  # as Rich pads (``Padding`` style "none")
     return list(Segment.apply_style([pad, *body, pad], pre, post))
+
+
+def _as_is(cell: Text, width: int) -> bool:
+    """True when Rich's one-line wrap of ``cell`` in ``width`` gives ``cell`` back: one line of
+    exactly that width, and no trailing blanks its justification would move or unstyle. The
+    table's cells are padded to their column's width (``feature_grid``), so this is the rule."""
+    plain = cell.plain
+    if cell.cell_len != width or "\n" in plain or "\t" in plain:
+        return False
+    kept = len(plain.rstrip())
+    if kept == len(plain) or cell.justify in (None, "default"):
+        return True
+    # Left: the blanks are cut, then put back unstyled; the same when no span reaches them.
+    return cell.justify == "left" and all(span.end <= kept for span in cell.spans)
+
+
+def _wrapped(console: Console, cell: Text, width: int) -> Text:
+    lines = cell.wrap(
+        console,
+        width,
+        justify=cell.justify or "default",
+        overflow=cell.overflow or "fold",
+        no_wrap=True,
+    )
+    return lines[0] if lines else Text()
 
 
 class FeaturesTable(ScrollView, can_focus=True):
@@ -161,12 +178,15 @@ class FeaturesTable(ScrollView, can_focus=True):
         """Each column's content width (its cells are padded to it by ``feature_grid``)."""
         self._keys: list[str] = []
         self._rows: list[list[Text]] = []
-        self._looks: list[tuple[object, ...]] = []
+        self._looks: list[tuple[tuple[object, ...], ...]] = []
         self._index: dict[str, int] = {}
         self.cursor_row = 0
         self._cells: dict[tuple[object, ...], list[Segment]] = {}
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._frame_styles: tuple[Style, ...] = ()
+        self._frame_base = Style()
+        self._pres: dict[tuple[int, bool, int], tuple[list[Style], Style, Style]] = {}
+        self._header_look: tuple[tuple[object, ...], ...] = ()
 
     # -- data --------------------------------------------------------------------------------
 
@@ -206,6 +226,7 @@ class FeaturesTable(ScrollView, can_focus=True):
         self._index = {k: i for i, k in enumerate(self._keys)}
         self._rows = rows
         self._looks = [tuple(look(c) for c in r) for r in rows]
+        self._header_look = tuple(look(c) for c in labels)
         self.virtual_size = Size(sum(self._widths) + 2 * PAD * len(labels), len(rows) + 1)
         self.cursor_row = self._index.get(keep, 0) if keep is not None else 0
         self._follow_cursor()
@@ -285,66 +306,74 @@ class FeaturesTable(ScrollView, can_focus=True):
         return header, even, odd, cursor, cursor_post, plain_post
 
     def render_lines(self, crop: Any) -> list[Strip]:
-        self._frame_styles = self._styles()  # once per drawing, not once per line
+        styles = self._styles()  # once per drawing, not once per line
+        if styles != self._frame_styles:
+            self._frame_styles = styles
+            self._pres.clear()
+        self._frame_base = self.rich_style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._frame_base
         scroll_x, scroll_y = self.scroll_offset
         if y >= 1:
             y += scroll_y
         row = y - 1
         if row >= len(self._keys):
             return Strip.blank(width, base)
-        styles = self._frame_styles
         cursor = row >= 0 and row == self.cursor_row
-        key = (
-            row,
-            self._looks[row] if row >= 0 else tuple(look(c) for c in self._labels),
-            cursor,
-            self._widths,
-            width,
-            scroll_x,
-            base,
-            styles,
-        )
+        looks = self._looks[row] if row >= 0 else self._header_look
+        key = (row, looks, cursor, self._widths, width, scroll_x, base, self._frame_styles)
         strip = self._lines.get(key)
         if strip is None:
             if len(self._lines) > _CACHE_MAX:
                 self._lines.clear()
-            strip = self._draw_line(row, cursor, width, scroll_x, base, styles)
+            strip = self._draw_line(row, looks, cursor, width, scroll_x, base)
             self._lines[key] = strip
         return strip
 
+    def _row_styles(self, row: int, cursor: bool) -> tuple[list[Style], Style, Style]:
+        """Each cell's ``pre`` style, the line's end style and the cells' ``post`` style, as the
+        DataTable layers them: row (header, zebra), cell metadata, then the cursor."""
+        memo = (row, cursor, len(self._widths))
+        got = self._pres.get(memo)
+        if got is None:
+            header, even, odd, cursor_style, cursor_post, plain_post = self._frame_styles
+            row_style = header if row == -1 else (odd if row % 2 else even)
+            component = cursor_style if cursor else Style()
+            pres = [
+                row_style + Style.from_meta({"row": row, "column": i}) + component
+                for i in range(len(self._widths))
+            ]
+            meta = Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
+            got = (pres, row_style + component + meta, cursor_post if cursor else plain_post)
+            self._pres[memo] = got
+        return got
+
     def _draw_line(
-        self, row: int, cursor: bool, width: int, x: int, base: Style, styles: tuple[Style, ...]
+        self,
+        row: int,
+        looks: tuple[tuple[object, ...], ...],
+        cursor: bool,
+        width: int,
+        x: int,
+        base: Style,
     ) -> Strip:
-        header, even, odd, cursor_style, cursor_post, plain_post = styles
-        if row == -1:
-            row_style, cells = header, self._labels
-        else:
-            row_style, cells = (odd if row % 2 else even), self._rows[row]
-        component = cursor_style if cursor else Style()
-        post = cursor_post if cursor else plain_post
-        parts = [
-            self._cell(
-                cell, w, row_style + Style.from_meta({"row": row, "column": i}) + component, post
-            )
-            for i, (cell, w) in enumerate(zip(cells, self._widths, strict=True))
-        ]
+        cells = self._labels if row == -1 else self._rows[row]
+        pres, extend, post = self._row_styles(row, cursor)
+        segments: list[Segment] = []
+        for cell, lk, w, pre in zip(cells, looks, self._widths, pres, strict=True):
+            segments += self._cell(cell, lk, w, pre, post)
         table_width = sum(self._widths) + 2 * PAD * len(self._widths)
-        extend = (
-            row_style
-            + component
-            + Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
-        )
-        parts.append([Segment(" " * max(0, width - table_width), extend)])
-        segments = line_crop(list(chain.from_iterable(parts)), x, x + width, width)
+        segments.append(Segment(" " * max(0, width - table_width), extend))
+        segments = line_crop(segments, x, x + width, width)
         return Strip(segments).adjust_cell_length(width, base).simplify()
 
-    def _cell(self, cell: Text, width: int, pre: Style, post: Style) -> list[Segment]:
-        key = (look(cell), width, pre, post)
+    def _cell(
+        self, cell: Text, cell_look: tuple[object, ...], width: int, pre: Style, post: Style
+    ) -> list[Segment]:
+        key = (cell_look, width, pre, post)
         got = self._cells.get(key)
         if got is None:
             if len(self._cells) > 8 * _CACHE_MAX:
