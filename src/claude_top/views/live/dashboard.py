@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from itertools import islice
 from typing import Any
 
 from claude_top.core.stats import GroupStats
@@ -226,6 +227,12 @@ def _read_frame(
         charts = window_charts(
             engine, s_start, c_end, th, summary.total, minutes, kpis.levels, match=needle
         )
+    # The newest RECENT_429 that match: a day of 429s holds thousands, the panel shows 20.
+    recent = (
+        r
+        for r in reversed(engine.events_429(t - 86400, t))
+        if matches(needle, r.feature, r.user_id, r.model)
+    )
     rl_rows = [
         RateLimitRow(
             r.ts,
@@ -236,9 +243,8 @@ def _read_frame(
             r.ratelimit_tokens_remaining,
             r.retry_after_s,
         )
-        for r in reversed(engine.events_429(t - 86400, t))
-        if matches(needle, r.feature, r.user_id, r.model)
-    ][:RECENT_429]
+        for r in islice(recent, RECENT_429)
+    ]
     snap = engine.headroom.snapshot(t, max_age=1.0)
     bursts = tuple(engine.headroom.bursts_between(t - 86400, t))
     users = tuple(
