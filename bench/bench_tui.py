@@ -431,6 +431,9 @@ def main() -> None:
         )
         app = BenchApp(engine, alerts, clock, follower, cfg, window="10m", progress=box)
         t = time.perf_counter()
+        # As the app loads history: the cyclic GC off until it is in, then the heap frozen
+        # (``refresh._settle_gc``, done by the app at its first frame after the load).
+        gc.disable()
         follower.start()
         # wait_history() returns once the first read budget of a live file is in; the rest of
         # its history comes through the follow loop, so wait for every line instead.
@@ -441,7 +444,6 @@ def main() -> None:
             f"history loaded by the follower: {load:.1f} s ({n / load:,.0f} lines/s), "
             f"{engine.memory_rows():,} bucket rows"
         )
-        gc.collect()
         writer = subprocess.Popen([sys.executable, __file__, "--writer", str(path)])
         try:
             time.sleep(1.0)
