@@ -149,7 +149,9 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
         d["cache_creation_tokens"] = draw(st.integers(0, 3000))
     if draw(st.integers(0, 5)) == 0:
         d["error"] = draw(st.sampled_from(["RateLimitError", "APIError", None]))
-        d["error_status"] = draw(st.sampled_from([429, 529, 500, 400, 200, None, "429"]))
+        d["error_status"] = draw(
+            st.sampled_from([429, 529, 500, 400, 200, None, "429", 0, 99, 100, 599, 600, 429.0])
+        )
     for key in draw(
         st.lists(
             st.sampled_from(
@@ -185,6 +187,14 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
         )
     ):
         d[key] = draw(st.one_of(st.integers(0, 5_000_000), st.booleans(), odd_values))
+        if key == "retry_after_s" and draw(st.booleans()):  # mostly within its limits
+            d[key] = draw(
+                st.one_of(
+                    st.integers(0, 90_000),
+                    st.floats(0, 90_000),
+                    st.sampled_from([-0.0, 0.5, 86_400, 86_400.0, 86_400.5, 86_401]),
+                )
+            )
     # Mutate some fields: any field may get any odd value, or go missing.
     for key in draw(st.lists(st.sampled_from(sorted(d)), max_size=3)):
         if draw(st.booleans()):

@@ -1,7 +1,8 @@
 """The fast decoder: the common line shape, decoded without building a ``Record`` or a datetime.
 
-Almost every line of a real log is a JSON object of one successful call, with the article's
-twelve keys (plus the cache writes, request ids and rate-limit headers ``instrument`` adds),
+Almost every line of a real log is a JSON object of one call, with the article's twelve keys
+(plus the cache writes, request ids, rate-limit headers and ``retry_after_s`` ``instrument``
+adds),
 maybe after a prefix (``INFO:root:``), and a UTC timestamp as ``isoformat()`` writes it. For
 such a line this module yields a plain tuple in ``Record`` layout (short,
 ``core.record.SHORT``, when nothing optional is set) holding exactly the values
@@ -35,6 +36,7 @@ from claude_top.core.schema import (
     HEADER_MAX,
     LIMITS,
     RATELIMIT_HEADER_KEYS,
+    RETRY_AFTER_MAX_S,
     Kind,
 )
 from claude_top.core.stats import LineStats
@@ -43,13 +45,14 @@ from claude_top.ingest.reader import take_line
 
 EXTRA_COUNTS = ("cache_creation_tokens", "cache_creation_1h_tokens")
 EXTRA_INTS = ("ratelimit_requests_remaining", "ratelimit_tokens_remaining", *RATELIMIT_HEADER_KEYS)
+EXTRA_NUMBERS = ("retry_after_s",)
 EXTRA_IGNORED = ("api_request_id",)
 
 ARTICLE_KEYS = frozenset(ARTICLE_FIELDS)
-FAST_EXTRA = frozenset((*EXTRA_COUNTS, *EXTRA_INTS, *EXTRA_IGNORED))
+FAST_EXTRA = frozenset((*EXTRA_COUNTS, *EXTRA_INTS, *EXTRA_NUMBERS, *EXTRA_IGNORED))
 """Keys besides the article's twelve that this decoder reads (or, for ignored ones, skips).
-A line with any other key (an alias, ``batch``, ``retry_after_s``, a docker envelope, a key we
-do not know) goes to the reader."""
+A line with any other key (an alias, ``batch``, a docker envelope, a key we do not know) goes
+to the reader."""
 
 _EXPECTED = {
     "timestamp": (Kind.TIMESTAMP, True),
@@ -66,6 +69,7 @@ _EXPECTED = {
     "error_status": (Kind.STATUS, False),
     **dict.fromkeys(EXTRA_COUNTS, (Kind.COUNT, False)),
     **dict.fromkeys(EXTRA_INTS, (Kind.INT, False)),
+    **dict.fromkeys(EXTRA_NUMBERS, (Kind.NUMBER, False)),
     **dict.fromkeys(EXTRA_IGNORED, (Kind.IGNORED, False)),
 }
 """The kinds (and whether required) the ``Line`` type below is written for: a schema change to
@@ -81,10 +85,14 @@ if _changed or set(_EXPECTED) != ARTICLE_KEYS | FAST_EXTRA:  # pragma: no cover 
 Count: TypeAlias = Annotated[int, msgspec.Meta(ge=0, le=COUNT_MAX)]
 Duration: TypeAlias = Annotated[int, msgspec.Meta(ge=0, le=DURATION_MS_MAX)]
 Header: TypeAlias = Annotated[int, msgspec.Meta(ge=0, le=HEADER_MAX)]
+Status: TypeAlias = Annotated[int, msgspec.Meta(ge=100, le=599)]
+Seconds: TypeAlias = Annotated[float, msgspec.Meta(ge=0.0, le=RETRY_AFTER_MAX_S)]
 if (
     LIMITS[Kind.COUNT] != (0, COUNT_MAX)
     or LIMITS[Kind.DURATION_MS] != (0, DURATION_MS_MAX)
     or LIMITS[Kind.INT] != (0, HEADER_MAX)
+    or LIMITS[Kind.STATUS] != (100, 599)
+    or LIMITS[Kind.NUMBER] != (0.0, RETRY_AFTER_MAX_S)
 ):  # pragma: no cover - a developer's mistake, caught at import
     raise AssertionError("schema limits changed for the fast decoder")
 
@@ -92,11 +100,12 @@ if (
 class Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """The common shape of a call line, as ``msgspec`` validates it while it parses.
 
-    Exactly what the reader would take, with the values it would give, for a successful call:
-    JSON strings for texts (``null`` is left to the reader, which reads it as empty), integers
-    within ``core.schema.LIMITS`` for counts, latencies and header values (a float, a string of
-    digits or a bool goes to the reader), no error and no status, and no key besides these (an
-    alias, ``batch``, ``retry_after_s`` or an envelope goes to the reader). A key the line does
+    Exactly what the reader would take, with the values it would give: JSON strings for texts
+    (``null`` is left to the reader, which reads it as empty), integers within
+    ``core.schema.LIMITS`` for counts, latencies, statuses and header values (a float, a string
+    of digits or a bool goes to the reader), a number of seconds for ``retry_after_s``, and no
+    key besides these (an alias, ``batch`` or an envelope goes to the reader). A status with no
+    error name goes to the reader too, which names the error (``HTTP 500``). A key the line does
     not carry takes the reader's value for an absent field. Values hold no containers, so the
     structs need no garbage collection (``gc=False``).
     """
@@ -111,8 +120,9 @@ class Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     user_id: str = ""
     cached_tokens: Count = 0
     stop_reason: str | None = None
-    error: None = None
-    error_status: None = None
+    error: str | None = None
+    error_status: Status | None = None
+    retry_after_s: Seconds | None = None
     cache_creation_tokens: Count = 0
     cache_creation_1h_tokens: Count = 0
     api_request_id: str | None = None
@@ -153,7 +163,7 @@ class Common(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     api_request_id: str | None = None
 
 
-if set(Common.__struct_fields__) != set(Line.__struct_fields__) - set(EXTRA_INTS):
+if set(Common.__struct_fields__) != set(Line.__struct_fields__) - {*EXTRA_INTS, *EXTRA_NUMBERS}:
     raise AssertionError("Common must be Line without its headers")  # pragma: no cover
 
 _decode_common = msgspec.json.Decoder(Common).decode
@@ -278,7 +288,10 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             handed += 1
             continue
         if (
-            c.ratelimit_requests_remaining is None
+            c.error is None
+            and c.error_status is None
+            and c.retry_after_s is None
+            and c.ratelimit_requests_remaining is None
             and c.ratelimit_tokens_remaining is None
             and c.ratelimit_requests_limit is None
             and c.ratelimit_input_tokens_limit is None
@@ -289,11 +302,15 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             append(((m + r) / 1e6, c.request_id, c.user_id, c.feature, c.model, c.input_tokens,
                     c.output_tokens, c.cached_tokens, c.cache_creation_tokens,
                     c.cache_creation_1h_tokens, c.latency_ms, c.stop_reason))  # fmt: skip
+        elif c.error is None and c.error_status is not None:  # the reader names the error
+            take_line(line, first_lineno + i, source, stats, out)
+            handed += 1
         else:
             append(((m + r) / 1e6, c.request_id, c.user_id, c.feature, c.model, c.input_tokens,
                     c.output_tokens, c.cached_tokens, c.cache_creation_tokens,
-                    c.cache_creation_1h_tokens, c.latency_ms, c.stop_reason, None, None, False,
-                    c.ratelimit_requests_remaining, c.ratelimit_tokens_remaining, None,
+                    c.cache_creation_1h_tokens, c.latency_ms, c.stop_reason, c.error,
+                    c.error_status, False, c.ratelimit_requests_remaining,
+                    c.ratelimit_tokens_remaining, c.retry_after_s,
                     c.ratelimit_requests_limit, c.ratelimit_input_tokens_limit,
                     c.ratelimit_input_tokens_remaining, c.ratelimit_output_tokens_limit,
                     c.ratelimit_output_tokens_remaining))  # fmt: skip
