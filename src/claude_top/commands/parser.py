@@ -269,8 +269,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument(
         "--no-tui", action="store_true", help="only write the stream (default: watch it)"
     )
-    d.add_argument("--theme", metavar="NAME", help=_theme_help())
+    d.add_argument("--theme", metavar="NAME", action=_ThemeOption)
     return p
+
+
+class _ThemeOption(argparse._StoreAction):
+    """``--theme NAME``, its help (which lists the theme files) made only when shown: listing
+    them on every start cost each ``check`` from cron a few milliseconds of imports."""
+
+    @property
+    def help(self) -> str:
+        return _theme_help()
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        pass
 
 
 def _theme_help() -> str:
@@ -321,7 +334,7 @@ def build_tui_parser() -> argparse.ArgumentParser:
         help="the view's window: 5m, 10m, 1h, 24h, today, all, or a duration (default: the "
         "last one picked with w, else the config's ui.window, else 10m)",
     )
-    p.add_argument("--theme", metavar="NAME", help=_theme_help())
+    p.add_argument("--theme", metavar="NAME", action=_ThemeOption)
     p.add_argument(
         "--export-dir",
         metavar="DIR",

@@ -11,7 +11,7 @@ import functools
 import math
 import tomllib
 from collections.abc import Mapping
-from importlib import resources
+from pathlib import Path
 from typing import Any, Final
 
 from claude_top.core.errors import PriceConfigError
@@ -154,10 +154,18 @@ def _parse_builtin(doc: Mapping[str, Any]) -> tuple[str, float, list[ModelPrice]
 
 
 @functools.cache
+def _packaged() -> dict[str, Any]:
+    """``data/prices.toml``, parsed once for the entries, the tools and the modifiers. Read
+    beside the package's modules, as it is installed (``importlib.resources`` would add a
+    few milliseconds of imports to every ``check`` from cron)."""
+    with open(Path(__file__).parent.parent.parent / "data" / "prices.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+@functools.cache
 def builtin_data() -> tuple[str, float, tuple[ModelPrice, ...]]:
     """Parse the packaged table once per process; PriceTable instances share the entries."""
-    text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
-    collected, discount, entries = _parse_builtin(tomllib.loads(text))
+    collected, discount, entries = _parse_builtin(_packaged())
     return collected, discount, tuple(entries)
 
 
@@ -204,8 +212,7 @@ def _parse_tools(doc: Mapping[str, Any]) -> list[ToolPrice]:
 @functools.cache
 def builtin_tools() -> tuple[ToolPrice, ...]:
     """The packaged table's server tool prices, parsed once per process."""
-    text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
-    return tuple(_parse_tools(tomllib.loads(text)))
+    return tuple(_parse_tools(_packaged()))
 
 
 def _parse_modifiers(doc: Mapping[str, Any]) -> list[Modifier]:
@@ -233,5 +240,4 @@ def _parse_modifiers(doc: Mapping[str, Any]) -> list[Modifier]:
 @functools.cache
 def builtin_modifiers() -> tuple[Modifier, ...]:
     """The packaged table's modifier multipliers, parsed once per process."""
-    text = (resources.files("claude_top") / "data" / "prices.toml").read_text("utf-8")
-    return tuple(_parse_modifiers(tomllib.loads(text)))
+    return tuple(_parse_modifiers(_packaged()))
