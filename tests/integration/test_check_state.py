@@ -12,6 +12,7 @@ costs stale: that check loads everything, and the next one is fast again).
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,21 @@ def test_a_warm_check_gives_the_cold_checks_document(tmp_path: Path, older_used:
     # back to the built-in prices: stale again, then fast again
     cfg.write_text(LOUD)
     _same(log, cfg, END + 29 * 3600, state)
-    _same(log, cfg, END + 29 * 3600 + 60, state)
+    _append(log, chunk(300, 7, start=END + 29 * 3600, span=60))  # errors past what is kept
+    _same(log, cfg, END + 29 * 3600 + 120, state)
     assert older_used == [1, 1, 1, 1, 1]
+    # the checks left the events in the file, and added the new ones as a full load keeps them
+    fresh = tmp_path / "fresh.db"
+    _check(log, cfg, END + 29 * 3600 + 120, fresh)
+    assert _events(state) == _events(fresh)
+
+
+def _events(state: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(state)
+    try:
+        return conn.execute("SELECT kind, record FROM events ORDER BY kind, seq").fetchall()
+    finally:
+        conn.close()
 
 
 def test_a_second_process_on_the_state_loads_what_it_needs(tmp_path: Path) -> None:

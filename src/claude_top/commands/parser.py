@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from claude_top import __version__
 from claude_top.core.errors import TimeArgError, UserError
@@ -24,10 +24,37 @@ COMMANDS = ("summary", "check", "prices", "config", "demo", "serve", "rules", "g
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose mistakes are one-line ``UserError``s (subparsers inherit it)."""
+    """An argument parser whose mistakes are one-line ``UserError``s (subparsers inherit it).
+
+    Building a parser asks argparse for a help formatter at every option, each of which asks
+    the terminal its width (importing ``shutil``: a few milliseconds of every ``check`` from
+    cron); the width matters only when help is shown, so only then is it asked.
+    """
+
+    _showing = False
 
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{message} (see: {self.prog} --help)")
+
+    def format_help(self) -> str:
+        return self._shown(super().format_help)
+
+    def format_usage(self) -> str:
+        return self._shown(super().format_usage)
+
+    def _shown(self, fmt: Callable[[], str]) -> str:
+        self._showing = True
+        try:
+            return fmt()
+        finally:
+            self._showing = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if self._showing:
+            return super()._get_formatter()
+        make: Any = self.formatter_class  # every HelpFormatter takes a width
+        formatter: argparse.HelpFormatter = make(prog=self.prog, width=80)  # not shown
+        return formatter
 
 
 def _seconds(low: float, high: float) -> Callable[[str], float]:

@@ -300,6 +300,8 @@ class Horizon:
     read is committed (``state.older``), when the file's costs are at the engine's prices and
     this process writes the file; then only those from it on are loaded (with the side
     stores'), and ``groups_from`` is what to load otherwise."""
+    events: bool = True
+    """The recent 429s and errors (``check`` reads neither: new ones are added to the file's)."""
     fine_before: float | None = None
     """Fine-tier (minute) buckets before this are loaded too, wherever ``groups_from`` is: the
     compaction at the end of the read may move them up a tier, which needs them in memory."""
@@ -330,7 +332,8 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
             if horizon.users:
                 n += load_users(conn, engine, horizon.user_days_from, archive_too=not horizon.later)
             load_lines(conn, engine)
-            load_events(conn, engine)
+            if horizon.events:
+                load_events(conn, engine)
             positions = load_positions(conn)
         finally:
             conn.execute("COMMIT")

@@ -1,7 +1,8 @@
 """What a commit rewrites whole rather than by difference: the line health, the events and the
 read positions. Each is small (a few counts, at most a few thousand events, one row per file),
 so writing it all is cheaper than tracking what changed; ``state.save`` calls these inside its
-one transaction. And once per change of price table, every ``calls`` row's cost.
+one transaction. And once per change of price table, every ``calls`` row's cost; and for a
+command that left the events in the file, the new ones added to them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import orjson
 
 from claude_top.core.record import Record
 from claude_top.core.stats import LineStats
+from claude_top.engine.accumulate import ERRORS_KEPT_PER_FEATURE, EVENTS_KEPT
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.window_cache import GROUPS_BY_FEATURE, row_units
 from claude_top.sources.fingerprint import Fingerprint
@@ -66,6 +68,37 @@ def events(
             (f"error:{feature}", i, orjson.dumps(list(r)).decode()) for i, r in enumerate(recs)
         ]
     conn.executemany("INSERT INTO events (kind, seq, record) VALUES (?, ?, ?)", rows)
+
+
+def add_events(
+    conn: sqlite3.Connection,
+    limited: list[Record],
+    errors: dict[str, list[Record]],
+    written: dict[str, Record],
+) -> dict[str, Record]:
+    """The events that came after ``written`` (per kind, the last one already in the file),
+    added to the file's, which keeps the newest as the engine's queues would: for a command
+    that did not load them (``Horizon.events``). Returns the new last ones per kind."""
+    last: dict[str, Record] = {}
+    kinds = [("429", limited, EVENTS_KEPT)]
+    kinds += [(f"error:{f}", recs, ERRORS_KEPT_PER_FEATURE) for f, recs in errors.items()]
+    for kind, recs, keep in kinds:
+        if not recs:
+            continue
+        last[kind] = recs[-1]
+        new, prev = recs, written.get(kind)
+        for i in range(len(recs) - 1, -1, -1):
+            if recs[i] is prev:
+                new = recs[i + 1 :]
+                break
+        if not new:
+            continue
+        q = "SELECT coalesce(max(seq), -1) FROM events WHERE kind = ?"
+        top = conn.execute(q, (kind,)).fetchone()[0] + len(new)
+        rows = [(kind, top - j, orjson.dumps(list(r)).decode()) for j, r in enumerate(new[::-1])]
+        conn.executemany("INSERT INTO events (kind, seq, record) VALUES (?, ?, ?)", rows)
+        conn.execute("DELETE FROM events WHERE kind = ? AND seq <= ?", (kind, top - keep))
+    return last
 
 
 def positions(conn: sqlite3.Connection, positions: list[Position]) -> None:

@@ -107,6 +107,9 @@ class Writer:
         self._u_mark = (-1, -1)
         self._pending = Captured()
         self._events_mark: tuple[Any, ...] = ()
+        self.events_loaded = True
+        """False: the file's events were not loaded, new ones are added (``rewrite``)."""
+        self._events_written: dict[str, Record] = {}
         self._pruned_at = -PRUNE_EVERY_S
         self.hist_done: set[tuple[int, int]] = set()
         self.hists_from: float | None = None
@@ -381,8 +384,11 @@ class Writer:
                     if v is not None
                 ],
             )
-            if events is not None:
+            written = None
+            if events is not None and self.events_loaded:
                 rewrite.events(conn, *events)
+            elif events:
+                written = rewrite.add_events(conn, *events, self._events_written)
             rewrite.positions(conn, positions)
             mono = time.monotonic()
             if mono - self._pruned_at >= PRUNE_EVERY_S and ref != float("inf"):
@@ -394,6 +400,8 @@ class Writer:
                 conn.execute("ROLLBACK")
             raise
         self.priced_at = digest
+        if written is not None:
+            self._events_written = written
 
     def _prune(self, cutoff: float) -> None:
         """Drop what is older than the retention (relative to the newest call, so replaying an

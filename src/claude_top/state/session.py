@@ -92,7 +92,7 @@ class Session:
             horizon = replace(horizon, later=False, hists_from=None)
         if horizon.older_before is not None:
             if self._costs_current() and not self.handle.created:
-                horizon = replace(horizon, groups_from=horizon.older_before)
+                horizon = replace(horizon, groups_from=horizon.older_before, events=False)
                 self.older_before = horizon.older_before
             else:  # costs at another price table, or not ours to write: load what it needs
                 horizon = replace(horizon, older_before=None, fine_before=None)
@@ -122,6 +122,7 @@ class Session:
             for sw in self.writer.sides:
                 sw.unloaded = side_unloaded.get(sw.side.table, set())
             self.writer.hists_from = horizon.hists_from
+            self.writer.events_loaded = horizon.events or self.handle.created
             self.engine.before_compact = self.writer.before_compact
 
     def _costs_current(self) -> bool:

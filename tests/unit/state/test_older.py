@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,35 @@ def test_the_files_sums_answer_every_window_as_the_loaded_rows_do(
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         assert g == w, i
+
+
+def _events(state: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(state)
+    try:
+        return conn.execute("SELECT kind, record FROM events ORDER BY kind, seq").fetchall()
+    finally:
+        conn.close()
+
+
+def test_events_left_in_the_file_get_the_new_ones_added_as_a_full_load_keeps_them(
+    tmp_path: Path,
+) -> None:
+    """Two commits of one session that did not load the events: the second adds only what
+    came after the first (and past the 20 errors kept per feature, the oldest go)."""
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(600, 1, span=3 * DAY))
+    warm(state, [str(log)])
+    engine = Engine(clock=FixedClock(NOW))
+    session = open_session(str(state), engine, print, horizon=Horizon(users=False, events=False))
+    assert session is not None
+    for seed in (2, 3):
+        with open(log, "ab") as f:
+            f.write(chunk(700, seed, start=T0 + 3 * DAY, span=DAY / 2))
+        read_new(engine, [str(log)], session)
+    session.close()
+    fresh = tmp_path / "fresh.db"
+    warm(fresh, [str(log)])
+    assert _events(state) == _events(fresh)
+    kinds = Counter(kind for kind, _ in _events(state))
+    errors = [n for kind, n in kinds.items() if kind.startswith("error:")]
+    assert kinds["429"] > 0 and max(errors) == 20  # a feature's errors past the 20 kept
