@@ -32,14 +32,20 @@ from claude_top.state.schema import CALL_COUNTERS, LATENCY, USER_COUNTERS
 
 Key = tuple[Any, ...]
 _N_CALL = len(CALL_COUNTERS)
+if (_N_CALL, B.G_HIST, B.G_ERRTYPES, B.G_COST) != (B.G_NUMERIC, 13, 14, 15) or len(
+    B.new_group_row()
+) != 16:  # pragma: no cover - a developer's mistake, caught at import
+    raise AssertionError("group_rows builds a group row slot by slot: revisit it")
 _N_USER = len(USER_COUNTERS)
 
 
-def _calls_query(hists_from: float | None) -> str:
+def _calls_query(hists_from: float | None, costs: bool = False) -> str:
     cols = ", ".join(f"c.{n}" for n in CALL_COUNTERS)
     since = "" if hists_from is None else f"AND c.start >= {int(hists_from)} "
+    cost = ", c.cost" if costs else ""
     return (
-        f"SELECT c.start, c.width, c.feature, c.model, c.variant, {cols}, c.errors_by_type, h.hdr "
+        f"SELECT c.start, c.width, c.feature, c.model, c.variant, {cols}, c.errors_by_type, h.hdr"
+        f"{cost} "
         "FROM calls c LEFT JOIN histograms h ON h.start = c.start AND h.width = c.width "
         "AND h.feature = c.feature AND h.model = c.model AND h.variant = c.variant "
         f"AND h.kind = '{LATENCY}' {since}"
@@ -52,19 +58,25 @@ def group_rows(
     where: str,
     args: tuple[Any, ...],
     hists_from: float | None = None,
+    costs: bool = False,
 ) -> Iterator[tuple[int, int, Key, B.Row]]:
     """(width, start, key, engine row) of the ``calls`` rows ``where`` selects; latency
-    histograms of buckets before ``hists_from`` are left empty (decoding is most of a load)."""
-    new_row = B.new_group_row
-    decode = codec.decode
-    for r in conn.execute(f"{_calls_query(hists_from)} WHERE {where}", args):
-        row = new_row()
-        row[: B.G_NUMERIC] = r[5 : 5 + _N_CALL]
-        types, hdr = r[5 + _N_CALL], r[6 + _N_CALL]
-        if types:
-            row[B.G_ERRTYPES] = orjson.loads(types)
-        if hdr is not None:
-            row[B.G_HIST] = decode(hdr)
+    histograms of buckets before ``hists_from`` are left empty (decoding is most of a load).
+    With ``costs`` (the file's costs are at the engine's prices), each row keeps the cost the
+    file holds for it, which is the one the folds would compute (``window_cache.row_units``),
+    so the first folds price no row."""
+    decode, loads = codec.decode, orjson.loads
+    end, cost_i = 5 + _N_CALL, 7 + _N_CALL
+    for r in conn.execute(f"{_calls_query(hists_from, costs)} WHERE {where}", args):
+        types, hdr = r[end], r[end + 1]
+        cost = r[cost_i] if costs else None
+        # The row of ``store.new_group_row``, built in one go (a load builds ~30,000).
+        row = [
+            *r[5:end],
+            {} if hdr is None else decode(hdr),
+            loads(types) if types else None,
+            cost if type(cost) is int else None,
+        ]
         yield r[1], r[0], (intern(r[2]), intern(r[3]), r[4]), row
 
 
@@ -87,7 +99,7 @@ def load_groups(
     fine = engine.agg.groups.tiers[0].width
     n = 0
     where, args = loaded(horizon, fine, "c.")
-    rows = group_rows(conn, codec, where, args, horizon.hists_from)
+    rows = group_rows(conn, codec, where, args, horizon.hists_from, horizon.costs)
     for width, start, key, row in rows:
         tier = tiers.get(width)
         if tier is None:
@@ -291,6 +303,9 @@ class Horizon:
     """``hists_from`` as a function of the newest call the state holds (None: none), asked
     before the load: the TUI's first screen reads the histograms of its window back from now,
     or from that call when the log is old (a replay)."""
+    costs: bool = False
+    """Rows keep the costs the file holds (set by ``Session`` when they are at the engine's
+    prices): no fold prices them again."""
     later: bool = False
     """The archive sums of user days before ``user_days_from`` and the histograms before
     ``hists_from`` are added after the first screen (``state.later``), not read back by the

@@ -96,6 +96,8 @@ class Session:
                 self.older_before = horizon.older_before
             else:  # costs at another price table, or not ours to write: load what it needs
                 horizon = replace(horizon, older_before=None, fine_before=None)
+        if self._costs_current():
+            horizon = replace(horizon, costs=True)
         if not self.handle.created:
             try:
                 if horizon.hists_for is not None:

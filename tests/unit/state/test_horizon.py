@@ -123,3 +123,35 @@ def test_the_tuis_first_screen_loads_the_histograms_of_its_window_and_the_p95_ru
     wide = rules_from_config({"p95_latency": {"window": "6h"}})
     six = first_screen_hists("10m", wide, engine, now)(now)
     assert six is not None and six <= now - 6 * 3600 - 3600
+
+
+def test_rows_keep_the_files_costs_only_when_they_are_at_the_engines_prices(
+    tmp_path: Path,
+) -> None:
+    """A load takes each row's cost from the file, so no fold prices it again, only when the
+    file's costs were computed with the engine's price table: under another, the stored costs
+    are stale and every number must still be the cold read's at the new prices."""
+    from claude_top.engine import store as B
+    from claude_top.engine.window_cache import GROUPS_BY_FEATURE, row_units
+
+    log, state, cfg = tmp_path / "app.log", tmp_path / "s.db", tmp_path / "c.toml"
+    log.write_bytes(chunk(300, 1, span=2 * DAY))
+    warm(state, [str(log)])
+    engine = Engine(clock=FixedClock(T0 + 2 * DAY))
+    session = open_session(str(state), engine, print)
+    assert session is not None
+    rows = [
+        (start, key, row)
+        for tier in engine.agg.groups.tiers
+        for start, bucket in tier.buckets.items()
+        for key, row in bucket.items()
+    ]
+    assert rows and all(
+        row[B.G_COST] == row_units(engine.prices, GROUPS_BY_FEATURE, start, key, row)
+        for start, key, row in rows
+    )
+    session.close()
+    cfg.write_text("[prices.claude-haiku-4-5]\ninput = 2\noutput = 9\n")
+    with open(log, "ab") as f:
+        f.write(chunk(50, 2, start=T0 + 2 * DAY, span=3600))
+    assert warm(state, [str(log)], "--config", str(cfg)) == cold([log], "--config", str(cfg))
