@@ -495,3 +495,28 @@ def test_a_bad_line_does_not_spoil_its_block(monkeypatch: Any) -> None:
     assert state(quick) == state(ref)
     assert quick.lines.records == 38
     assert (quick.lines.rejected, quick.lines.foreign) == (1, 1)
+
+
+def test_block_path_keys_rows_by_shared_strings() -> None:
+    """User rows are keyed by interned strings, as ``accumulate`` keys them: a week of rows must
+    not each hold a copy of its line's feature and model (equal state, but memory)."""
+    lines_ = [
+        orjson.dumps(
+            {
+                "timestamp": iso(T0 + i),
+                "user_id": f"u{i}",
+                "feature": "chat_x",
+                "model": "claude-haiku-4-5",
+                "input_tokens": 1,
+                "output_tokens": 1,
+                "latency_ms": 5,
+            }
+        )
+        for i in range(50)
+    ]
+    quick = Engine(PRICES, FixedClock(NOW + 86400), fast_decoder=True)
+    quick.ingest(Batch("app.log", 1, lines_))
+    keys = [k for t in quick.users.tiers for b in t.buckets.values() for k in b]
+    assert len(keys) == 50
+    assert len({id(k[1]) for k in keys}) == 1
+    assert len({id(k[2]) for k in keys}) == 1

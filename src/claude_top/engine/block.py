@@ -153,7 +153,8 @@ def take_block(
         ukey = (user, key[0], model, variant)
         urow = ubucket.get(ukey)
         if urow is None:
-            ukey = (intern(user), key[0], key[1], variant)
+            # Interned, as ``accumulate`` keys them: ``key`` may hold this line's own strings.
+            ukey = (intern(user), intern(key[0]), intern(model), variant)
             urow = ubucket[ukey] = new_user_row()
         urow[u_calls] += 1
         urow[u_in] += inp
