@@ -120,6 +120,9 @@ def test_a_warm_check_gives_the_cold_checks_document(tmp_path: Path, older_used:
     _same(log, cfg, END + 4 * 3600, state)
     _same(log, cfg, END + 28 * 3600, state)  # nothing new; a day later: minutes move
     assert older_used == [1, 1, 1]
+    # ... in the file too: minutes more than 26 h (and the hour compaction waits) before the
+    # newest call (END + 3.5 h: a replay's clock for compaction) went up a tier
+    assert _oldest_minute(state) >= END + (3.5 - 26 - 1) * 3600 - 120
 
     # another price table: the stored costs are stale, so this check loads everything ...
     cfg.write_text(LOUD + PRICES)
@@ -140,6 +143,14 @@ def test_a_warm_check_gives_the_cold_checks_document(tmp_path: Path, older_used:
     fresh = tmp_path / "fresh.db"
     _check(log, cfg, END + 29 * 3600 + 120, fresh)
     assert _events(state) == _events(fresh)
+
+
+def _oldest_minute(state: Path) -> float:
+    conn = sqlite3.connect(state)
+    try:
+        return float(conn.execute("SELECT min(start) FROM calls WHERE width = 60").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def _events(state: Path) -> list[tuple[str, str]]:

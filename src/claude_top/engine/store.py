@@ -181,8 +181,8 @@ class TieredStore:
         """
         for lower, upper in zip(self.tiers, self.tiers[1:], strict=False):
             limit = ref - lower.keep
-            span = lower.width if lower.width > 0 else 25 * 3600  # a day is at most 25 h
-            if not lower.buckets or min(lower.buckets) + span > limit - slack:
+            span = _span(lower)
+            if not lower.buckets or not self.moves(min(lower.buckets), ref, slack, lower):
                 continue
             old = [b for b in lower.buckets if b + span <= limit]
             if not old:
@@ -196,6 +196,15 @@ class TieredStore:
                     upper.buckets[dest_start] = bucket  # reuse: no copy needed
                     continue
                 self.merge_bucket(dest, bucket)
+
+    def moves(
+        self, oldest: float, ref: float, slack: float = 3600.0, tier: Tier | None = None
+    ) -> bool:
+        """Whether ``compact(ref)`` moves buckets up from ``tier`` (the finest by default)
+        when its oldest bucket starts at ``oldest``: a state that left its oldest minutes in
+        the file loads them only then (``state.session``)."""
+        tier = tier or self.tiers[0]
+        return oldest + _span(tier) <= ref - tier.keep - slack
 
     def merge_bucket(self, dest: Bucket, src: Bucket) -> None:
         """Add ``src``'s rows into ``dest``: a key ``dest`` lacks takes ``src``'s row as it is.
@@ -224,3 +233,8 @@ class TieredStore:
 
     def row_count(self) -> int:
         return sum(len(bucket) for t in self.tiers for bucket in t.buckets.values())
+
+
+def _span(tier: Tier) -> int:
+    """How long a bucket of ``tier`` lasts at most (a day is at most 25 h)."""
+    return tier.width if tier.width > 0 else 25 * 3600

@@ -240,8 +240,12 @@ class Writer:
         move are made whole first, so no merge leaves their histograms behind in the file.
         """
         agg = self.engine.agg
-        if self.hists_from is not None:
-            fine = agg.groups.tiers[0]
+        fine = agg.groups.tiers[0]
+        if (
+            self.hists_from is not None
+            and fine.buckets
+            and agg.groups.moves(min(fine.buckets), ref)
+        ):
             limit = ref - fine.keep  # as ``TieredStore.compact`` decides what moves
             for start, bucket in fine.buckets.items():
                 k = (fine.width, start)

@@ -92,7 +92,12 @@ class Session:
             horizon = replace(horizon, later=False, hists_from=None)
         if horizon.older_before is not None:
             if self._costs_current() and not self.handle.created:
-                horizon = replace(horizon, groups_from=horizon.older_before, events=False)
+                horizon = replace(
+                    horizon,
+                    groups_from=horizon.older_before,
+                    events=False,
+                    fine_before=horizon.fine_before if self._minutes_move() else None,
+                )
                 self.older_before = horizon.older_before
             else:  # costs at another price table, or not ours to write: load what it needs
                 horizon = replace(horizon, older_before=None, fine_before=None)
@@ -131,6 +136,18 @@ class Session:
         """Whether this process writes the file and its costs are at the engine's prices."""
         w = self.writer
         return w is not None and w.priced_at == self.engine.prices.digest()
+
+    def _minutes_move(self) -> bool:
+        """Whether the compaction after this read will move the file's oldest minutes up a
+        tier (then they are loaded, ``Horizon.fine_before``; else they stay in the file)."""
+        store = self.engine.agg.groups
+        q = "SELECT min(start), CAST(value AS REAL) FROM calls, meta "
+        q += "WHERE width = ? AND key = 'newest_ts'"
+        oldest, newest = self.handle.conn.execute(q, (store.tiers[0].width,)).fetchone()
+        if oldest is None:
+            return False
+        ref = self.engine.clock.now()  # as ``Engine.compact`` takes it, before the new lines
+        return store.moves(oldest, ref if newest is None else min(ref, newest))
 
     def older(self) -> FileRows | None:
         """The file's sums of the buckets not loaded (``Horizon.older_before``), once what was
