@@ -155,6 +155,30 @@ async def test_equal_frame_redraws_nothing_and_a_key_only_its_region(
         assert set(updated) - {"header"} == {"users"}
 
 
+async def test_equal_frame_repaints_no_box(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frame equal to the last one repaints no widget but the header: setting a box's title
+    repaints the whole box in Textual, equal or not, so titles are set only when they change."""
+    from textual.widget import Widget
+
+    app = ClaudeTopApp(engine, Alerts(engine), FixedClock(END))
+    repainted: list[str] = []
+    real = Widget.refresh
+
+    def spy(self: Widget, *a: Any, **kw: Any) -> Any:
+        if self.id:
+            repainted.append(self.id)
+        return real(self, *a, **kw)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _settle(pilot)
+        await pilot.press("slash", *"chat", "enter")  # a filter: every title has its say
+        await _settle(pilot)
+        monkeypatch.setattr(Widget, "refresh", spy)
+        app.refresh_now()  # a new frame from the same data
+        await _settle(pilot)
+        assert set(repainted) <= {"header"}
+
+
 async def test_idle_step_is_one_frame_with_the_rules_evaluated_in_it(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

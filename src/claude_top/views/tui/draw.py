@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 from claude_top.views.live.dashboard import Dashboard
 from claude_top.views.tui import panels
 from claude_top.views.tui.panels import Palette
-from claude_top.views.tui.widgets import FeaturesTable, Panel
+from claude_top.views.tui.widgets import FeaturesTable, Panel, set_title
 
 
 def _loading(d: Dashboard) -> bool:
@@ -102,9 +102,9 @@ def draw_main(app: Any, d: Dashboard, pal: Palette) -> None:
     name_width = min(max(8, names), max(16, app.size.width // 4))
     if drawn.changed("features", d, pal, cols, name_width):
         table.show(d, pal, cols, name_width)
-    table.border_title = panels.filter_title(d)
-    box = q("#filter", Input)
-    box.border_title = table.border_title if d.filter is not None else ""
+    title = panels.filter_title(d)
+    set_title(table, title)
+    set_title(q("#filter", Input), title if d.filter is not None else "")
     hosts = q("#hosts", Panel)
     hosts.display = bool(d.hosts)
     if d.hosts:
@@ -112,7 +112,7 @@ def draw_main(app: Any, d: Dashboard, pal: Palette) -> None:
         if drawn.changed("hosts", d, pal, compact):
             hosts.show(panels.hosts(d, pal, limit=hosts_limit(compact)))
     charts = q("#charts", Panel)
-    charts.border_title = f"All traffic · window {d.window_name}"
+    set_title(charts, f"All traffic · window {d.window_name}")
     cs = d.charts
     if cs is not None and charts.display and drawn.changed("charts", d, pal):
         charts.show(lambda w, h: panels.chart_row(cs, w, h, d.tz, pal))
@@ -125,12 +125,12 @@ def _side_panels(app: Any, d: Dashboard, pal: Palette) -> None:
     q = app.query_one
     alerts = q("#alerts", Panel)
     firing = d.alerts if d.alerts_matching is None else d.alerts_matching
-    alerts.border_title = f"Alerts ({len(firing)} firing · a)" if firing else "Alerts"
+    set_title(alerts, f"Alerts ({len(firing)} firing · a)" if firing else "Alerts")
     every = " (all traffic)" if d.filter is not None else ""
     headroom = q("#headroom", Panel)
     lines = q("#lines", Panel)
-    headroom.border_title = f"Rate-limit headroom · last 60 s{every}"
-    lines.border_title = f"Line health{every}"
+    set_title(headroom, f"Rate-limit headroom · last 60 s{every}")
+    set_title(lines, f"Line health{every}")
     if drawn.changed("alerts", d, pal):
         alerts.show(lambda w, h: panels.alerts(d, pal, rows=h))
     if drawn.changed("ratelimits", d, pal, compact):
@@ -141,7 +141,7 @@ def _side_panels(app: Any, d: Dashboard, pal: Palette) -> None:
     if drawn.changed("headroom", d, pal, compact):
         headroom.show(lambda w, h: panels.headroom(d, pal, compact, rows=h, width=w))
     users = q("#users", Panel)
-    users.border_title = f"Top users today by {d.users_by} (u)"
+    set_title(users, f"Top users today by {d.users_by} (u)")
     if drawn.changed("users", d, pal):
         users.show(lambda w, h: panels.users(d, pal, limit=max(1, h - 1)))
     if drawn.changed("lines", d, pal):

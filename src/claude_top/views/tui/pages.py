@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 from claude_top.views.live.dashboard import Dashboard
 from claude_top.views.tui import panels
 from claude_top.views.tui.panels.alert_list import alert_list
-from claude_top.views.tui.widgets import palette_of
+from claude_top.views.tui.widgets import palette_of, set_title
 
 PAGE_ACTIONS = frozenset(
     {"quit", "pause", "cycle_window", "next_theme", "save_svg", "help", "go_back", "export"}
@@ -71,7 +71,7 @@ class LivePage(Screen[None]):
             body = self.query_one(".page-body", Static)
         except NoMatches:
             return
-        scroll.border_title = self.title_of(d)
+        set_title(scroll, self.title_of(d))
         body.update(self.draw(d))
 
 

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from rich.console import RenderableType
 from textual.app import App
 from textual.color import Color
+from textual.widget import Widget
 from textual.widgets import Static
 
 from claude_top.views.tui.panels import Palette
 from claude_top.views.tui.table import FeaturesTable
 
-__all__ = ["Draw", "FeaturesTable", "Panel", "palette_of"]
+__all__ = ["Draw", "FeaturesTable", "Panel", "palette_of", "set_title"]
+
+_titles: weakref.WeakKeyDictionary[Widget, str] = weakref.WeakKeyDictionary()
+
+
+def set_title(widget: Widget, title: str) -> None:
+    """Give ``widget`` the border title ``title`` unless it has it already.
+
+    Why: Textual repaints the whole widget at every set of ``border_title``, equal or not, and
+    a frame sets the title of every box: each side panel was drawn again through Rich at every
+    refresh, whether its content changed or not. Titles set through here only.
+    """
+    if _titles.get(widget) != title:
+        _titles[widget] = title
+        widget.border_title = title
 
 
 def palette_of(app: App[Any]) -> Palette:
