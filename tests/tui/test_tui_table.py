@@ -158,3 +158,33 @@ async def test_a_click_on_a_row_opens_its_feature(engine: Engine) -> None:
         await pilot.pause()
         assert isinstance(app.screen, LiveDetailScreen)
         assert d.features[2].feature in str(app.screen.query_one(".page").border_title)
+
+
+def test_cell_table_draws_what_a_rich_table_draws(engine: Engine) -> None:
+    """The users panel's ``CellTable`` gives the segments of its Rich ``Table``, at every width
+    (fitting, spare width shared out, too narrow: Rich's own fallback)."""
+    from claude_top.views.tui.panels.cells import leveled, marked
+    from claude_top.views.tui.panels.grid import CellTable, Col
+
+    console = Console(width=200, color_system="truecolor", legacy_windows=False)
+    alerts = Alerts(engine)
+    grids: list[CellTable] = []
+    for needle, by in (("", "tokens"), ("user-00", "cost"), ("zzz", "tokens")):
+        d = build_dashboard(engine, alerts, now=END, filter_text=needle, users_by=by)
+        for pal in (DEFAULT, Palette("#ddd", "#ddd", "#ddd", "#888", "#ddd", "#ddd", mono=True)):
+            got = panels.users(d, pal, limit=12)
+            if isinstance(got, CellTable):
+                grids.append(got)
+    assert len(grids) >= 4
+    odd_rows = [
+        [marked(Text("名前のユーザー_long_name"), "ユー"), Text("1.2k"), Text(""), Text("7"),
+         leveled("12.5%", "critical", DEFAULT)],
+        [Text("x"), Text("123456789012"), Text("$0.0001"), Text("0"), Text("-")],
+    ]  # fmt: skip
+    cols = [Col("user"), Col("tokens ↓", "right"), Col("cost", "right"), Col("c", "right")]
+    grids.append(CellTable([*cols, Col("err%", "right")], odd_rows, header_style="bold"))
+    for grid in grids:
+        for width in range(1, 141):
+            options = console.options.update_width(width)
+            want = list(console.render(grid.table(), options))
+            assert list(console.render(grid, options)) == want, width
