@@ -3,6 +3,7 @@ cursor, keys and clicks do what the DataTable's did."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -160,29 +161,41 @@ async def test_a_click_on_a_row_opens_its_feature(engine: Engine) -> None:
         assert d.features[2].feature in str(app.screen.query_one(".page").border_title)
 
 
-def test_cell_table_draws_what_a_rich_table_draws(engine: Engine) -> None:
-    """The users panel's ``CellTable`` gives the segments of its Rich ``Table``, at every width
-    (fitting, spare width shared out, too narrow: Rich's own fallback)."""
+def test_cell_table_draws_what_a_rich_table_draws(
+    engine: Engine, make_engine: Callable[..., Engine]
+) -> None:
+    """The panels drawn as ``CellTable`` (top users, KPIs, line health) give the segments of
+    their Rich ``Table`` at every width (fitting, spare width shared out, too narrow: Rich's
+    own fallback)."""
     from claude_top.views.tui.panels.cells import leveled, marked
     from claude_top.views.tui.panels.grid import CellTable, Col
 
     console = Console(width=200, color_system="truecolor", legacy_windows=False)
-    alerts = Alerts(engine)
     grids: list[CellTable] = []
-    for needle, by in (("", "tokens"), ("user-00", "cost"), ("zzz", "tokens")):
-        d = build_dashboard(engine, alerts, now=END, filter_text=needle, users_by=by)
-        for pal in (DEFAULT, Palette("#ddd", "#ddd", "#ddd", "#888", "#ddd", "#ddd", mono=True)):
-            got = panels.users(d, pal, limit=12)
-            if isinstance(got, CellTable):
-                grids.append(got)
-    assert len(grids) >= 4
+    mono = Palette("#ddd", "#ddd", "#ddd", "#888", "#ddd", "#ddd", mono=True)
+    for eng in (engine, make_engine(hostile=True)):
+        alerts = Alerts(eng)
+        for needle, by in (("", "tokens"), ("user-00", "cost"), ("zzz", "tokens")):
+            d = build_dashboard(eng, alerts, now=END, filter_text=needle, users_by=by)
+            for pal in (DEFAULT, mono):
+                for got in (
+                    panels.users(d, pal, limit=12),
+                    panels.kpi_strip(d, pal),
+                    panels.line_health(d, pal),
+                ):
+                    if isinstance(got, CellTable):
+                        grids.append(got)
+    assert len(grids) >= 24
     odd_rows = [
         [marked(Text("名前のユーザー_long_name"), "ユー"), Text("1.2k"), Text(""), Text("7"),
          leveled("12.5%", "critical", DEFAULT)],
         [Text("x"), Text("123456789012"), Text("$0.0001"), Text("0"), Text("-")],
     ]  # fmt: skip
     cols = [Col("user"), Col("tokens ↓", "right"), Col("cost", "right"), Col("c", "right")]
-    grids.append(CellTable([*cols, Col("err%", "right")], odd_rows, header_style="bold"))
+    five = [*cols, Col("err%", "right")]
+    grids.append(CellTable(five, odd_rows, header_style="bold"))
+    grids.append(CellTable(five, odd_rows))
+    grids.append(CellTable(five, odd_rows, expand=False))
     for grid in grids:
         for width in range(1, 141):
             options = console.options.update_width(width)

@@ -11,6 +11,7 @@ from rich.text import Text
 from claude_top.core import format as fmt
 from claude_top.views.live.dashboard import Dashboard, LineHealth
 from claude_top.views.tui.panels.cells import DEFAULT, Palette, leveled, log_text
+from claude_top.views.tui.panels.grid import CellTable, Col
 
 
 def _rejected(h: LineHealth) -> str:
@@ -19,30 +20,33 @@ def _rejected(h: LineHealth) -> str:
 
 def line_health(d: Dashboard, pal: Palette = DEFAULT) -> RenderableType:
     h = d.lines
-    t = Table.grid(padding=(0, 1))
-    t.add_column(no_wrap=True)
-    t.add_column(justify="right", no_wrap=True)
-    t.add_row(Text("records"), Text(fmt.grouped(h.records)))
-    t.add_row(Text("foreign lines"), Text(fmt.grouped(h.foreign)))
+    rows: list[list[Text]] = []
+    rows.append([Text("records"), Text(fmt.grouped(h.records))])
+    rows.append([Text("foreign lines"), Text(fmt.grouped(h.foreign))])
     if h.unmapped:
-        t.add_row(
-            leveled("unmapped", "warning", pal, "left"),
-            leveled(fmt.grouped(h.unmapped), "warning", pal),
+        rows.append(
+            [
+                leveled("unmapped", "warning", pal, "left"),
+                leveled(fmt.grouped(h.unmapped), "warning", pal),
+            ]
         )
         if h.unmapped_hint:
             hint = f"  look like {h.unmapped_hint}: --preset {h.unmapped_hint}"
-            t.add_row(log_text(hint, 40, pal.muted), Text(""))
-    t.add_row(Text("rejected"), leveled(_rejected(h), h.level, pal))
+            rows.append([log_text(hint, 40, pal.muted), Text("")])
+    rows.append([Text("rejected"), leveled(_rejected(h), h.level, pal)])
     for reason, n in h.by_reason[:4]:
-        t.add_row(log_text("  " + reason, 30, pal.muted), Text(fmt.grouped(n), style=pal.muted))
+        rows.append([log_text("  " + reason, 30, pal.muted), Text(fmt.grouped(n), style=pal.muted)])
     if h.no_user_calls:
-        t.add_row(
-            leveled("calls without user_id", "warning", pal, "left"),
-            leveled(fmt.grouped(h.no_user_calls), "warning", pal),
+        rows.append(
+            [
+                leveled("calls without user_id", "warning", pal, "left"),
+                leveled(fmt.grouped(h.no_user_calls), "warning", pal),
+            ]
         )
     if h.rejected:
-        t.add_row(Text("press r for examples", style=pal.muted), Text(""))
-    return t
+        rows.append([Text("press r for examples", style=pal.muted), Text("")])
+    # Drawn at every refresh under traffic: ``CellTable`` draws what ``Table.grid`` would, faster.
+    return CellTable([Col(), Col(justify="right")], rows, expand=False)
 
 
 def rejected_examples(d: Dashboard, pal: Palette = DEFAULT) -> RenderableType:
