@@ -81,3 +81,23 @@ def test_counters_only_folds_equal_the_full_fold(steps: list[Any]) -> None:
             if start is not None and end is not None:
                 for k in (1, 2, 7):  # the same window rolled on: its merge slides
                     check(e, start + 60 * k, end + 60 * k)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(calls, st.booleans()), min_size=1, max_size=60))
+def test_a_buckets_costs_priced_at_once_are_each_rows_cost(lines: list[Any]) -> None:
+    """``bucket_costs`` looks each model's price up once per bucket (today's running user
+    sums): every row's cost must be ``row_cost``'s, unpriced rows None."""
+    from claude_top.engine.window_cache import USERS_BY_USER, bucket_costs, row_cost
+
+    e = Engine(clock=FixedClock(NOW))
+    e.ingest_lines([orjson.dumps({**c, "batch": b}) for c, b in lines])  # batch: a variant
+    spec = USERS_BY_USER
+    seen = 0
+    for tier in e.agg.users.tiers:
+        for bstart, bucket in tier.buckets.items():
+            for key, row, cost in bucket_costs(e.prices, spec, bstart, bucket):
+                m = spec.model_i
+                assert cost == row_cost(e.prices, key[m], key[m + 1], bstart, row, spec.slots)
+                seen += 1
+    assert seen > 0

@@ -45,11 +45,10 @@ from claude_top.engine.window_cache import (
     FEATURE_COUNTS,
     GROUPS_BY_FEATURE,
     GROUPS_BY_MODEL,
-    USER_SLOTS,
     USERS_BY_FEATURE,
     USERS_BY_USER,
     WindowCache,
-    row_cost,
+    bucket_costs,
 )
 from claude_top.ingest import fast, reader
 from claude_top.ingest.detect import detect
@@ -445,9 +444,8 @@ class Engine:
         end = self.day_start(day + 30 * HOUR)
         run = RunningDay(day, end, self.prices)
         for bstart, bucket in self.agg.users.buckets_in(day, end):
-            for (user, _feature, model, variant), row in bucket.items():
-                cost = row_cost(self.prices, model, variant, bstart, row, USER_SLOTS)
-                run.add_row(user, row, cost, model)
+            for key, row, cost in bucket_costs(self.prices, USERS_BY_USER, bstart, bucket):
+                run.add_row(key[0], row, cost, key[2])
         return run
 
     def streaming(

@@ -119,6 +119,23 @@ def row_cost(
     return None if price is None else _priced(price, variant, row, slots)
 
 
+def bucket_costs(
+    prices: PriceTable, spec: Spec, bstart: int, bucket: dict[Any, Row]
+) -> Iterator[tuple[Any, Row, float | None]]:
+    """(key, row, ``row_cost``) of every row of a bucket, each model's price looked up once
+    (the same prices, so the same costs: today's running user sums price ~20,000 rows)."""
+    day = utc_date(bstart)
+    found: dict[str, ModelPrice | None] = {}
+    m, slots = spec.model_i, spec.slots
+    for key, row in bucket.items():
+        model = key[m]
+        if model in found:
+            price = found[model]
+        else:
+            price = found[model] = prices.lookup(model, day)
+        yield key, row, None if price is None else _priced(price, key[m + 1], row, slots)
+
+
 def _priced(price: ModelPrice, variant: int, row: Row, slots: tuple[int, ...]) -> float:
     i, cr, cw5, cw1, o = slots
     return price.cost(
