@@ -15,7 +15,9 @@ and its peak RSS:
 * 500 distinct features on 1M lines (``FILE.f500``, ``--features 500``), ``--jobs 1``, against
   the main log's ``--jobs 1``.
 
-The logs beside FILE are made once (``bench/make_log.py``). Each speed figure is the best of
+The logs beside FILE are made once (``bench/make_log.py``, ending on a fixed date so that a
+figure always means the same log); ``summary`` has no default window, and the run stops unless
+it counts one call per line of the main log, so the whole log is read. Each speed figure is the best of
 ``--repeat`` runs (3); the memory rows over the extra logs run ``--heavy-repeat`` times (1).
 Ratios rather than seconds, so a figure means the same on a faster or slower machine. CPU
 time (the summary's processes together, against the loop's) is printed beside the wall time:
