@@ -87,9 +87,8 @@ def _check(a: argparse.Namespace) -> int:
         clock = make_clock(a.now, tz)
         rules = rules_from_config(cfg.alerts)
         engine = _engine(a, cfg, tz, clock)
-        session = session_for(
-            a, engine, cfg, "claude-top check", horizon=rules_horizon(rules, engine, clock.now())
-        )
+        horizon = rules_horizon(rules, engine, clock.now())
+        session = session_for(a, engine, cfg, "claude-top check", horizon=horizon)
         if session is None:
             read_all(engine, a.logs)
         else:
@@ -110,6 +109,8 @@ def _check(a: argparse.Namespace) -> int:
         return EXIT_UNKNOWN
     finally:
         if session is not None:
+            if session.older_before is None and horizon.older_before is not None:
+                session.fill_hours(horizon.older_before)  # read from the logs: for the next
             session.close()
     if a.format == "json":
         doc = {

@@ -28,6 +28,21 @@ _REPRICE = (
 )
 
 
+def forget_hours(
+    conn: sqlite3.Connection, starts: set[int] | None, before: int | None = None
+) -> None:
+    """The hour sums (``schema.HOURS_DDL``) of the hours holding buckets ``starts``, or of
+    every hour from before ``before`` (None, None: all): their rows changed."""
+    if starts is None:
+        where, args = ("", ()) if before is None else (" WHERE hour < ?", (before,))
+        conn.execute(f"DELETE FROM hours{where}", args)
+        conn.execute(f"DELETE FROM hour_sums{where}", args)
+        return
+    hours = [(h,) for h in {s - s % 3600 for s in starts}]
+    conn.executemany("DELETE FROM hours WHERE hour = ?", hours)
+    conn.executemany("DELETE FROM hour_sums WHERE hour = ?", hours)
+
+
 def costs(conn: sqlite3.Connection, prices: PriceTable) -> None:
     """Every ``calls`` row's cost at ``prices``: the file's were computed with another table
     (a changed ``[prices]``, a new price list, or none: an upgraded file). Rows written after
@@ -38,6 +53,7 @@ def costs(conn: sqlite3.Connection, prices: PriceTable) -> None:
         key = (r[2], r[3], r[4])
         out.append((row_units(prices, GROUPS_BY_FEATURE, r[0], key, list(r[5 : 5 + n])), *r[:5]))
     conn.executemany(_REPRICE, out)
+    forget_hours(conn, None)
 
 
 def line_health(conn: sqlite3.Connection, lines: LineStats) -> None:

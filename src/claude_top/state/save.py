@@ -21,6 +21,9 @@ user rows' changes are taken into memory (no SQL). ``commit`` captures the rest 
 everything captured in one transaction together with the read positions, the line health and
 the events, which is what makes a ``kill -9`` at any moment harmless. Captures run under the
 engine's lock; the SQL runs outside it.
+
+It sits over the ~400 lines we aim for: capturing a change and writing it are one invariant
+(what the file holds), kept in one class; what a commit rewrites whole is in ``rewrite``.
 """
 
 from __future__ import annotations
@@ -373,6 +376,9 @@ class Writer:
                     if hist:
                         hists.append((start, width, *key, LATENCY, encode(hist)))
             conn.executemany(INSERT_CALLS, calls)
+            rewrite.forget_hours(
+                conn, {s for _, s in pending.dropped} | {s for _, s in pending.groups}
+            )
             conn.executemany(INSERT_HIST, hists)
             users = [(day, *key, *delta) for (day, key), delta in pending.users.items()]
             conn.executemany(UPSERT_USERS, users)
@@ -413,6 +419,7 @@ class Writer:
         conn = self.conn
         c = int(cutoff)
         conn.execute("DELETE FROM calls WHERE start < ? AND width > 0", (c,))
+        rewrite.forget_hours(conn, None, before=c)
         conn.execute("DELETE FROM histograms WHERE start < ? AND width > 0", (c,))
         conn.execute("DELETE FROM users WHERE day < ?", (c - DAY_S,))
         for sw in self.sides:

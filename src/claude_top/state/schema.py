@@ -11,10 +11,10 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x436C5470
 """``PRAGMA application_id``: "ClTp"."""
-SCHEMA = 4
+SCHEMA = 5
 """``PRAGMA user_version`` of the files this version writes and reads (2: ``streams`` and
-``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; an older file is upgraded in place by
-``MIGRATIONS``)."""
+``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; 5: ``hour_sums``; an older file is
+upgraded in place by ``MIGRATIONS``)."""
 
 PRICES_KEY = "prices"
 """``meta`` key: the digest of the price table every ``calls.cost`` was computed with
@@ -197,10 +197,35 @@ CREATE TABLE sources (
 ) WITHOUT ROWID;
 """ + "\n".join((SIDE_DDL, TOOLS_DDL))
 
+HOURS_DDL = f"""
+CREATE TABLE hour_sums (
+  hour INTEGER NOT NULL,
+  feature TEXT NOT NULL,
+  model TEXT NOT NULL,
+  variant INTEGER NOT NULL,
+  {_columns(CALL_COUNTERS)},
+  cost INTEGER NOT NULL DEFAULT 0,
+  unpriced INTEGER NOT NULL DEFAULT 0,
+  missing INTEGER NOT NULL DEFAULT 0,
+  error_types TEXT,
+  PRIMARY KEY (hour, feature, model, variant)
+) WITHOUT ROWID;
+CREATE TABLE hours (
+  hour INTEGER PRIMARY KEY
+);
+"""
+"""A cache of the ``calls`` rows summed per UTC hour and key (``state.older``): ``cost`` the
+priced rows' cost, ``unpriced`` the calls of rows without a price, ``missing`` rows without a
+cost, ``error_types`` their error types as JSON objects joined by commas. ``hours`` lists the hours
+summed (an hour without calls has no row). Every commit deletes the hours of the rows it writes
+or deletes, so a summed hour is always the sum of its rows."""
+DDL += HOURS_DDL
+
 MIGRATIONS = {
     1: (_V2, "streamed calls and the app's own cost"),
     2: (_V3, "server tool use"),
     3: ("ALTER TABLE calls ADD COLUMN cost INTEGER", ""),
+    4: (HOURS_DDL, ""),
 }
 """Schema N to N + 1: the statements, and what the lines counted before the upgrade lack (it
 counts from the upgrade on; the upgrade says so once; "": nothing, as ``calls.cost``, which the
@@ -218,4 +243,6 @@ TABLES = (
     "streams",
     "app_costs",
     "server_tools",
+    "hour_sums",
+    "hours",
 )

@@ -158,6 +158,18 @@ class Session:
             return None
         return FileRows(self.handle.conn, self.older_before)
 
+    def fill_hours(self, before: float) -> None:
+        """Sum the file's whole hours before ``before`` (``state.older``) once what was read
+        is committed, for the next ``check`` (this one read them from the logs or loaded
+        them)."""
+        w = self.writer
+        if w is None or not w.commits or not self._costs_current():
+            return
+        try:
+            FileRows(self.handle.conn, before).fill_all()
+        except StateError as e:
+            self.say(f"state {self.path}: {e}")
+
     def _rebuild(self, why: str) -> None:
         """Set the unreadable file aside and start a fresh one (the logs are read again)."""
         h = self.handle

@@ -123,7 +123,7 @@ def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) 
     assert warm(state, [str(log)]) == cold([log])
 
 
-NEW_IN = {2: ("streams", "app_costs"), 3: ("server_tools",), 4: ()}
+NEW_IN = {2: ("streams", "app_costs"), 3: ("server_tools",), 4: (), 5: ("hour_sums", "hours")}
 """The tables each schema added (4 added a column: ``calls.cost``)."""
 
 
@@ -150,6 +150,7 @@ def _as_schema(state: Path, version: int) -> None:
         (1, "streamed calls and the app's own cost and server tool use", "streamed_calls"),
         (2, "server tool use", "web_search_requests"),
         (3, "", ""),
+        (4, "", ""),
     ],
 )
 def test_an_older_state_is_upgraded_in_place_and_keeps_its_counts(
