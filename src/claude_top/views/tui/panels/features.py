@@ -1,4 +1,4 @@
-"""The features table: column labels and cells for the DataTable, and the same as a Rich table.
+"""The features table: column labels and cells for the table widget, and the same as a Rich table.
 
 One row per feature of the window; numbers right-aligned, a sort arrow on the sorted column, a
 glyph and colour on every cell past its rule's threshold.
@@ -100,7 +100,7 @@ def feature_cells(
 
 
 def features_table(d: Dashboard, pal: Palette = DEFAULT, compact: bool = False) -> Table:
-    """The same cells as the DataTable, as a Rich table (for text tests and export)."""
+    """The same cells as the table widget, as a Rich table (for text tests and export)."""
     cols = COMPACT if compact else WIDE
     labels, rows = feature_grid(d, cols, pal)
     t = Table(box=None, pad_edge=False, expand=False)
