@@ -184,3 +184,26 @@ def test_the_tui_loads_its_first_screens_histograms_and_the_rest_after_it(tmp_pa
         assert u[0] == u[1], start - NOW
     again = _live(log, state, shown="10m")  # what that run wrote: nothing counted twice
     assert _doc(again) == _doc(cold) and _by_user(again) == _by_user(cold)
+
+
+def test_per_user_windows_that_start_days_back_equal_a_cold_read(tmp_path: Path) -> None:
+    """The day rows a warm start keeps by day, rather than summed into the archive, are those
+    a cold read's compaction keeps, so a per-user window starting before yesterday (the
+    detail screen's over "3d", ``all``) gives the same numbers."""
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    log.write_bytes(chunk(400, 1, start=NOW - 6 * DAY, span=6 * DAY))
+    _live(log, state)
+    with open(log, "ab") as f:  # late calls for archived and kept days, and new ones
+        f.write(chunk(100, 2, start=NOW - 5 * DAY, span=4 * DAY))
+        f.write(chunk(50, 3, start=NOW - 3600, span=3000))
+    midnight = Engine(clock=FixedClock(NOW)).day_start(NOW)
+    cold = Engine(clock=FixedClock(NOW))
+    read_all(cold, [str(log)])
+    for shown in (None, "10m"):
+        engine = _live(log, state, shown=shown)
+        for start in (None, NOW - 3 * DAY, midnight - 2 * DAY, NOW - 2 * DAY, midnight - DAY):
+            u = [
+                summary_dict(e.query(start, NOW, by="user"), e.lines, {})["users"]
+                for e in (engine, cold)
+            ]
+            assert u[0] == u[1] and u[0], (shown, None if start is None else start - NOW)

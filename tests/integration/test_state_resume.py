@@ -129,6 +129,24 @@ def test_windows_and_users_from_a_state(tmp_path: Path) -> None:
         assert warm(state, [str(log)], *extra) == cold([log], *extra), extra
 
 
+def test_per_user_windows_days_back_from_a_state(tmp_path: Path) -> None:
+    """``--by user`` over ``all`` or from a local midnight days back equals a cold read. The
+    state keeps user rows per local day, so a start inside a day (``--since 3d`` at noon) counts
+    the whole days from the next midnight on, as a cold read from that midnight does; a cold
+    read without a state filters the lines themselves (by design: README, State)."""
+    log, state = tmp_path / "app.log", tmp_path / "s.db"
+    now = ["--now", "2026-11-25T12:00:00Z"]
+    log.write_bytes(chunk(400, 1, span=5 * DAY))
+    warm(state, [str(log)], *now)
+    _append(log, chunk(100, 2, start=T0 + 2 * DAY, span=3 * DAY))
+    for extra in (["--by", "user"], ["--since", "2026-11-21T00:00:00Z", "--by", "user"]):
+        assert warm(state, [str(log)], *now, *extra) == cold([log], *now, *extra), extra
+    days = warm(state, [str(log)], *now, "--since", "3d", "--by", "user")
+    whole = cold([log], *now, "--since", "2026-11-23T00:00:00Z", "--by", "user")
+    assert days["users"] == whole["users"] and days["total"] == whole["total"]
+    assert days["users"] != cold([log], *now, "--since", "3d", "--by", "user")["users"]
+
+
 def test_check_with_a_state_agrees_with_a_cold_check(tmp_path: Path) -> None:
     log, state = tmp_path / "app.log", tmp_path / "s.db"
     log.write_bytes(chunk(300, 1, span=DAY))

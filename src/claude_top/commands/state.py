@@ -95,6 +95,7 @@ def live_session(
         groups_from=since,
         users=True,
         user_days_from=engine.day_start(now - 86400),
+        user_days_kept=True,
         hists_from=float(min(now - 25 * 3600, engine.day_start(now)) // 900 * 900),
         later=True,
     )

@@ -246,12 +246,15 @@ class Engine:
             self.agg.lines.reject(source, lineno, R_TOO_LONG, f"<{length} bytes>".encode())
             self.version += 1
 
+    def compaction_ref(self, newest: float | None) -> float:
+        """What ``compact`` ages buckets against: the clock, or the newest call when older."""
+        ref = self.clock.now()
+        return ref if newest is None else min(ref, newest)
+
     def compact(self) -> None:
         """Age buckets into coarser tiers, relative to the clock (or the newest event in replay)."""
         with self.lock:
-            ref = self.clock.now()
-            if self.agg.newest_ts is not None:
-                ref = min(ref, self.agg.newest_ts)
+            ref = self.compaction_ref(self.agg.newest_ts)
             if self.before_compact is not None:
                 self.before_compact(ref)
             self.agg.groups.compact(ref)

@@ -11,6 +11,7 @@ lists are the cheapest mutable thing CPython has.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
@@ -204,7 +205,23 @@ class TieredStore:
         when its oldest bucket starts at ``oldest``: a state that left its oldest minutes in
         the file loads them only then (``state.session``)."""
         tier = tier or self.tiers[0]
+        if tier.width == DAY:
+            slack = 0.0  # days move once a day anyway; so which are kept is ``kept_from``'s
         return oldest + _span(tier) <= ref - tier.keep - slack
+
+    def kept_from(self, ref: float) -> int:
+        """The earliest day start the day tier (the finest) keeps after ``compact(ref)``.
+
+        Days move without slack, so a day bucket is kept exactly when it starts after
+        ``ref - keep - 25 h``, whatever compactions ran before: a warm start loads by day the
+        days a cold read of the same logs keeps by day (``state.session``), and sums only the
+        others into the archive, so every per-user window gives a cold read's numbers.
+        """
+        tier = self.tiers[0]
+        assert tier.width == DAY
+        if tier.keep == float("inf"):
+            return -(2**62)
+        return math.floor(ref - tier.keep - _span(tier)) + 1
 
     def merge_bucket(self, dest: Bucket, src: Bucket) -> None:
         """Add ``src``'s rows into ``dest``: a key ``dest`` lacks takes ``src``'s row as it is.

@@ -296,6 +296,11 @@ class Horizon:
     """With ``later``: the day rows from this day up to ``user_days_from`` are added after the
     first screen, as day rows (the TUI's: yesterday's, which its first screen does not show),
     and the archive sums the days before this one."""
+    user_days_kept: bool = False
+    """Day rows are loaded by day (first, or with ``later`` from ``user_days_later_from``)
+    back to the first day the users' day tier keeps at the engine's compaction ref, and only
+    earlier ones summed into the archive: the live path's, so its per-user windows that start
+    before yesterday hold a cold read's days (``TieredStore.kept_from``)."""
     hists_from: float | None = None
     """Latency histograms of earlier buckets stay in the file (``check``: only its p95 rule
     reads them, over minutes); the writer reads them back before it writes such a row."""

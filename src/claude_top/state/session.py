@@ -109,6 +109,8 @@ class Session:
                     horizon = replace(
                         horizon, hists_from=horizon.hists_for(newest_call(self.handle.conn))
                     )
+                if horizon.user_days_kept and horizon.user_days_from is not None:
+                    horizon = self._kept_days(horizon)
                 if horizon.later:
                     self.later = _later(self.path, horizon)
                 loaded = load_all(self.handle.conn, self.engine, horizon)
@@ -207,6 +209,15 @@ class Session:
             self.engine.before_compact = None
             self.writer = None
         self._last_commit = time.monotonic()
+
+    def _kept_days(self, horizon: Horizon) -> Horizon:
+        """``horizon`` with its earliest day rows from the day tier's ``kept_from`` at the ref
+        the engine compacts against once the state is in (the state's newest call or now)."""
+        ref = self.engine.compaction_ref(newest_call(self.handle.conn))
+        kept = self.engine.agg.users.kept_from(ref)
+        if horizon.later and horizon.user_days_later_from is not None:
+            return replace(horizon, user_days_later_from=kept)
+        return replace(horizon, user_days_from=kept)
 
     def settle(self, positions: list[Position], now: bool) -> None:
         """The follower's hook: commit now, or when ``COMMIT_EVERY_S`` has passed."""

@@ -40,3 +40,23 @@ def test_compactions_between_commits_resume_to_a_cold_read(
     session.close()
     assert warm(state, [str(log)]) == cold([log])
     assert warm(state, [str(log)], "--by", "user") == cold([log], "--by", "user")
+
+
+def test_the_days_kept_by_day_depend_on_the_last_ref_alone() -> None:
+    """Whatever compactions ran before (one an hour up to it, or none), ``compact(ref)`` leaves
+    by day exactly the days from ``kept_from(ref)`` on: what a warm start loads by day."""
+    from claude_top.engine import store as B
+    from claude_top.engine.accumulate import USER_TIERS
+
+    day_start = Engine(clock=FixedClock(T0)).day_start
+    days = [int(T0 + d * DAY) for d in range(6)]
+    for hours in range(48):
+        ref = T0 + 5 * DAY + hours * 3600.0
+        for steps in (1, 3, 24 + hours):
+            store = B.TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, day_start)
+            for d in days:
+                store.fine[d] = {("u", "f", "m", 0): B.new_user_row()}
+            for i in range(steps - 1, -1, -1):
+                store.compact(ref - i * 3600.0)
+            kept = store.kept_from(ref)
+            assert sorted(store.fine) == [d for d in days if d >= kept], (hours, steps)
