@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import functools
 import struct
 import zlib
 from collections.abc import Mapping
@@ -49,6 +50,14 @@ def new_histogram() -> Any:
     return HdrHistogram(LOWEST_MS, HIGHEST_MS, SIGNIFICANT_FIGURES)
 
 
+@functools.cache
+def _values(n: int) -> list[int]:
+    """Each counts index's lowest value, the same for every codec (read only): made once, as
+    ``check`` and the writer make several codecs."""
+    h = new_histogram()
+    return [h.get_value_from_index(i) for i in range(n)]
+
+
 class Codec:
     """Encoder and decoder sharing one histogram and one counts array (not thread-safe:
     one per writer or loader)."""
@@ -60,7 +69,7 @@ class Codec:
         self._size = ctypes.sizeof(self._counts)
         self._len = self._h.counts_len
         self._index: dict[int, int] = {}
-        self._value = [self._h.get_value_from_index(i) for i in range(self._len)]
+        self._value = _values(self._len)
         self._buf = (ctypes.c_int64 * self._len)()
         self._buf_addr = ctypes.addressof(self._buf)
         self._view = memoryview(self._buf).cast("B").cast("q")
