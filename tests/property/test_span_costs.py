@@ -4,7 +4,8 @@ The cost baseline reads its spans from the cost-only fold, while every other num
 comes from the full fold (``window_cache``). Both must give the same calls and, exactly, the same
 cost for any span, filter and feature: over arbitrary calls across days and models (unpriced,
 long-context and batch ones too), written in random batches, with late lines into buckets whose
-sums are already kept, compactions between and the same span asked again after each step.
+sums are already kept (and into settled spans whose sums are kept), compactions between and the
+same span asked again after each step; span edges fall on bucket starts too, and some are empty.
 """
 
 from __future__ import annotations
@@ -49,11 +50,15 @@ calls = st.builds(
     st.booleans(),
     st.booleans(),
 )
-spans = st.tuples(
-    st.one_of(st.none(), st.floats(T0 - DAY, NOW + DAY, allow_nan=False)),
-    st.one_of(st.none(), st.floats(T0 - DAY, NOW + DAY, allow_nan=False)),
-    st.sampled_from(NEEDLES),
+edges = st.one_of(
+    st.none(),
+    st.floats(T0 - DAY, NOW + DAY, allow_nan=False),
+    # Exactly at a bucket's start (a minute, a coarse bucket, a day), where the bisection's
+    # edges lie; equal ends give empty spans.
+    st.integers(-24 * 60, 10 * 24 * 60).map(lambda m: T0 + m * 60),
+    st.integers(-96, 10 * 96).map(lambda q: T0 + q * 900),
 )
+spans = st.tuples(edges, edges, st.sampled_from(NEEDLES))
 step = st.tuples(st.lists(calls, max_size=30), st.booleans(), st.lists(spans, min_size=1))
 
 

@@ -13,10 +13,16 @@ a batch writes into it (a late line) and all of them when compaction moves bucke
 (``price_bucket``: a bucket's rows at once), summed in the same whole nano-dollars, so a span's
 cost here is exactly the cost the full fold gives (a property test checks it on arbitrary
 stores).
+
+The baseline asks the same settled day spans at every refresh, so a span's in-memory sums are
+kept too once every bucket in it is settled (it ends at or before the live edge), dropped like a
+bucket's when a batch writes at or before its end. A span finds its buckets by bisecting each
+tier's sorted starts instead of testing every bucket of the store (``_Starts``).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,6 +33,8 @@ from claude_top.engine.window_cache import GROUPS_BY_FEATURE, price_bucket
 
 KEPT_FILTERS = 4
 """Filters whose bucket sums are kept (none and the TUI's current one, with room to spare)."""
+KEPT_SPANS = 256
+"""Settled spans kept per filter: the baseline's 7 days per scope, and whatever else asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +66,46 @@ _Sums = dict[str, list[int]]
 class _Kept:
     """Bucket sums of one filter, valid for the store's layout ``version`` as of ``seq``."""
 
-    __slots__ = ("buckets", "seq", "version")
+    __slots__ = ("buckets", "seq", "spans", "version")
 
     def __init__(self, version: int, seq: int) -> None:
         self.version, self.seq = version, seq
         self.buckets: dict[tuple[int, int], _Sums] = {}
         """By (tier index, bucket start): a late line makes a fine bucket beside a coarse one
         of the same start."""
+        self.spans: dict[tuple[float, float], _Sums] = {}
+        """By [lo, hi) in memory: settled spans' sums (not to be changed by a reader)."""
+
+
+class _Starts:
+    """Each tier's bucket starts, sorted, kept up to date with the store's layout ``version``.
+
+    A bucket leaves a tier only with a version bump (compaction, an engine cleared or joined);
+    until then buckets are only added, and a dict keeps its keys in insertion order, so the
+    starts added since the last look are the last ones of the tier's dict.
+    """
+
+    __slots__ = ("sorted", "version")
+
+    def __init__(self) -> None:
+        self.version = -1
+        self.sorted: list[list[int]] = []
+
+    def of(self, store: B.TieredStore) -> list[list[int]]:
+        if self.version != store.version or len(self.sorted) != len(store.tiers):
+            self.version = store.version
+            self.sorted = [sorted(t.buckets) for t in store.tiers]
+            return self.sorted
+        for starts, tier in zip(self.sorted, store.tiers, strict=True):
+            new = len(tier.buckets) - len(starts)
+            if new < 0:  # a bucket left without a version bump: start over
+                self.version = -1
+                return self.of(store)
+            if new:
+                it = reversed(tier.buckets)
+                for _ in range(new):
+                    insort(starts, next(it))
+        return self.sorted
 
 
 class SpanCosts:
@@ -73,6 +114,7 @@ class SpanCosts:
     def __init__(self, agg: Aggregates) -> None:
         self.agg = agg
         self._kept: dict[str | None, _Kept] = {}
+        self._starts = _Starts()
 
     def span(self, start: float | None, end: float | None, needle: str | None) -> SpanCost:
         """Calls and cost over the buckets whose start lies in [start, end), as every window
@@ -88,9 +130,8 @@ class SpanCosts:
             touched = store.oldest_touch_since(k.seq)
             if touched != float("inf"):
                 k.buckets = {tb: v for tb, v in k.buckets.items() if tb[1] < touched}
+                k.spans = {sp: v for sp, v in k.spans.items() if sp[1] <= touched}
         k.seq = store.seq
-        edge = store.live_edge
-        kept = k.buckets
         lo = float("-inf") if start is None else start
         hi = float("inf") if end is None else end
         per: _Sums = {}
@@ -110,13 +151,41 @@ class SpanCosts:
                     acc[0] += calls
                     acc[1] += cost
             lo = older.before
-        for ti, tier in enumerate(store.tiers):
-            for bstart, bucket in tier.buckets.items():
-                if not lo <= bstart < hi:
-                    continue
+        if lo < hi:
+            mem = k.spans.get((lo, hi))
+            if mem is None:
+                mem = self._memory(k, lo, hi, needle)
+                if hi <= store.live_edge:  # every bucket in it settled
+                    if len(k.spans) >= KEPT_SPANS:
+                        k.spans.clear()
+                    k.spans[(lo, hi)] = mem
+            for name, (calls, cost) in mem.items():
+                acc = per.get(name)
+                if acc is None:
+                    per[name] = [calls, cost]
+                else:
+                    acc[0] += calls
+                    acc[1] += cost
+        features = {name: CostSum(calls, cost) for name, (calls, cost) in per.items()}
+        total = CostSum(
+            sum(c.calls for c in features.values()), sum(c.cost_units for c in features.values())
+        )
+        return SpanCost(total, features)
+
+    def _memory(self, k: _Kept, lo: float, hi: float, needle: str | None) -> _Sums:
+        """Calls and cost per feature over the buckets in memory whose start lies in [lo, hi)."""
+        store = self.agg.groups
+        edge = store.live_edge
+        kept = k.buckets
+        per: _Sums = {}
+        for ti, (tier, starts) in enumerate(zip(store.tiers, self._starts.of(store), strict=True)):
+            buckets = tier.buckets
+            i = 0 if lo == float("-inf") else bisect_left(starts, lo)
+            j = len(starts) if hi == float("inf") else bisect_left(starts, hi)
+            for bstart in starts[i:j]:
                 sums = kept.get((ti, bstart))
                 if sums is None:
-                    sums = self._bucket(bstart, bucket, needle)
+                    sums = self._bucket(bstart, buckets[bstart], needle)
                     if bstart < edge:  # settled: only a late line changes it (``touched``)
                         kept[(ti, bstart)] = sums
                 for name, (calls, cost) in sums.items():
@@ -126,11 +195,7 @@ class SpanCosts:
                     else:
                         acc[0] += calls
                         acc[1] += cost
-        features = {name: CostSum(calls, cost) for name, (calls, cost) in per.items()}
-        total = CostSum(
-            sum(c.calls for c in features.values()), sum(c.cost_units for c in features.values())
-        )
-        return SpanCost(total, features)
+        return per
 
     def _bucket(self, bstart: int, bucket: B.Bucket, needle: str | None) -> _Sums:
         """One bucket's calls and priced cost per feature, over the rows the filter keeps."""
