@@ -132,13 +132,14 @@ def cpu_of(pid: int) -> float:
 
 
 def tui_process(
-    log: Path, state: Path, env: dict[str, str], timeout: float = 120.0
+    log: Path, state: Path | None, env: dict[str, str], timeout: float = 120.0
 ) -> tuple[float, float]:
-    """Seconds from starting ``claude-top LOG --state FILE`` in a pseudo-terminal until its
-    screen says "following" (the first frame built after the history was read, painted), and
-    the CPU seconds it used by then (robust to a busy host). The process is then asked to quit
-    (``q``), and killed if it will not."""
-    cmd = [sys.executable, "-m", "claude_top", str(log), "--state", str(state)]
+    """Seconds from starting ``claude-top LOG --state FILE`` (``--no-state`` for None) in a
+    pseudo-terminal until its screen says "following" (the first frame built after the history
+    was read, painted), and the CPU seconds it used by then (robust to a busy host). The
+    process is then asked to quit (``q``), and killed if it will not."""
+    tail = ["--no-state"] if state is None else ["--state", str(state)]
+    cmd = [sys.executable, "-m", "claude_top", str(log), *tail]
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child: claude-top on the pseudo-terminal

@@ -15,6 +15,7 @@ import dataclasses
 import gc
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from textual import work
@@ -25,6 +26,7 @@ from claude_top.core.clock import Clock
 from claude_top.engine.engine import Engine
 from claude_top.rules.sources import source_problems
 from claude_top.views.live.dashboard import AlertsLike, Dashboard, Thresholds, build_dashboard
+from claude_top.views.live.status import progress_row
 from claude_top.views.tui.handoff import LatestProgress, ThrottledAlerts
 from claude_top.views.tui.rate import IngestRate
 
@@ -34,7 +36,17 @@ IDLE_S = 30.0
 ALERTS_S = 1.0
 """How often the alert rules are evaluated (on a worker thread)."""
 LOADING_REFRESH_S = 1.0
-"""Refresh interval while history loads (every rebuild then starts from cold caches)."""
+"""While history loads: how often the progress line is redrawn, and the least time between two
+rebuilds of the frame (every rebuild then starts from cold caches)."""
+LOADING_BUILD_SHARE = 0.1
+"""While history loads, rebuilds of the frame take at most this share of the wall time: the
+next starts no sooner than its last build time over this share after that build began.
+
+Why: a loading frame's build competes with the follower for the one interpreter, and its cost
+grows with what has been read (0.15-0.3 s over a 1M-line history, ~15% of the load's CPU at a
+rebuild a second). The figures of a loading frame are partial anyway; the progress line, the
+one thing that moves for certain, is redrawn every ``LOADING_REFRESH_S`` from the follower's
+own counters without a rebuild (``_show_progress``)."""
 
 
 class RefreshingApp(App[None]):
@@ -75,7 +87,13 @@ class RefreshingApp(App[None]):
         self._mounted = False
         self._building = False
         self._gc_frozen = False
-        self._loading_built = 0.0
+        self.monotonic: Callable[[], float] = time.monotonic
+        """The clock of the loading throttle (tests inject one that moves when they say)."""
+        self._loading_built = -float("inf")
+        """When the last frame built while history loads began (``monotonic``)."""
+        self._loading_every = LOADING_REFRESH_S
+        """The least time from that build's start to the next (``LOADING_BUILD_SHARE``)."""
+        self._progress_at = -float("inf")
         self._alerts_version: tuple[int, tuple[Any, ...]] = (-1, ())
         self._alerts_at = 0.0
         self._alerts_news = 0
@@ -161,8 +179,12 @@ class RefreshingApp(App[None]):
         statuses = list(self.follower.statuses) if self.follower is not None else []
         prog = self.progress_box.get() if self.progress_box is not None else None
         loading = prog is not None and not prog.history_done
-        if loading and time.monotonic() - self._loading_built < LOADING_REFRESH_S:
-            return  # while history loads, a snapshot a second is enough and leaves it the CPU
+        if loading and self._last_key is not None:  # (a key changed the view: rebuild now)
+            t = self.monotonic()
+            if t - self._loading_built < self._loading_every:
+                if t - self._progress_at >= LOADING_REFRESH_S:
+                    self._show_progress(prog, t)
+                return  # rebuilds throttled: they would take the follower's CPU
         key = (
             self.engine.version,
             int(now // IDLE_S),  # idle: windows move on every 30 s; the header clock each second
@@ -180,12 +202,32 @@ class RefreshingApp(App[None]):
         self._last_key = key
         self._building = True
         if loading:
-            self._loading_built = time.monotonic()
+            self._loading_built = self._progress_at = self.monotonic()
         args = (now, state, statuses, prog, self._rate)
         if self.threaded:
             self._build_in_thread(*args, rules_at=self._idle_rules_at(now))
         else:
-            self._apply(self._build(*args))
+            self._apply(self._timed_build(*args))
+
+    def _timed_build(
+        self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
+    ) -> Dashboard:
+        """``_build``, its time setting when the next may start while history loads."""
+        t0 = self.monotonic()
+        d = self._build(now, state, statuses, prog, rate)
+        self._loading_every = max(LOADING_REFRESH_S, (self.monotonic() - t0) / LOADING_BUILD_SHARE)
+        return d
+
+    def _show_progress(self, prog: Any, t: float) -> None:
+        """Between throttled rebuilds, redraw the progress line (lines read, rate, time left)
+        from the follower's latest counters over the last frame: only its region and the
+        header change (``draw``), so this costs no snapshot of the engine."""
+        d = self.dashboard
+        self._progress_at = t
+        if d is None or d.progress is None or not self._mounted:
+            return
+        self.dashboard = dataclasses.replace(d, progress=progress_row(prog), ingest_rate=self._rate)
+        self._render()
 
     def _build(
         self, now: float, state: tuple[Any, ...], statuses: list[Any], prog: Any, rate: float
@@ -287,7 +329,7 @@ class RefreshingApp(App[None]):
         try:
             if rules_at is not None and self._rules is not None:
                 self._rules.refresh(rules_at, force=True)
-            d = self._build(now, state, statuses, prog, rate)
+            d = self._timed_build(now, state, statuses, prog, rate)
         except Exception as e:  # keep the UI alive; show what went wrong
             self.call_from_thread(self._build_failed, e)
             return
