@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_top.core.clock import Clock, SystemClock
 from claude_top.core.record import Record
@@ -35,7 +35,6 @@ from claude_top.engine.app_cost import AppCost
 from claude_top.engine.block import take_block
 from claude_top.engine.headroom import Headroom
 from claude_top.engine.pricing import PriceTable
-from claude_top.engine.series import Series, SlotStats, TrafficSeries
 from claude_top.engine.server_tools import ToolUse
 from claude_top.engine.span_costs import SpanCost, SpanCosts
 from claude_top.engine.store import Older, TieredStore
@@ -56,6 +55,9 @@ from claude_top.ingest.mapping import LogFormat, Mapping
 from claude_top.ingest.presets import NATIVE
 from claude_top.ingest.reader import R_TOO_LONG
 from claude_top.sources.paths import Batch
+
+if TYPE_CHECKING:  # built on first use: a one-shot command (``check``) draws no chart
+    from claude_top.engine.series import Series, SlotStats, TrafficSeries
 
 __all__ = ["Engine", "LineStats"]
 
@@ -102,8 +104,8 @@ class Engine:
         """Rate-limit headroom over the last minutes (``claude_top.engine.headroom``)."""
         self.agg = Aggregates(self.prices, self.day_start, self.headroom, since, until, track_users)
         self._windows = WindowCache(self.agg)
-        self._series = Series(self.agg)
-        self._traffic = TrafficSeries(self.agg)
+        self._series: Series | None = None
+        self._traffic: TrafficSeries | None = None
         self._costs = SpanCosts(self.agg)
         self.version = 0
         """Bumped by every ingest: views skip recomputing when nothing changed."""
@@ -391,6 +393,10 @@ class Engine:
     ) -> dict[str, list[float]]:
         """Per-group values in ``step``-second slots over [start, end), for sparklines."""
         with self.lock:
+            if self._series is None:
+                from claude_top.engine.series import Series
+
+                self._series = Series(self.agg)
             return self._series.series(start, end, step, by, metric)
 
     def traffic(
@@ -404,6 +410,10 @@ class Engine:
         """Calls, errors, cost and p95 per ``step`` slot over [start, end), for the charts;
         ``match``: only rows whose feature or model contains it (as ``query``)."""
         with self.lock:
+            if self._traffic is None:
+                from claude_top.engine.series import TrafficSeries
+
+                self._traffic = TrafficSeries(self.agg)
             return self._traffic.traffic(start, end, step, feature, match)
 
     def users_matching(self, now: float, needle: str) -> list[str]:

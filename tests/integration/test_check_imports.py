@@ -1,0 +1,61 @@
+"""What a ``check`` run loads: cron starts it every minute, so its imports are most of a warm run.
+
+A warm ``check --state`` reads only the new lines, and Python's start and imports are then most
+of its time (README, "State"). ``tests/unit/test_layers.py`` checks what importing each module
+loads; this runs the command itself (cold, then with a state: built, then warm) in a fresh
+process, so a module imported late, inside a function on check's path, is caught too. None of
+the modules below serves a check: the TUI's toolkit, the metrics exporter, the followers, the
+charts' series; a heavy one creeping back onto this path fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from statekit import chunk
+
+NOT_FOR_CHECK = (
+    "textual",
+    "rich",
+    "prometheus_client",
+    "claude_top.views.tui",
+    "claude_top.views.live",
+    "claude_top.views.metrics",
+    "claude_top.sources.follow",
+    "claude_top.engine.series",
+    "claude_top.commands.live",
+    "claude_top.commands.serve",
+    "claude_top.commands.summary",
+)
+"""Module names (and their submodules) a check must not load."""
+
+PROBE = """
+import contextlib, io, json, sys
+from claude_top.commands.main import main
+log, state = sys.argv[1], sys.argv[2]
+codes = []
+for argv in (["check", log], ["check", "--state", state, log], ["check", "--state", state, log]):
+    with contextlib.redirect_stdout(io.StringIO()):
+        codes.append(main(argv))
+print(json.dumps({"codes": codes, "loaded": sorted(sys.modules)}))
+"""
+
+
+def test_check_loads_nothing_it_does_not_use(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(chunk(300, seed=15))
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(log), str(tmp_path / "state.db")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    doc = json.loads(out.stdout)
+    assert all(code in (0, 1, 2) for code in doc["codes"]), (doc["codes"], out.stderr)
+    loaded = [
+        m for m in doc["loaded"] if any(m == n or m.startswith(n + ".") for n in NOT_FOR_CHECK)
+    ]
+    assert loaded == []
