@@ -73,8 +73,9 @@ COARSE = 900
 GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
 USER_TIERS = [(B.DAY, 2 * DAY), (B.ARCHIVE, float("inf"))]
 """Users are many (thousands, each with a few features and models), so their rows are kept per
-calendar day for the last two days, then in one archive bucket: per-user numbers answer
-"today", "yesterday" or "all". Today's top users come from running totals (``top_users``);
+calendar day while the day starts after ``ref - 2 days - 25 h`` (``ref``: the time compacted to;
+the exact rule is ``TieredStore.kept_from``, 25 h being the longest day), then summed into one
+archive bucket: per-user numbers answer "today", "yesterday" or "all". Today's top users come from running totals (``top_users``);
 other per-user windows (``summary --by user --day/--since``) filter at ingest instead."""
 
 EVENTS_KEPT = 2000
