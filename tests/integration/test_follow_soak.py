@@ -49,7 +49,7 @@ def test_100k_lines_through_rotations(tmp_path: Path) -> None:
             i += n
             size += len(data)
             if size >= ROTATE_AT and i < TOTAL:
-                deadline = time.monotonic() + 5
+                deadline = time.monotonic() + 60  # a guard against a hang, not a speed limit
                 while gen not in seen_gen and time.monotonic() < deadline:
                     time.sleep(0.001)
                 os.rename(path, f"{path}.1")
@@ -68,12 +68,12 @@ def test_100k_lines_through_rotations(tmp_path: Path) -> None:
     f = Follower([str(path)], sink, poll_interval=0.05)
     path.touch()
     f.start()
-    assert f.wait_history(5)
-    t0 = time.monotonic()
+    assert f.wait_history(30)
     w = threading.Thread(target=writer)
     w.start()
-    w.join(25)
-    deadline = time.monotonic() + 10
+    w.join(300)
+    assert not w.is_alive()
+    deadline = time.monotonic() + 60  # a guard against a hang, not a speed limit
     while time.monotonic() < deadline:
         with lock:
             if len(got) >= TOTAL:
@@ -81,13 +81,11 @@ def test_100k_lines_through_rotations(tmp_path: Path) -> None:
         time.sleep(0.02)
     time.sleep(0.2)
     f.stop()
-    elapsed = time.monotonic() - t0
     assert f.error is None
     ids = sorted(int(ln[:8]) for ln in got)
     assert rotations >= 20
     assert len(got) == TOTAL, (len(got), TOTAL)
     assert ids == list(range(TOTAL))
-    assert elapsed < 30
 
 
 KEEP = 8
@@ -131,11 +129,12 @@ def test_rotation_every_50_ms_loses_no_line(tmp_path: Path, use_watcher: bool, p
     path.touch()
     f = Follower([str(path)], sink, poll_interval=poll, use_watcher=use_watcher, rotate_wait=0.5)
     f.start()
-    assert f.wait_history(5)
+    assert f.wait_history(30)
     w = threading.Thread(target=writer)
     w.start()
-    w.join(60)
-    deadline = time.monotonic() + 10  # a guard against a hang, not a speed limit
+    w.join(300)
+    assert not w.is_alive()
+    deadline = time.monotonic() + 60  # a guard against a hang, not a speed limit
     while time.monotonic() < deadline:
         with lock:
             if len(got) >= total:
