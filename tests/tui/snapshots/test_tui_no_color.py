@@ -12,21 +12,15 @@ from collections.abc import Callable
 
 import pytest
 from make_fixture import END
-from textual.pilot import Pilot
 
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
 from claude_top.rules.evaluate import Alerts
 from claude_top.views.tui.app import ClaudeTopApp
 from claude_top.views.tui.widgets import palette_of
+from tui_settle import settle
 
 Snap = Callable[..., bool]
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -24,6 +24,7 @@ from claude_top.rules.evaluate import Alerts
 from claude_top.sources.follow import Progress
 from claude_top.views.tui.app import ClaudeTopApp
 from claude_top.views.tui.handoff import LatestProgress
+from tui_settle import settle
 
 SIZES = [
     pytest.param((80, 24), id="80x24"),
@@ -35,12 +36,6 @@ Snap = Callable[..., bool]
 
 def make_app(engine: Engine, now: float = END, **kw: Any) -> ClaudeTopApp:
     return ClaudeTopApp(engine, Alerts(engine), FixedClock(now), **kw)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)
