@@ -6,6 +6,11 @@ state, sources, load progress); if so a thread worker builds a ``Dashboard`` (so
 lock never freezes the UI) and the UI thread renders it. The alert rules run on their own 1 Hz
 worker. ``RefreshingApp`` owns that loop and the view state it reads; the app on top of it owns
 the layout, the drawing (``_render``) and the keys.
+
+It sits just over the ~400 lines we aim for: the tick's decision to build, the build worker,
+the loading throttle, the alert rules' worker and the first-screen event all read and set the
+same few fields (what is building, what the last frame was built from), and keeping them in one
+class keeps that bookkeeping in one place.
 """
 
 from __future__ import annotations
