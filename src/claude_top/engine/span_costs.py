@@ -144,12 +144,7 @@ class SpanCosts:
                     and needle not in model.lower()
                 ):
                     continue
-                acc = per.get(name)
-                if acc is None:
-                    per[name] = [calls, cost]
-                else:
-                    acc[0] += calls
-                    acc[1] += cost
+                _add_one(per, name, calls, cost)
             lo = older.before
         if lo < hi:
             mem = k.spans.get((lo, hi))
@@ -159,13 +154,7 @@ class SpanCosts:
                     if len(k.spans) >= KEPT_SPANS:
                         k.spans.clear()
                     k.spans[(lo, hi)] = mem
-            for name, (calls, cost) in mem.items():
-                acc = per.get(name)
-                if acc is None:
-                    per[name] = [calls, cost]
-                else:
-                    acc[0] += calls
-                    acc[1] += cost
+            _add_sums(per, mem)
         features = {name: CostSum(calls, cost) for name, (calls, cost) in per.items()}
         total = CostSum(
             sum(c.calls for c in features.values()), sum(c.cost_units for c in features.values())
@@ -188,13 +177,7 @@ class SpanCosts:
                     sums = self._bucket(bstart, buckets[bstart], needle)
                     if bstart < edge:  # settled: only a late line changes it (``touched``)
                         kept[(ti, bstart)] = sums
-                for name, (calls, cost) in sums.items():
-                    acc = per.get(name)
-                    if acc is None:
-                        per[name] = [calls, cost]
-                    else:
-                        acc[0] += calls
-                        acc[1] += cost
+                _add_sums(per, sums)
         return per
 
     def _bucket(self, bstart: int, bucket: B.Bucket, needle: str | None) -> _Sums:
@@ -219,3 +202,19 @@ class SpanCosts:
             if cost >= 0:
                 acc[1] += cost
         return sums
+
+
+def _add_one(per: _Sums, name: str, calls: int, cost: int) -> None:
+    """Add one feature's calls and cost to ``per`` (a new list: kept sums are never aliased)."""
+    acc = per.get(name)
+    if acc is None:
+        per[name] = [calls, cost]
+    else:
+        acc[0] += calls
+        acc[1] += cost
+
+
+def _add_sums(per: _Sums, sums: _Sums) -> None:
+    """Add a bucket's or a span's per-feature sums to ``per``, leaving ``sums`` as it was."""
+    for name, (calls, cost) in sums.items():
+        _add_one(per, name, calls, cost)
