@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import sqlite3
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,12 @@ def cold(paths: list[Path], *extra: str, sources: bool = False) -> dict[str, Any
 
 def warm(state: Path, specs: list[str], *extra: str, sources: bool = False) -> dict[str, Any]:
     return _no_sources(summary(*specs, "--state", str(state), *extra), sources)
+
+
+def events(state: Path) -> list[tuple[str, str]]:
+    """The recent events a state file holds, in a stable order, to compare two files."""
+    conn = sqlite3.connect(state)
+    try:
+        return conn.execute("SELECT kind, record FROM events ORDER BY kind, seq").fetchall()
+    finally:
+        conn.close()

@@ -20,7 +20,7 @@ import pytest
 
 from claude_top.engine.engine import Engine
 from loggen import iso
-from statekit import chunk, run
+from statekit import chunk, events, run
 
 DAY = 86400.0
 END = 1795478400.0  # 2026-11-23T00:00:00Z (a Monday): the log's first end
@@ -142,21 +142,13 @@ def test_a_warm_check_gives_the_cold_checks_document(tmp_path: Path, older_used:
     # the checks left the events in the file, and added the new ones as a full load keeps them
     fresh = tmp_path / "fresh.db"
     _check(log, cfg, END + 29 * 3600 + 120, fresh)
-    assert _events(state) == _events(fresh)
+    assert events(state) == events(fresh)
 
 
 def _oldest_minute(state: Path) -> float:
     conn = sqlite3.connect(state)
     try:
         return float(conn.execute("SELECT min(start) FROM calls WHERE width = 60").fetchone()[0])
-    finally:
-        conn.close()
-
-
-def _events(state: Path) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(state)
-    try:
-        return conn.execute("SELECT kind, record FROM events ORDER BY kind, seq").fetchall()
     finally:
         conn.close()
 

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
-from textual.pilot import Pilot
 from textual.renderables.styled import Styled
 
 from claude_top.core.clock import FixedClock
@@ -24,6 +23,7 @@ from claude_top.views.tui.app import ClaudeTopApp
 from claude_top.views.tui.pages import LiveDetailScreen
 from claude_top.views.tui.panels import DEFAULT, Palette
 from claude_top.views.tui.table import PAD, FeaturesTable, cell_segments
+from tui_settle import settle
 
 
 def _rich(console: Console, cell: Text, width: int, pre: Style, post: Style) -> list[Any]:
@@ -90,17 +90,11 @@ def _app(engine: Engine) -> ClaudeTopApp:
     return ClaudeTopApp(engine, Alerts(engine), FixedClock(END))
 
 
-async def _settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.mark.anyio
 async def test_cursor_keys_move_the_cursor_and_it_stays_on_its_feature(engine: Engine) -> None:
     app = _app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         table = app.query_one(FeaturesTable)
         d = app.dashboard
         assert d is not None and len(d.features) >= 3
@@ -123,7 +117,7 @@ async def test_cursor_keys_move_the_cursor_and_it_stays_on_its_feature(engine: E
         await pilot.press("down")
         # A new order of the rows: the cursor follows its feature, not its place.
         await pilot.press("S")
-        await _settle(pilot)
+        await settle(pilot)
         d = app.dashboard
         assert d is not None
         assert [r.feature for r in d.features] != names
@@ -134,10 +128,10 @@ async def test_cursor_keys_move_the_cursor_and_it_stays_on_its_feature(engine: E
 async def test_a_small_table_scrolls_to_keep_the_cursor_in_view(engine: Engine) -> None:
     app = _app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         table = app.query_one(FeaturesTable)
         table.styles.height = 5  # border, header and two rows
-        await _settle(pilot)
+        await settle(pilot)
         rows = table.scrollable_content_region.height - 1
         assert 0 < rows < table.row_count
         await pilot.press("end")
@@ -152,7 +146,7 @@ async def test_a_small_table_scrolls_to_keep_the_cursor_in_view(engine: Engine) 
 async def test_a_click_on_a_row_opens_its_feature(engine: Engine) -> None:
     app = _app(engine)
     async with app.run_test(size=(160, 48)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         d = app.dashboard
         assert d is not None and len(d.features) >= 3
         await pilot.click(FeaturesTable, offset=(3, 1 + 1 + 2))  # border, header, third row

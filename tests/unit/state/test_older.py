@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from claude_top.engine.pricing import PriceTable
 from claude_top.state.load import Horizon
 from claude_top.state.session import open_session, read_new
 from loggen import T0
-from statekit import chunk, warm
+from statekit import chunk, events, warm
 
 DAY = 86400.0
 NOW = T0 + 4 * DAY
@@ -106,14 +105,6 @@ def test_the_files_sums_answer_every_window_as_the_loaded_rows_do(
         assert g == w, i
 
 
-def _events(state: Path) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(state)
-    try:
-        return conn.execute("SELECT kind, record FROM events ORDER BY kind, seq").fetchall()
-    finally:
-        conn.close()
-
-
 def test_events_left_in_the_file_get_the_new_ones_added_as_a_full_load_keeps_them(
     tmp_path: Path,
 ) -> None:
@@ -132,7 +123,7 @@ def test_events_left_in_the_file_get_the_new_ones_added_as_a_full_load_keeps_the
     session.close()
     fresh = tmp_path / "fresh.db"
     warm(fresh, [str(log)])
-    assert _events(state) == _events(fresh)
-    kinds = Counter(kind for kind, _ in _events(state))
+    assert events(state) == events(fresh)
+    kinds = Counter(kind for kind, _ in events(state))
     errors = [n for kind, n in kinds.items() if kind.startswith("error:")]
     assert kinds["429"] > 0 and max(errors) == 20  # a feature's errors past the 20 kept
