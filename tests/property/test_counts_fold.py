@@ -9,12 +9,12 @@ compactions between, and rolling windows whose start moves on (their merge is sl
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
@@ -53,11 +53,11 @@ step = st.tuples(st.lists(calls, max_size=30), st.booleans(), st.lists(spans, mi
 
 def check(e: Engine, start: float | None, end: float | None) -> None:
     full = e.total(start, end)
-    assert e.counts(start, end) == dataclasses.replace(full, latency=None)
+    assert e.counts(start, end) == replace(full, latency=None)
     q = e.query(start, end)
     c = e.query(start, end, latency=False)
-    assert c.total == dataclasses.replace(q.total, latency=None)
-    assert c.groups == {n: dataclasses.replace(g, latency=None) for n, g in q.groups.items()}
+    assert c.total == replace(q.total, latency=None)
+    assert c.groups == {n: replace(g, latency=None) for n, g in q.groups.items()}
 
 
 @settings(

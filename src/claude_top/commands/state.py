@@ -13,9 +13,10 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec.structs import replace
 
 from claude_top.commands.failing import say
 from claude_top.config.load import Config

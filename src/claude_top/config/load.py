@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from msgspec import Struct, field
 
 from claude_top.config.toml_out import section, table_body
 from claude_top.core.errors import ConfigError, TimeArgError
@@ -40,8 +41,7 @@ def default_path() -> Path:
     return Path(base) / "claude-top" / "config.toml"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Struct, frozen=True):
     """The effective configuration: defaults merged with the user's file."""
 
     path: str | None = None

@@ -8,7 +8,8 @@ buckets, so a panel is a pure function of a snapshot and every view shows the sa
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from claude_top.core.histogram import LatencyHistogram
 
@@ -19,8 +20,7 @@ def pct(part: int | float, whole: int | float) -> float:
     return part / whole * 100.0 if whole else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class GroupStats:
+class GroupStats(Struct, frozen=True):
     """Counters of one feature / model / user (or everything) over one window."""
 
     name: str
@@ -104,8 +104,7 @@ class GroupStats:
         return self.cost_usd / self.calls if self.calls else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(Struct, frozen=True):
     """Every group of one dimension over one window, plus the total."""
 
     start: float | None
@@ -115,8 +114,7 @@ class Summary:
     groups: dict[str, GroupStats]
 
 
-@dataclass
-class LineStats:
+class LineStats(Struct):
     """What became of every line read: a record, a foreign line, an unmapped line (a call in a
     shape the active mapping does not read), or a rejection with a reason."""
 

@@ -8,8 +8,9 @@ yesterday, a date) follow the configured zone's midnights (UTC by default, as th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from msgspec import Struct
 
 from claude_top.core.errors import TimeArgError
 from claude_top.core.timeutil import (
@@ -26,8 +27,7 @@ CALENDAR = ("today", "yesterday", "all")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True, slots=True)
-class WindowName:
+class WindowName(Struct, frozen=True):
     """A window name checked once: what the user typed (stripped) and its length if rolling."""
 
     name: str
@@ -58,8 +58,7 @@ def check_window(value: object) -> WindowName:
     return WindowName(name, seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(Struct, frozen=True):
     """A named span [start, end); None on either side means unbounded."""
 
     name: str

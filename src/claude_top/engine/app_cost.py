@@ -13,7 +13,7 @@ file read in another order or a split read must give the same total as one cold 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from claude_top.core.timeutil import utc_date
 from claude_top.engine.accumulators import COST_UNITS
@@ -48,8 +48,7 @@ def add(
     row[A_CW1] += cw1
 
 
-@dataclass
-class AppCost:
+class AppCost(Struct):
     """Calls that logged their own cost: the app's sum and ours over the same calls."""
 
     calls: int = 0

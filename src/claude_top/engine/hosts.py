@@ -19,9 +19,10 @@ label read ``host_totals`` and ``host_lines`` (under the engine's lock, one fram
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Iterable
+
+from msgspec.structs import replace
 
 from claude_top.core.stats import GroupStats, LineStats, Summary
 from claude_top.engine.engine import Engine
@@ -101,7 +102,7 @@ class ByHost:
     def summary(self, start: float | None = None, end: float | None = None) -> Summary:
         """``summary --by host``: every host as a group, and the engine's total."""
         groups = {
-            host: dataclasses.replace(totals, name=host)
+            host: replace(totals, name=host)
             for host, totals in self.host_totals(start, end).items()
         }
         return Summary(start, end, "host", self.engine.total(start, end), groups)

@@ -11,7 +11,7 @@ server tools costs nothing here. A tool with requests but no price is named, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from claude_top.core.schema import SERVER_TOOLS
 from claude_top.core.timeutil import utc_date
@@ -41,8 +41,7 @@ def add(bucket: Bucket, key: tuple[str, str, int], searches: int, fetches: int) 
     row[T_FETCH] += fetches
 
 
-@dataclass
-class ToolUse:
+class ToolUse(Struct):
     """Server tool requests of a group of calls, and what the priced ones cost."""
 
     calls: int = 0

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from claude_top.engine import store as B
 from claude_top.engine.accumulate import Aggregates
@@ -37,8 +38,7 @@ KEPT_SPANS = 256
 """Settled spans kept per filter: the baseline's 7 days per scope, and whatever else asks."""
 
 
-@dataclass(frozen=True, slots=True)
-class CostSum:
+class CostSum(Struct, frozen=True):
     """Calls and priced cost of one scope over a span; unpriced calls add no cost, as in
     ``GroupStats.cost_usd``."""
 
@@ -51,8 +51,7 @@ class CostSum:
         return self.cost_units / COST_UNITS
 
 
-@dataclass(frozen=True, slots=True)
-class SpanCost:
+class SpanCost(Struct, frozen=True):
     """A span's calls and cost: over all (matching) traffic, and per feature."""
 
     total: CostSum

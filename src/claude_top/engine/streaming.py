@@ -11,7 +11,7 @@ of its own keeps the group rows (and everything that reads or serializes them) a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from claude_top.core.histogram import LatencyHistogram, bucket_of, clamp, merge_into
 from claude_top.engine.store import Bucket, Row, TieredStore
@@ -51,8 +51,7 @@ def add(
         row[S_TPS_CALLS] += 1
 
 
-@dataclass(frozen=True, slots=True)
-class StreamStats:
+class StreamStats(Struct, frozen=True):
     """The streamed calls of one group over one window."""
 
     streams: int

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from claude_top.core.histogram import merge_into
 from claude_top.core.stats import GroupStats, Summary
@@ -45,8 +46,7 @@ CACHED_WINDOWS = 128
 """Merged windows kept (LRU): a TUI refresh plus the alert rules ask for a few dozen."""
 
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+class Spec(Struct, frozen=True):
     """How to read one store's rows for one kind of query."""
 
     by: str
@@ -67,8 +67,7 @@ class Spec:
     """Merge the rows' latency histograms (group rows only); False: counters and cost."""
 
 
-@dataclass(slots=True)
-class Cached:
+class Cached(Struct):
     accs: dict[str, list[Any]]
     total: list[Any]
     covered: float

@@ -27,8 +27,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping as AnyMapping
-from dataclasses import dataclass, field
 from typing import Any, Final
+
+from msgspec import Struct, field
 
 from claude_top.core.errors import ConfigError
 from claude_top.core.schema import (
@@ -124,8 +125,7 @@ def compile_paths(spec: Any, where: str) -> tuple[Path, ...]:
     return (compile_path(spec, where),)
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(Struct, frozen=True):
     """A compiled mapping: where each canonical field is, and what its values mean."""
 
     name: str
@@ -339,8 +339,7 @@ PRESET_MAPPINGS: Final[dict[str, Mapping]] = {name: build(name, {}, {}) for name
 """Every mapped preset, compiled once (auto-detection and the unmapped hint try them all)."""
 
 
-@dataclass(frozen=True)
-class LogFormat:
+class LogFormat(Struct, frozen=True):
     """The ``[log]`` choice: a preset (None: detect it per source) and the fields over it."""
 
     preset: str | None = None

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
+
+from msgspec import Struct
 
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.windows import previous_days
@@ -48,8 +49,7 @@ class Costed(Protocol):
     def cost_usd(self) -> float: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Baseline:
+class Baseline(Struct, frozen=True):
     """The average cost of the baseline days that count, and how many they are."""
 
     average: float | None
@@ -57,8 +57,7 @@ class Baseline:
     days: int
 
 
-@dataclass(frozen=True, slots=True)
-class BaselineDay:
+class BaselineDay(Struct, frozen=True):
     start: float
     end: float
     cut: float

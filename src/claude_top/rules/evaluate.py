@@ -19,12 +19,13 @@ minutes, dropping the partial minute at its start and including the whole minute
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from claude_top.core.clock import Clock
 from claude_top.core.stats import GroupStats, Summary
@@ -39,8 +40,7 @@ from claude_top.rules.spec import ALL, COST_RULES, DEFAULT_RULES, HEADROOM_MAX_W
 TRANSITIONS_KEPT = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(Struct, frozen=True):
     """One firing (rule, scope); ``value`` and ``threshold`` are in the rule's unit."""
 
     rule: str
@@ -53,8 +53,7 @@ class Alert:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+class Transition(Struct, frozen=True):
     """An alert starting (``fired``) or stopping (``resolved``) at ``at``: the views' history."""
 
     at: float
@@ -127,7 +126,7 @@ class Alerts:
             key = (a.rule, a.scope)
             old = self.firing.get(key)
             if old is not None:
-                a = dataclasses.replace(a, since=old.since)
+                a = replace(a, since=old.since)
             else:
                 self.transitions.append(Transition(now, "fired", a))
             current[key] = a

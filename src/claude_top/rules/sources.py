@@ -19,9 +19,10 @@ agree on it:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec import Struct
 
 from claude_top.core import format as fmt
 from claude_top.core.text import safe_text
@@ -55,8 +56,7 @@ class SourceHealth(Protocol):
     def poll_interval(self) -> float: ...
 
 
-@dataclass(frozen=True, slots=True)
-class SourceProblem:
+class SourceProblem(Struct, frozen=True):
     """One source the reader cannot trust: its path ("" for the follower itself), since when
     (wall clock) and what is wrong, made safe for any terminal."""
 

@@ -7,11 +7,12 @@ pulling in the engine queries. Errors name the config key, so a typo is one read
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from claude_top.core import format as fmt
 from claude_top.core.errors import ConfigError, TimeArgError
@@ -33,8 +34,7 @@ AGE_KEYS = {"source": "grace", "stale_log": "max_age"}
 and they have no window or minimum."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One alert rule; ``threshold`` is in the rule's own unit (see ``UNITS``).
 
     ``min_calls`` is the smallest denominator the rule trusts: calls in the window for the rate
@@ -190,7 +190,7 @@ def _apply(rule: Rule, spec: object, where: str) -> Rule:
         if not isinstance(spec["enabled"], bool):
             raise ConfigError(f"{where}.enabled: must be true or false")
         changes["enabled"] = spec["enabled"]
-    return dataclasses.replace(rule, **changes)
+    return replace(rule, **changes)
 
 
 def _age(v: object, where: str) -> float:

@@ -19,8 +19,9 @@ Lines stay ``bytes``: decoding is the reader's job, so invalid UTF-8 becomes a c
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
+
+from msgspec import Struct
 
 MAX_LINE_BYTES = 1 << 20
 """The longest line kept, in every mode (the follower, one-shot and split reads)."""
@@ -29,8 +30,7 @@ BATCH_BYTES = 1 << 20
 BATCH_LINES = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
+class Batch(Struct, frozen=True):
     """Consecutive complete lines of one source, without their ``\\n`` (or ``\\r\\n``)."""
 
     source: str
@@ -38,8 +38,7 @@ class Batch:
     lines: list[bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class Overlong:
+class Overlong(Struct, frozen=True):
     """A line longer than the limit, skipped: where it was and how long it was."""
 
     source: str

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import BinaryIO
+
+from msgspec import Struct
 
 HEAD_BYTES = 256
 """How much of a file's start identifies it (GoAccess/Vector use a similar snippet)."""
@@ -49,8 +50,7 @@ def pread(fh: BinaryIO, n: int, offset: int) -> bytes:
         fh.seek(here)
 
 
-@dataclass(slots=True)
-class Fingerprint:
+class Fingerprint(Struct):
     """The first bytes of a file as we first saw them; grows up to ``HEAD_BYTES`` as the file does.
 
     A young file may hold fewer than 256 bytes; we then compare what we have and extend the

@@ -26,8 +26,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 from claude_top.core.errors import InputError
 from claude_top.core.text import safe_text
@@ -56,8 +57,7 @@ _USER = re.compile(r"[^\s@:/\x00-\x1f\x7f-][^\s@:/\x00-\x1f\x7f]*\Z")
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 
 
-@dataclass(frozen=True, slots=True)
-class SshSource:
+class SshSource(Struct, frozen=True):
     """A file (or glob) on a host reached with ``ssh``; ``name`` is the URL as written."""
 
     name: str
@@ -80,8 +80,7 @@ class SshSource:
         return f"{SSH}{authority}{path}"
 
 
-@dataclass(frozen=True, slots=True)
-class CmdSource:
+class CmdSource(Struct, frozen=True):
     """A local command whose standard output is read as a log."""
 
     name: str

@@ -16,8 +16,9 @@ import gzip
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
+
+from msgspec import Struct
 
 from claude_top.core.errors import InputError
 from claude_top.sources.batches import MAX_LINE_BYTES, READ_CHUNK, Batch, LineFramer, OnOverlong
@@ -26,8 +27,7 @@ from claude_top.sources.fingerprint import HEAD_BYTES
 from claude_top.sources.paths import is_regular, is_rotated_name, open_bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(Struct, frozen=True):
     """How far one file has been counted: ``offset`` bytes (complete lines), next line number."""
 
     path: str

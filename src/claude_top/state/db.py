@@ -20,8 +20,9 @@ import fcntl
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import IO
+
+from msgspec import Struct
 
 from claude_top.state.schema import APPLICATION_ID, DDL, MIGRATIONS, SCHEMA
 
@@ -35,8 +36,7 @@ class StateError(Exception):
     """A state file that cannot be used; the text is one line for the user."""
 
 
-@dataclass
-class Handle:
+class Handle(Struct):
     """An open state database; ``writable`` is False when another process holds the lock."""
 
     path: str

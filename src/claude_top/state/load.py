@@ -14,11 +14,11 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from sys import intern
 from typing import Any
 
 import orjson
+from msgspec import Struct
 
 from claude_top.core.record import Record
 from claude_top.engine import store as B
@@ -283,8 +283,7 @@ def load_positions(conn: sqlite3.Connection) -> list[Position]:
     return [Position(str(p), bytes(h), int(o), int(n)) for p, h, o, n in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Horizon:
+class Horizon(Struct, frozen=True):
     """How much of a state a command needs in memory (None: all of it)."""
 
     groups_from: float | None = None
@@ -327,8 +326,7 @@ class Horizon:
     compaction at the end of the read may move them up a tier, which needs them in memory."""
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(Struct, frozen=True):
     positions: list[Position]
     rows: int
     unloaded: set[tuple[int, int]]

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from msgspec import Struct, field
 
 from claude_top.core.histogram import merge_into
 from claude_top.core.record import Record
@@ -57,8 +57,7 @@ Key = tuple[Any, ...]
 GroupCopy = tuple[list[int], dict[int, int], dict[str, int] | None]
 
 
-@dataclass
-class Captured:
+class Captured(Struct):
     """Changes taken from the engine and not yet committed."""
 
     groups: dict[tuple[int, int], dict[Key, GroupCopy]] = field(default_factory=dict)

@@ -18,7 +18,8 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from claude_top.core.stats import LineStats
 from claude_top.engine.engine import Engine

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from sys import intern
 from typing import Any
+
+from msgspec import Struct
 
 from claude_top.engine import app_cost, server_tools, streaming
 from claude_top.engine import store as B
@@ -41,8 +42,7 @@ BucketId = tuple[int, int]
 """(width, start)."""
 
 
-@dataclass(frozen=True)
-class Side:
+class Side(Struct, frozen=True):
     """One side store's table: ``keys`` after (start, width), then ``values``."""
 
     table: str

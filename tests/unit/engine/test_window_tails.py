@@ -9,11 +9,11 @@ total, nothing cached), between batches, late lines included.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import fields
 
 from claude_top.core.clock import FixedClock
 from claude_top.core.stats import GroupStats, Summary
@@ -29,7 +29,7 @@ MODELS = ("claude-sonnet-4-6", "claude-haiku-4-5", "x-unpriced")
 
 
 def _whole(g: GroupStats) -> dict[str, Any]:
-    out = {f.name: getattr(g, f.name) for f in dataclasses.fields(g)}
+    out = {f.name: getattr(g, f.name) for f in fields(g)}
     out["latency"] = None if g.latency is None else dict(g.latency.counts)
     out["p95"] = g.p95_ms
     return out

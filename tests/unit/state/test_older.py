@@ -10,13 +10,13 @@ its newest buckets).
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from claude_top.core.clock import FixedClock
 from claude_top.core.stats import GroupStats, Summary
@@ -36,7 +36,7 @@ PRICES = PriceTable.builtin().with_overrides(
 
 
 def _bare(g: GroupStats) -> GroupStats:
-    return dataclasses.replace(g, latency=None)
+    return replace(g, latency=None)
 
 
 def _answers(engine: Engine, spans: list[tuple[float | None, float | None]]) -> list[Any]:

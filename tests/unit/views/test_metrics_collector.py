@@ -3,7 +3,7 @@ histogram buckets summed exactly from the HDR buckets, bounded labels, counters 
 
 from __future__ import annotations
 
-import dataclasses
+from msgspec.structs import replace
 
 from claude_top.core.clock import FixedClock
 from claude_top.core.histogram import LatencyHistogram, highest_equivalent
@@ -73,10 +73,7 @@ def test_buckets_count_each_hdr_bucket_by_the_value_it_reports() -> None:
 
 
 def test_the_p95_threshold_is_always_a_bucket_bound() -> None:
-    rules = [
-        dataclasses.replace(r, threshold=17_500.0) if r.id == "p95_latency" else r
-        for r in DEFAULT_RULES
-    ]
+    rules = [replace(r, threshold=17_500.0) if r.id == "p95_latency" else r for r in DEFAULT_RULES]
     assert 17_500.0 in C.latency_bounds_ms(rules)
     e = Engine(clock=FixedClock(T0))
     c = collector(e, rules=rules)

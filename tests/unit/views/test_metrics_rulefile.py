@@ -3,7 +3,7 @@ windows read from the rule objects (a changed config changes the file), valid na
 
 from __future__ import annotations
 
-import dataclasses
+from msgspec.structs import replace
 
 from claude_top.rules.spec import DEFAULT_RULES, rules_from_config
 from claude_top.views.metrics.grafana import dashboard
@@ -44,9 +44,7 @@ def test_the_file_is_yaml_with_one_group() -> None:
 
 
 def test_dashboard_thresholds_follow_the_rules() -> None:
-    rules = [
-        dataclasses.replace(r, threshold=9.0) if r.id == "error_rate" else r for r in DEFAULT_RULES
-    ]
+    rules = [replace(r, threshold=9.0) if r.id == "error_rate" else r for r in DEFAULT_RULES]
     panels = {p["title"]: p for p in dashboard(rules)["panels"]}
     steps = panels["Error rate (%)"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert steps[-1]["value"] == 9.0

@@ -3,8 +3,9 @@ every counter), the ``p95_ttft`` threshold always a bucket bound, +Inf the strea
 
 from __future__ import annotations
 
-import dataclasses
 import json
+
+from msgspec.structs import replace
 
 from claude_top.core.clock import FixedClock
 from claude_top.engine.engine import Engine
@@ -35,10 +36,7 @@ def test_streams_are_bucketed_by_ttft_and_history_is_not_counted() -> None:
 
 
 def test_the_ttft_threshold_is_a_bucket_bound() -> None:
-    rules = [
-        dataclasses.replace(r, threshold=3_250.0) if r.id == "p95_ttft" else r
-        for r in DEFAULT_RULES
-    ]
+    rules = [replace(r, threshold=3_250.0) if r.id == "p95_ttft" else r for r in DEFAULT_RULES]
     assert 3_250.0 in C.latency_bounds_ms(rules, "p95_ttft")
     e = Engine(clock=FixedClock(T0))
     c = collector(e, rules=rules)

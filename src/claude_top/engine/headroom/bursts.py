@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from claude_top.engine.headroom.snapshot import Share
 
@@ -19,8 +21,7 @@ BURST_GAP_S = 60.0
 BURSTS_KEPT = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Burst:
+class Burst(Struct, frozen=True):
     """Consecutive 429s of one model class, and who drove the minute before the first one."""
 
     model_class: str

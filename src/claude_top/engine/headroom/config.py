@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from claude_top.core.errors import HeadroomConfigError
 
@@ -45,8 +46,7 @@ def default_model_class(model: str) -> str:
     return f"{m.group('family')}-{major}" if major else m.group("family")
 
 
-@dataclass(frozen=True, slots=True)
-class ClassLimits:
+class ClassLimits(Struct, frozen=True):
     """Per-minute limits of one model class; None where not configured."""
 
     rpm: int | None = None
@@ -58,8 +58,7 @@ class ClassLimits:
         return value
 
 
-@dataclass(frozen=True)
-class HeadroomConfig:
+class HeadroomConfig(Struct, frozen=True):
     """The ``[limits]`` table, validated."""
 
     limits: Mapping[str, ClassLimits] = field(default_factory=dict)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 
-@dataclass(frozen=True, slots=True)
-class Dimension:
+class Dimension(Struct, frozen=True):
     """One dimension (rpm, itpm or otpm) of one model class over the window."""
 
     name: str
@@ -30,8 +30,7 @@ class Dimension:
         return None if not self.limit else self.used / self.limit
 
 
-@dataclass(frozen=True, slots=True)
-class ClassHeadroom:
+class ClassHeadroom(Struct, frozen=True):
     model_class: str
     models: tuple[str, ...]
     """Model ids of this class seen in the window."""
@@ -50,8 +49,7 @@ class ClassHeadroom:
         return max(known, key=lambda d: d.ratio or 0.0) if known else None
 
 
-@dataclass(frozen=True, slots=True)
-class Share:
+class Share(Struct, frozen=True):
     """One user or feature's part of the ITPM tokens (and requests) of a window."""
 
     name: str
@@ -61,8 +59,7 @@ class Share:
     requests: int
 
 
-@dataclass(frozen=True, slots=True)
-class HeadroomSnapshot:
+class HeadroomSnapshot(Struct, frozen=True):
     start: float
     end: float
     requests: int

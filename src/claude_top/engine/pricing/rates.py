@@ -11,8 +11,9 @@ Billing rules encoded here (from the published pricing):
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from typing import Final
+
+from msgspec import Struct
 
 MTOK: Final = 1_000_000.0
 
@@ -22,8 +23,7 @@ WRITE_1H_FACTOR: Final = 2.0
 READ_FACTOR: Final = 0.1
 
 
-@dataclass(frozen=True, slots=True)
-class Rates:
+class Rates(Struct, frozen=True):
     """USD per million tokens, one rate per billing category."""
 
     input: float
@@ -52,8 +52,7 @@ class Rates:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ModelPrice:
+class ModelPrice(Struct, frozen=True):
     """The prices of one model family from one effective date on."""
 
     family: str
@@ -103,8 +102,7 @@ class ModelPrice:
         return usd
 
 
-@dataclass(frozen=True, slots=True)
-class ToolPrice:
+class ToolPrice(Struct, frozen=True):
     """A server tool's price per request (``core.schema.SERVER_TOOLS``) from a date on."""
 
     tool: str
@@ -115,8 +113,7 @@ class ToolPrice:
     """Where the price is published (a URL), or ``config`` for a user's own."""
 
 
-@dataclass(frozen=True, slots=True)
-class Modifier:
+class Modifier(Struct, frozen=True):
     """A published multiplier of a family's standard rates for calls billed under a modifier
     (``core.schema.billed_model``: ``us-only``), every category alike, from a date on."""
 

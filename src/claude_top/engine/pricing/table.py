@@ -7,11 +7,12 @@ is imported, so the engine, ``summary`` and ``check`` can use the table cheaply.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
+
+from msgspec.structs import replace
 
 from claude_top.core import format as fmt
 from claude_top.core.errors import PriceConfigError
@@ -112,7 +113,7 @@ class PriceTable:
             new = parse_override(str(name), spec, self.batch_discount)
             if new.family.endswith("-0") and new.family[:-2] in self._by_family:
                 # "claude-opus-4-0" is the alias of "claude-opus-4": override that family.
-                new = dataclasses.replace(new, family=new.family[:-2])
+                new = replace(new, family=new.family[:-2])
             if new.effective is None:
                 entries = [p for p in entries if p.family != new.family]
                 overridden = {k for k in overridden if k[0] != new.family}
@@ -194,7 +195,7 @@ class PriceTable:
             if mod is None:
                 return None
             price = mod.scaled(price, f"{price.family} ({name})")
-        return dataclasses.replace(price, family=f"{family} ({mods}")
+        return replace(price, family=f"{family} ({mods}")
 
     def modifier(self, name: str, family: str, day: datetime.date) -> Modifier | None:
         """The multiplier of modifier ``name`` for table family ``family`` in force on ``day``."""
