@@ -39,6 +39,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from bisect import bisect
 from datetime import UTC, datetime
@@ -189,6 +190,18 @@ class BenchApp(ClaudeTopApp):
 
     CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
     auto = True
+    counts: dict[str, int]
+    """Frames applied, header redraws and screen updates so far (what the idle period did)."""
+
+    def _apply(self, d: Any) -> None:
+        self.counts = getattr(self, "counts", {})
+        self.counts["frames"] = self.counts.get("frames", 0) + 1
+        super()._apply(d)
+
+    def _render_header(self, d: Any, pal: Any = None) -> None:
+        self.counts = getattr(self, "counts", {})
+        self.counts["headers"] = self.counts.get("headers", 0) + 1
+        super()._render_header(d, pal)
 
     def _tick(self) -> None:
         if self.auto:
@@ -199,7 +212,33 @@ class BenchApp(ClaudeTopApp):
 
         if isinstance(renderable, CompositorUpdate) and self.is_headless:
             renderable.render_segments(self.console)
+        self.counts = getattr(self, "counts", {})
+        self.counts["updates"] = self.counts.get("updates", 0) + 1
         super()._display(screen, renderable)
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each of this process's threads so far, by thread kind (Linux's
+    ``/proc``; empty elsewhere): where the idle CPU goes."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    kinds = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = kinds.get(int(tid), "other")
+        kind = "workers" if name.startswith(("asyncio", "ThreadPool")) else name
+        kind = {"MainThread": "main", "claude-top-follow": "follower"}.get(kind, kind)
+        kind = kind.removeprefix("claude-top-")
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return out
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -365,12 +404,25 @@ async def drive(
         print(
             f"live stream: {got:,} lines in {live_s:.0f} s ({got / live_s:,.0f} lines/s ingested)"
         )
+        threads0, counts0 = thread_cpu(), dict(getattr(app, "counts", {}))
         c0, t0 = time.process_time(), time.monotonic()
         await asyncio.sleep(args.idle)
         wall = time.monotonic() - t0
+        threads = thread_cpu()
         print(
             f"idle CPU ({wall:.0f} s, no writes, app + follower): "
             f"{(time.process_time() - c0) / wall * 100:.2f} % of a core"
+        )
+        if threads:
+            parts = {}
+            for name, cpu in threads.items():
+                parts[name] = cpu - threads0.get(name, 0.0)
+            shown = ", ".join(f"{n} {c / wall * 100:.2f}" for n, c in sorted(parts.items()))
+            print(f"idle CPU by thread (% of a core): {shown}")
+        did = {k: v - counts0.get(k, 0) for k, v in getattr(app, "counts", {}).items()}
+        print(
+            f"idle period: {did.get('frames', 0)} frames built, {did.get('headers', 0)} header "
+            f"redraws, {did.get('updates', 0)} screen updates"
         )
 
 

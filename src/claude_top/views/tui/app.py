@@ -39,7 +39,7 @@ from claude_top.views.tui.refresh import RefreshingApp
 from claude_top.views.tui.screens import HelpScreen, RejectedScreen, open_page
 from claude_top.views.tui.terminal import Terminal, TerminalDriver
 from claude_top.views.tui.themes import SHIPPED, load_theme, resolve_name, shipped_themes
-from claude_top.views.tui.widgets import FeaturesTable, Panel, palette_of
+from claude_top.views.tui.widgets import FeaturesTable, Line, Panel, palette_of
 
 __all__ = ["ClaudeTopApp", "LatestProgress"]
 
@@ -131,9 +131,9 @@ class ClaudeTopApp(RefreshingApp):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="header")
-        yield Static(id="kpis")
-        yield Static(id="progress")
+        yield Line(id="header")
+        yield Line(id="kpis")
+        yield Line(id="progress")
         yield FeaturesTable(id="features")
         yield Panel("Hosts", id="hosts")
         yield Panel("All traffic", id="charts")

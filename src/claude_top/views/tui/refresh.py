@@ -109,7 +109,8 @@ class RefreshingApp(App[None]):
         self._header_now = 0.0
         """The clock the header shows (ticks each second, between rebuilds too)."""
         self._header_live: tuple[int, float | None, int] | None = None
-        """(second, age, rate) the header last showed between rebuilds."""
+        """(second, age, rate) the header last showed between rebuilds; redrawn only when the
+        clock's second moves (``_tick_header``)."""
         self.first_screen = threading.Event()
         """Set once the first frame built after the history was read is on the terminal.
         What a warm start leaves for later (``state.later``: the users' archive, older
@@ -387,13 +388,15 @@ class RefreshingApp(App[None]):
         d = self.dashboard
         if d is None or not self._mounted:
             return
-        newest = self.engine.newest_ts if self.paused else d.newest_ts  # reading goes on
         second = int(now)
         last = self._header_live
-        if last is not None and last[0] == second and (last[2] == round(self._rate)):
-            # The age is read when the clock's second moves, not when its own second does:
-            # out of step, the two would redraw the header twice a second.
+        if last is not None and last[0] == second:
+            # The age and the rate are read when the clock's second moves, not when their own
+            # figures do: out of step, they would redraw the header up to four times a second
+            # (the rate moves at every tick for ten seconds after the lines stop), and every
+            # header redraw costs a pass of the compositor over the screen.
             return
+        newest = self.engine.newest_ts if self.paused else d.newest_ts  # reading goes on
         age = None if newest is None else float(int(now - newest))
         live = (second, age, round(self._rate))
         if live == last:

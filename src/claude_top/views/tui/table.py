@@ -34,6 +34,7 @@ from textual.strip import Strip
 
 from claude_top.views.live.dashboard import Dashboard
 from claude_top.views.tui import panels
+from claude_top.views.tui.kept import KeptLines
 from claude_top.views.tui.panels import Palette
 
 PAD = 1
@@ -91,7 +92,7 @@ def _wrapped(console: Console, cell: Text, width: int) -> Text:
     return lines[0] if lines else Text()
 
 
-class FeaturesTable(ScrollView, can_focus=True):
+class FeaturesTable(KeptLines, ScrollView, can_focus=True):
     """One row per feature, keyed by its raw name; the cursor stays on its feature."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -305,13 +306,13 @@ class FeaturesTable(ScrollView, can_focus=True):
         plain_post = Style.from_color(color=None) + Style.null()
         return header, even, odd, cursor, cursor_post, plain_post
 
-    def render_lines(self, crop: Any) -> list[Strip]:
+    def draw_lines(self, crop: Any) -> list[Strip]:
         styles = self._styles()  # once per drawing, not once per line
         if styles != self._frame_styles:
             self._frame_styles = styles
             self._pres.clear()
         self._frame_base = self.rich_style
-        return super().render_lines(crop)
+        return super().draw_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -12,10 +12,11 @@ from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import Static
 
+from claude_top.views.tui.kept import KeptLines
 from claude_top.views.tui.panels import Palette
 from claude_top.views.tui.table import FeaturesTable
 
-__all__ = ["Draw", "FeaturesTable", "Panel", "palette_of", "set_title"]
+__all__ = ["Draw", "FeaturesTable", "Line", "Panel", "palette_of", "set_title"]
 
 _titles: weakref.WeakKeyDictionary[Widget, str] = weakref.WeakKeyDictionary()
 
@@ -74,7 +75,12 @@ Draw = Callable[[int, int], RenderableType]
 """A panel's drawing for a box of (width, height) cells inside its border."""
 
 
-class Panel(Static):
+class Line(KeptLines, Static):
+    """A ``Static`` whose drawing is kept while it shows the same (``kept``): the header,
+    the KPI strip, the progress line."""
+
+
+class Panel(KeptLines, Static):
     """A bordered box around one panel renderable.
 
     ``show`` takes a renderable or a ``Draw``: a panel that decides how many lines it shows
