@@ -206,3 +206,53 @@ def test_when_the_file_cannot_answer_the_check_reads_the_logs(
     said = [f"claude-top check: state {state}: cannot be read (disk I/O error)"]
     assert err.splitlines() == (said if broken == "sums" else [])
     assert (status, json.loads(out)) == _check(log, cfg, END + 1800, None)
+
+
+LIMITS = """
+[alerts.headroom]
+threshold = 0.001
+window = "2m"
+[limits.sonnet-4]
+rpm = 100
+itpm = 20000
+[limits.haiku-4]
+otpm = 5000
+"""
+"""A headroom rule that fires on any use, over its longest window: its values (each class's
+share of its limit) and messages (the rates per minute) are in the document. Opus gets its
+limits from the headers the lines carry (the message names their source)."""
+
+
+def _recent(n: int, seed: int, start: float, span: float) -> bytes:
+    """``chunk``'s lines, some carrying rate-limit headers, as the instrument wrapper logs them."""
+    out = []
+    for i, line in enumerate(chunk(n, seed, start=start, span=span).splitlines()):
+        if i % 7 == 3 and line.startswith(b"{") and line.endswith(b"}"):
+            d = json.loads(line)
+            d["ratelimit_requests_limit"] = 40 + seed
+            d["ratelimit_requests_remaining"] = 30 - i % 20
+            d["ratelimit_output_tokens_limit"] = 9000 + seed
+            line = json.dumps(d).encode()
+        out.append(line + b"\n")
+    return b"".join(out)
+
+
+def test_a_warm_check_counts_the_headroom_a_cold_one_does(tmp_path: Path) -> None:
+    """Cron runs ``check`` more often than the headroom rule's window: the window holds lines
+    the run before read, which a warm check no longer reads and must take from the state."""
+    log, state, cfg = tmp_path / "app.log", tmp_path / "s.db", tmp_path / "c.toml"
+    cfg.write_text(LOUD + LIMITS)
+    log.write_bytes(chunk(800, 1, start=END - 2 * DAY, span=2 * DAY - 300))
+    _append(log, _recent(120, 2, start=END - 290, span=290))
+    doc = _same(log, cfg, END, state)
+    assert any(a["rule"] == "headroom" for a in doc["alerts"])
+    now = END
+    for step, (n, late) in enumerate([(60, 0), (40, 50), (90, 20), (0, 0), (30, 170)]):
+        start = now - late  # late lines: within the window the run before counted
+        now += 45 + 17 * step
+        _append(log, _recent(n, 3 + step, start=start, span=now - start - 1))
+        doc = _same(log, cfg, now, state)
+    now += 100  # nothing new: the seconds the window has left behind are gone
+    doc = _same(log, cfg, now, state)
+    _same(log, cfg, now + 200, state)  # and all of them
+    assert any(a["rule"] == "headroom" for a in doc["alerts"])

@@ -1,4 +1,5 @@
-"""A state file into an engine: its buckets, users, line health, events and read positions.
+"""A state file into an engine: its buckets, users, line health, events, read positions and the
+rate-limit tracker's last minutes (``state.rates``).
 
 The engine's tiered stores (its side stores' too: ``state.side``) are filled exactly as they
 stood when the state was written: group rows in the tier of their width, with their latency
@@ -25,7 +26,7 @@ from claude_top.engine import store as B
 from claude_top.engine.accumulate import ERRORS_KEPT_PER_FEATURE
 from claude_top.engine.engine import Engine
 from claude_top.sources.resume import Position
-from claude_top.state import side
+from claude_top.state import rates, side
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec, HdrError
 from claude_top.state.schema import CALL_COUNTERS, LATENCY, USER_COUNTERS
@@ -332,6 +333,9 @@ class Loaded(Struct, frozen=True):
     unloaded: set[tuple[int, int]]
     side_unloaded: dict[str, set[tuple[int, int]]]
     """Per side table (``state.side``), its buckets left in the file."""
+    rates_whole: bool = True
+    """The file's ``headroom`` rows are not what the tracker took: the first commit replaces
+    them (``state.rates``)."""
 
 
 def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Loaded:
@@ -353,6 +357,7 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
             if horizon.events:
                 load_events(conn, engine)
             positions = load_positions(conn)
+            rates_whole = rates.load(conn, engine.headroom, meta, engine.clock.now())
         finally:
             conn.execute("COMMIT")
         agg = engine.agg
@@ -383,4 +388,4 @@ def load_all(conn: sqlite3.Connection, engine: Engine, horizon: Horizon) -> Load
             for start in tier.buckets:
                 store.note(start)
         store.flush()
-    return Loaded(positions, n, unloaded, side_unloaded)
+    return Loaded(positions, n, unloaded, side_unloaded, rates_whole)

@@ -18,9 +18,9 @@ and what it wrote, and each commit writes the difference. Two kinds of rows, two
 Compaction folds user days into one archive bucket, after which their own changes can no longer
 be told. So the engine calls ``before_compact`` just before it compacts: when a day may move, the
 user rows' changes are taken into memory (no SQL). ``commit`` captures the rest and writes
-everything captured in one transaction together with the read positions, the line health and
-the events, which is what makes a ``kill -9`` at any moment harmless. Captures run under the
-engine's lock; the SQL runs outside it.
+everything captured in one transaction together with the read positions, the line health,
+the events and the rate-limit tracker's seconds (``rates``), which is what makes a ``kill -9``
+at any moment harmless. Captures run under the engine's lock; the SQL runs outside it.
 
 It sits over the ~400 lines we aim for: capturing a change and writing it are one invariant
 (what the file holds), kept in one class; what a commit rewrites whole is in ``rewrite``.
@@ -41,7 +41,7 @@ from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
 from claude_top.engine.window_cache import GROUPS_BY_FEATURE, row_units
 from claude_top.sources.resume import Position
-from claude_top.state import rewrite, side
+from claude_top.state import rates, rewrite, side
 from claude_top.state.changes import changed_buckets
 from claude_top.state.db import StateError
 from claude_top.state.hdr import Codec
@@ -121,6 +121,8 @@ class Writer:
         needed): merged in from the file before the engine's own rows for them are written."""
         self.sides = [side.SideWriter(sd, engine, conn, Codec()) for sd in side.SIDES]
         """The streamed-call and app-cost stores, saved as the group rows are."""
+        self.rates = rates.RateWriter(engine.headroom)
+        """The rate-limit tracker's seconds (``state.rates``), written as the buckets are."""
         self.commits = 0
         self.rows_written = 0
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (PRICES_KEY,)).fetchone()
@@ -333,15 +335,19 @@ class Writer:
                     list(agg.rate_limit_events),
                     {f: list(q) for f, q in agg.recent_errors.items()},
                 )
-            ref = min(engine.clock.now(), agg.newest_ts or float("inf"))
+            now = engine.clock.now()
+            ref = min(now, agg.newest_ts or float("inf"))
+            secs = self.rates.take(now)
+            meta.update(secs.meta)
         try:
-            self._write(pending, sides, positions, lines, meta, events, ref)
+            self._write(pending, sides, positions, lines, meta, events, ref, secs)
         except sqlite3.Error as e:
             self._pending = pending  # not written: kept for a later try
             for sw, taken in zip(self.sides, sides, strict=True):
                 sw.restore(taken)
             raise StateError(f"cannot be written ({e})") from None
         self._events_mark = events_mark
+        self.rates.done(secs)
         self.commits += 1
 
     def _write(
@@ -353,6 +359,7 @@ class Writer:
         meta: dict[str, Any],
         events: tuple[list[Record], dict[str, list[Record]]] | None,
         ref: float,
+        secs: rates.Taken,
     ) -> None:
         conn = self.conn
         encode = self._codec.encode
@@ -384,6 +391,7 @@ class Writer:
             self.rows_written += len(calls) + len(users)
             for sw, taken in zip(self.sides, sides, strict=True):
                 self.rows_written += sw.write(taken)
+            self.rows_written += self.rates.write(conn, secs)
             rewrite.line_health(conn, lines)
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",

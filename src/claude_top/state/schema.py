@@ -11,10 +11,10 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x436C5470
 """``PRAGMA application_id``: "ClTp"."""
-SCHEMA = 5
+SCHEMA = 6
 """``PRAGMA user_version`` of the files this version writes and reads (2: ``streams`` and
-``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; 5: ``hour_sums``; an older file is
-upgraded in place by ``MIGRATIONS``)."""
+``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; 5: ``hour_sums``; 6: ``headroom``; an
+older file is upgraded in place by ``MIGRATIONS``)."""
 
 PRICES_KEY = "prices"
 """``meta`` key: the digest of the price table every ``calls.cost`` was computed with
@@ -221,11 +221,29 @@ summed (an hour without calls has no row). Every commit deletes the hours of the
 or deletes, so a summed hour is always the sum of its rows."""
 DDL += HOURS_DDL
 
+HEADROOM_DDL = """
+CREATE TABLE headroom (
+  second INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  class TEXT NOT NULL,
+  name TEXT NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  itpm_tokens INTEGER NOT NULL DEFAULT 0,
+  otpm_tokens INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (second, kind, class, name)
+) WITHOUT ROWID;
+"""
+"""The rate-limit tracker's last minutes, per second (``state.rates``): per model class
+(``kind`` 'class', ``name`` ''), and per class and user, feature or model (``name``), the
+requests, ITPM tokens and (for a class) OTPM tokens counted in that second."""
+DDL += HEADROOM_DDL
+
 MIGRATIONS = {
     1: (_V2, "streamed calls and the app's own cost"),
     2: (_V3, "server tool use"),
     3: ("ALTER TABLE calls ADD COLUMN cost INTEGER", ""),
     4: (HOURS_DDL, ""),
+    5: (HEADROOM_DDL, "the rate-limit tracker's last minutes"),
 }
 """Schema N to N + 1: the statements, and what the lines counted before the upgrade lack (it
 counts from the upgrade on; the upgrade says so once; "": nothing, as ``calls.cost``, which the
@@ -245,4 +263,5 @@ TABLES = (
     "server_tools",
     "hour_sums",
     "hours",
+    "headroom",
 )

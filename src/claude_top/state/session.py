@@ -87,6 +87,7 @@ class Session:
         """The state into the (empty) engine; on a bad state, say so and start from nothing."""
         unloaded: set[tuple[int, int]] = set()
         side_unloaded: dict[str, set[tuple[int, int]]] = {}
+        rates_whole = True
         if horizon.later and (self.handle.created or not self.handle.writable):
             # nothing to add, or another process writing: its later commits would not be in a
             # snapshot taken now (and no writer of ours reads histograms back), so all now
@@ -119,6 +120,7 @@ class Session:
                 self.loaded_rows = loaded.rows
                 unloaded = loaded.unloaded
                 side_unloaded = loaded.side_unloaded
+                rates_whole = loaded.rates_whole
             except (StateError, sqlite3.Error) as e:
                 if self.later is not None:
                     self.later.stop()
@@ -128,6 +130,7 @@ class Session:
                 self._rebuild(str(e))
         if self.writer is not None:
             self.writer.adopt()
+            self.writer.rates.adopt(rates_whole)
             self.writer.unloaded = unloaded
             for sw in self.writer.sides:
                 sw.unloaded = side_unloaded.get(sw.side.table, set())
@@ -265,6 +268,7 @@ def _clear(engine: Engine) -> None:
     agg.rate_limit_events.clear()
     agg.recent_errors.clear()
     agg.running = None
+    engine.headroom.forget()
 
 
 def open_session(

@@ -123,7 +123,13 @@ def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) 
     assert warm(state, [str(log)]) == cold([log])
 
 
-NEW_IN = {2: ("streams", "app_costs"), 3: ("server_tools",), 4: (), 5: ("hour_sums", "hours")}
+NEW_IN = {
+    2: ("streams", "app_costs"),
+    3: ("server_tools",),
+    4: (),
+    5: ("hour_sums", "hours"),
+    6: ("headroom",),
+}
 """The tables each schema added (4 added a column: ``calls.cost``)."""
 
 
@@ -147,10 +153,16 @@ def _as_schema(state: Path, version: int) -> None:
 @pytest.mark.parametrize(
     ("version", "lacking", "partial"),
     [
-        (1, "streamed calls and the app's own cost and server tool use", "streamed_calls"),
-        (2, "server tool use", "web_search_requests"),
-        (3, "", ""),
-        (4, "", ""),
+        (
+            1,
+            "streamed calls and the app's own cost and server tool use and the rate-limit "
+            "tracker's last minutes",
+            "streamed_calls",
+        ),
+        (2, "server tool use and the rate-limit tracker's last minutes", "web_search_requests"),
+        (3, "the rate-limit tracker's last minutes", ""),
+        (4, "the rate-limit tracker's last minutes", ""),
+        (5, "the rate-limit tracker's last minutes", ""),
     ],
 )
 def test_an_older_state_is_upgraded_in_place_and_keeps_its_counts(

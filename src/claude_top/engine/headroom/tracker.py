@@ -12,13 +12,17 @@ from the config or, when the log carries them, from the newest ``ratelimit_*_lim
 values the ``instrument`` wrapper logs; the config wins, because it is what the operator says
 the limits are (headers can lag a limit change, and a log from a shared key may carry another
 workspace's values).
+
+A state file keeps the seconds and the header values (``state.rates``: ``second_rows``,
+``restore``), so a process that resumes from it holds what a read of the whole log would; the
+bursts are not kept there.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from claude_top.core.record import (
@@ -60,6 +64,9 @@ FUTURE_S = 60.0
 WINDOW_S = 60.0
 
 _REQ, _ITPM, _OTPM = 0, 1, 2
+SecondRow = tuple[str, str, str, int, int, int]
+"""A saved second's row: kind (class, user, feature, model), class, name, requests, ITPM and
+OTPM tokens (``Headroom.second_rows``)."""
 
 
 class _Second:
@@ -324,6 +331,73 @@ class Headroom:
     def bursts_between(self, start: float, end: float) -> list[Burst]:
         """Bursts whose newest 429 lies in [start, end), newest first."""
         return self._burst_log.between(start, end)
+
+    # -- the state file (``state.rates``) ----------------------------------------------------
+
+    def second_calls(self) -> dict[int, int]:
+        """Per second held, the calls counted in it: a second whose count did not move since
+        the last save is unchanged (every call adds one)."""
+        return {s: sum(r[_REQ] for r in b.classes.values()) for s, b in self._seconds.items()}
+
+    def second_rows(self, sec: int) -> Iterator[SecondRow]:
+        """One second's counters as rows (kind, class, name, requests, itpm, otpm)."""
+        b = self._seconds.get(sec)
+        if b is None:
+            return
+        for cls, row in b.classes.items():
+            yield "class", cls, "", row[0], row[1], row[2]
+        for kind, table in (("user", b.users), ("feature", b.features)):
+            for (cls, name), r in table.items():
+                yield kind, cls, name, r[0], r[1], 0
+        for cls, model in b.models:
+            yield "model", cls, model, 0, 0, 0
+
+    def header_values(self) -> list[tuple[str, str, str, float, int]]:
+        """The newest header limits and remaining values: (class, dim, which, ts, value)."""
+        return [
+            (cls, dim, which, ts, v)
+            for which, store in (
+                ("limit", self._header_limits),
+                ("remaining", self._header_remaining),
+            )
+            for (cls, dim), (ts, v) in store.items()
+        ]
+
+    def restore(
+        self,
+        rows: Iterable[tuple[int, str, str, str, int, int, int]],
+        headers: Iterable[tuple[str, str, str, float, int]],
+        now: float,
+    ) -> None:
+        """Counters and header values saved by an earlier process, into a tracker fed
+        nothing yet: seconds the clock has left behind are dropped as the tracker drops
+        them, so it holds what a read of the whole log at ``now`` would."""
+        lo, hi = int(now) - KEEP_S, now + FUTURE_S
+        for sec, kind, cls, name, req, itpm, otpm in rows:
+            if not lo <= sec <= hi:
+                continue
+            b = self._seconds.get(sec)
+            if b is None:
+                b = self._seconds[sec] = _Second()
+                self._newest = max(self._newest, sec)
+            if kind == "class":
+                b.classes[cls] = [req, itpm, otpm]
+            elif kind == "model":
+                b.models.add((cls, name))
+            else:
+                (b.users if kind == "user" else b.features)[(cls, name)] = [req, itpm]
+        for cls, dim, which, ts, v in headers:
+            store = self._header_limits if which == "limit" else self._header_remaining
+            store[(cls, dim)] = (ts, v)
+        self._fed += 1
+
+    def forget(self) -> None:
+        """Drop what ``restore`` put in (a state found unusable halfway through its load)."""
+        self._seconds.clear()
+        self._newest = -1
+        self._header_limits.clear()
+        self._header_remaining.clear()
+        self._fed += 1
 
 
 def _acc(dst: dict[str, list[int]], name: str, row: list[int]) -> None:
