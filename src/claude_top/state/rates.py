@@ -18,10 +18,10 @@ state) and its first commit writes its own whole.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from msgspec import Struct
 
 from claude_top.engine.headroom import FUTURE_S, KEEP_S, Headroom
 from claude_top.state.db import StateError
@@ -73,8 +73,7 @@ def _headers(text: str) -> list[tuple[str, str, str, float, int]]:
     return [(x[0], x[1], x[2], float(x[3]), x[4]) for x in v]
 
 
-@dataclass(frozen=True, slots=True)
-class Taken:
+class Taken(Struct, frozen=True):
     """One commit's share of the tracker, taken under the engine's lock."""
 
     cutoff: int
