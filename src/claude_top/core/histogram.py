@@ -68,11 +68,62 @@ def clamp(ms: int) -> int:
     return ms
 
 
-def merge_into(acc: dict[int, int], other: Mapping[int, int]) -> None:
-    """Add ``other``'s bucket counts to ``acc``."""
+def merge_into(acc: dict[int, int], other: Mapping[int, int] | Settled) -> None:
+    """Add ``other``'s bucket counts (a dict or a ``Settled``) to ``acc``."""
     get = acc.get
     for k, v in other.items():
         acc[k] = get(k, 0) + v
+
+
+class Settled(tuple[tuple[int, int], ...]):
+    """The bucket counts of a settled row, as (bucket, count) pairs: a fifth of a dict's bytes.
+
+    Rows of the coarse tiers are read far more often than written, and there are many of them
+    (500 features make most 15-minute rows hold a line or two): a dict of one entry costs 224
+    bytes, this tuple 48, nothing at all when it is the shared one of its single pair, and its
+    pairs are shared too (``settle``). It reads as a dict does where histograms are read:
+    ``items()``, ``len``, truth, and ``dict(s)`` (pairs) gives the counts back; it is never
+    written: a row that takes more counts gets a dict again (``store.add_hist``).
+    """
+
+    __slots__ = ()
+
+    def items(self) -> Settled:
+        return self
+
+    def values(self) -> list[int]:
+        return [c for _, c in self]
+
+
+_PAIRS: dict[tuple[int, int], tuple[int, int]] = {}
+_ONES: dict[tuple[int, int], Settled] = {}
+EMPTY = Settled()
+PAIRS_SHARED_BELOW = 1 << 8
+"""Pairs whose count is below this are shared (their count is one of CPython's cached ints, so
+the pair is the only object); their number is bounded by the HDR buckets times 256."""
+
+
+def settle(counts: Mapping[int, int] | Settled) -> Settled:
+    """``counts`` as a ``Settled`` (the same counts), its pairs shared where they are small."""
+    if type(counts) is Settled:
+        return counts
+    if not counts:
+        return EMPTY
+    pairs = _PAIRS
+    out = []
+    for p in counts.items():
+        if p[1] < PAIRS_SHARED_BELOW:
+            q = pairs.get(p)
+            if q is None:
+                q = pairs[p] = p
+            p = q
+        out.append(p)
+    if len(out) == 1 and out[0][1] < PAIRS_SHARED_BELOW:
+        one = _ONES.get(out[0])
+        if one is None:
+            one = _ONES[out[0]] = Settled(out)
+        return one
+    return Settled(out)
 
 
 class LatencyHistogram:

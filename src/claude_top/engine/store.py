@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from claude_top.core.histogram import merge_into
+from claude_top.core.histogram import Settled, merge_into, settle
 
 Row = list[Any]
 Key = tuple[Any, ...]
@@ -62,7 +62,7 @@ def merge_group_row(acc: Row, row: Row) -> None:
     acc[10] += row[10]
     acc[11] += row[11]
     acc[12] += row[12]
-    merge_into(acc[G_HIST], row[G_HIST])
+    add_hist(acc, row[G_HIST])
     if row[G_ERRTYPES]:
         if acc[G_ERRTYPES] is None:
             acc[G_ERRTYPES] = {}
@@ -70,11 +70,32 @@ def merge_group_row(acc: Row, row: Row) -> None:
     acc[G_COST] = None
 
 
+def add_hist(row: Row, counts: dict[int, int] | Settled) -> None:
+    """Add latency bucket counts to a group row's histogram, a dict again if it was settled."""
+    h = row[G_HIST]
+    if type(h) is not dict:
+        h = row[G_HIST] = dict(h)
+    merge_into(h, counts)
+
+
+def settle_group_row(row: Row) -> None:
+    """A group row that has moved up a tier keeps its histogram as a ``Settled``."""
+    h = row[G_HIST]
+    if type(h) is dict:
+        row[G_HIST] = settle(h)
+
+
 def merge_user_row(acc: Row, row: Row) -> None:
     for i in range(U_NUMERIC):
         acc[i] += row[i]
     acc[U_COST] = None
 
+
+SETTLE: dict[Callable[[Row, Row], None], Callable[[Row], None]] = {
+    merge_group_row: settle_group_row
+}
+"""The settled form of the rows a store merges with each merge function (``TieredStore``): only
+group rows have one; the other stores' rows are few or hold no histogram."""
 
 DAY = 0
 """Tier width of calendar days in the store's time zone (a day is not always 86,400 s)."""
@@ -133,6 +154,10 @@ class TieredStore:
         self.fine = self.tiers[0].buckets
         self.new_row = new_row
         self.merge_row = merge_row
+        self.settle_row = SETTLE.get(merge_row)
+        """What a row that moved up a tier is made into (group rows: ``settle_group_row``)."""
+        self._keys: dict[Key, Key] = {}
+        """One key object per distinct key of the settled tiers (``settle``)."""
         self.day_start = day_start
         self.version = 0
         """Bumped by compaction, so caches of merged windows know to start over."""
@@ -189,14 +214,41 @@ class TieredStore:
             if not old:
                 continue
             self.version += 1
+            moved_to = set()
             for start in old:
                 bucket = lower.buckets.pop(start)
                 dest_start = self.floor(upper, start)
+                moved_to.add(dest_start)
                 dest = upper.buckets.get(dest_start)
                 if dest is None:
                     upper.buckets[dest_start] = bucket  # reuse: no copy needed
                     continue
                 self.merge_bucket(dest, bucket)
+            if self.settle_row is not None:
+                for dest_start in moved_to:
+                    self.settle(upper.buckets[dest_start])
+
+    def settle(self, bucket: Bucket) -> None:
+        """Make the rows of a bucket that moved up a tier compact, in place (same dict, same
+        order): each row as ``settle_row`` makes it, each key the one object of its value.
+
+        A coarse row is written again only when a later compaction or a merge adds to it, and
+        with many distinct keys (500 features) most coarse rows hold a line or two, so what a
+        row costs beside its counters is most of the memory: a dict histogram and its own key
+        tuple were 290 of a row's ~600 bytes. The fine tier keeps plain dicts, which the ingest
+        path writes in place.
+        """
+        settle_row = self.settle_row
+        assert settle_row is not None
+        keys = self._keys
+        items = list(bucket.items())
+        bucket.clear()
+        for key, row in items:
+            settle_row(row)
+            k = keys.get(key)
+            if k is None:
+                k = keys[key] = key
+            bucket[k] = row
 
     def moves(
         self, oldest: float, ref: float, slack: float = 3600.0, tier: Tier | None = None

@@ -24,7 +24,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from claude_top.core.histogram import merge_into
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
 from claude_top.state.db import Say, StateError
@@ -154,7 +153,7 @@ class LaterLoad:
                 for key, h in rows:
                     row = bucket.get(key)
                     if row is not None:
-                        merge_into(row[B.G_HIST], h)
+                        B.add_hist(row, h)
                         n += 1
                 writer.hist_done.add(k)
             engine.agg.groups.version += 1  # merged windows start over

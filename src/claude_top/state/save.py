@@ -35,7 +35,6 @@ from typing import Any
 import orjson
 from msgspec import Struct, field
 
-from claude_top.core.histogram import merge_into
 from claude_top.core.record import Record
 from claude_top.engine import store as B
 from claude_top.engine.engine import Engine
@@ -228,7 +227,7 @@ class Writer:
         for feature, model, variant, hdr in self.conn.execute(q, (start, width, LATENCY)):
             row = bucket.get((feature, model, variant))
             if row is not None:
-                merge_into(row[B.G_HIST], self._codec.decode(hdr))
+                B.add_hist(row, self._codec.decode(hdr))
 
     def before_compact(self, ref: float) -> None:
         """The engine is about to compact at ``ref``: what the move would make untellable is
