@@ -112,6 +112,23 @@ async def test_detail_refreshes_live(engine: Engine) -> None:
         assert f"{before + 7} calls" in page_text(app)
 
 
+async def test_a_frame_shown_before_the_page_mounts_keeps_its_title(engine: Engine) -> None:
+    """The app can hand a page its frame before the page's ``on_mount`` runs; the mount's own
+    title must not hide the frame's (the page's title lost its window)."""
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        page = app.screen
+        assert isinstance(page, LiveDetailScreen) and app.dashboard is not None
+        page.show_frame(app.dashboard)
+        page.on_mount()  # the order a frame arriving first gives
+        await settle(pilot)
+        scroll = page.query_one(".page")
+        assert "window 10m" in str(scroll.border_title)
+
+
 async def test_detail_keys_act_on_the_page_not_the_hidden_table(engine: Engine) -> None:
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -50,7 +50,10 @@ class LivePage(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).border_title = self._title
+        # Through ``set_title``: a frame may reach the page before it mounts, and a title set
+        # around its record would make the frame's title look already set (a page whose title
+        # lacked its window, seen under load).
+        set_title(self.query_one(VerticalScroll), self._title)
         d = getattr(self.app, "dashboard", None)
         if d is not None:
             self.show_frame(d)
