@@ -9,7 +9,8 @@ charts' series; a heavy one creeping back onto this path fails here.
 
 Nor does it make a dataclass: each costs about 1.4 ms to create at import (its methods are
 generated source, compiled by ``exec``), where a ``msgspec.Struct`` costs about 0.03 ms, and
-check's path holds some 40 value types. So the layers under the views declare them as structs.
+check's path holds some 40 value types. So the modules check imports declare them as
+structs (the followers, views and commands, which check does not import, keep dataclasses).
 """
 
 from __future__ import annotations
