@@ -8,7 +8,8 @@ and its peak RSS:
 
 * the main log: default (two processes), ``--jobs 1``, ``--by user`` (both ways), and the same
   calls written as ``INFO:root:{...}`` lines (``FILE.info``; its ratio is against the bare loop
-  over the plain file, which cannot parse prefixed lines);
+  over the plain file, which cannot parse prefixed lines) and with their times as Python's
+  ``isoformat()`` and JavaScript's ``toISOString()`` write them (``FILE.us``, ``FILE.z``);
 * ``--by user`` over 1M lines with a user each (``FILE.users``, ``make_log.py --distinct-users``);
 * peak RSS of ``--jobs 1`` (one process holds everything) at 100k, 1M and 3M lines over the same
   8 days (``FILE.100k``, ``FILE.3m``): memory should grow with the span, not the lines;
@@ -73,6 +74,21 @@ def prefixed(path: str) -> str:
         with open(path, "rb") as f, open(out + ".tmp", "wb") as g:
             for line in f:
                 g.write(b"INFO:root:" + line)
+        os.replace(out + ".tmp", out)
+    return out
+
+
+def retimed(path: str, shape: str) -> str:
+    """The same log with its times as other apps write them: ``us``, Python's
+    ``datetime.now(UTC).isoformat()`` (``.149123+00:00``: microseconds, as in the article's own
+    logger; the three added digits vary with the line), or ``z``, JavaScript's
+    ``toISOString()`` (``.149Z``). The times keep their order and their milliseconds."""
+    out = f"{path}.{shape}"
+    if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(path):
+        with open(path, "rb") as f, open(out + ".tmp", "wb") as g:
+            for i, line in enumerate(f):
+                tail = b"%03d+00:00" % (i * 7 % 1000) if shape == "us" else b"Z"
+                g.write(line.replace(b'+00:00"', tail + b'"', 1))
         os.replace(out + ".tmp", out)
     return out
 
@@ -143,6 +159,15 @@ def main() -> None:
     if icalls != calls:
         raise SystemExit(f"the INFO:root: copy counts {icalls} calls, the log {calls}")
     row("summary of INFO:root: lines --jobs 1", "--jobs", "1", log=info)
+    for shape, what in (
+        ("us", "isoformat() times (.123456+00:00)"),
+        ("z", "toISOString() times (.123Z)"),
+    ):
+        log = retimed(a.log, shape)
+        _, _, tcalls = row(f"summary of {what}", log=log)
+        if tcalls != calls:
+            raise SystemExit(f"the {shape} copy counts {tcalls} calls, the log {calls}")
+        row(f"summary of {what} --jobs 1", "--jobs", "1", log=log)
     row("summary --by user (default)", "--by", "user")
     row("summary --by user --jobs 1", "--by", "user", "--jobs", "1")
     if not a.quick:

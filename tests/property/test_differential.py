@@ -12,9 +12,11 @@ with and without ``--since``/``--until``.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,7 +77,7 @@ def timestamps(draw: st.DrawFn) -> Any:
         )
     )
     base = iso(float(t))  # 2026-11-20T00:00:00.000+00:00
-    kind = draw(st.integers(0, 16))
+    kind = draw(st.integers(0, 17))
     if kind == 0:
         return float(t)
     if kind == 1:
@@ -119,7 +121,24 @@ def timestamps(draw: st.DrawFn) -> Any:
         return draw(st.sampled_from([-1, -1.5, 1e300, float(2**63), 1e15, 1e11 + 1, True]))
     if kind == 13:
         return base[:16] + ":00" + base[23:]  # whole seconds
+    if kind == 14:
+        return shaped(draw, float(t))
     return base
+
+
+def shaped(draw: st.DrawFn, t: float) -> str:
+    """``t`` as apps write it (``ingest.fast`` reads these itself): milliseconds, microseconds
+    (``isoformat()``, whose fraction is gone on a whole second) or none, each with ``+00:00``,
+    ``Z`` or no offset; now and then a shape it leaves to the reader (4 or 7 digits, an offset,
+    a comma), with a fraction of any digits."""
+    us = datetime.fromtimestamp(t, UTC).isoformat()[:-6]  # 2026-11-20T00:00:00.123456
+    whole, frac = us[:19], us[19:]
+    frac = draw(st.sampled_from([frac, frac[:4], "", ".000000", ".000"]))
+    tz = draw(st.sampled_from(["+00:00", "Z", ""]))
+    if draw(st.integers(0, 9)) == 0:
+        frac = draw(st.sampled_from([frac[:5], frac[:3], frac + "7", frac.replace(".", ",")]))
+        tz = draw(st.sampled_from([tz, "+01:00", "-00:00", "z"]))
+    return whole + frac + tz
 
 
 STRING_KEYS = ("request_id", "user_id", "feature", "model", "stop_reason")
@@ -403,7 +422,7 @@ def common_lines(draw: st.DrawFn) -> bytes:
         )
     )
     d: dict[str, Any] = {
-        "timestamp": draw(st.sampled_from([iso(t), iso(t)[:19] + "+00:00"])),
+        "timestamp": shaped(draw, t),
         "request_id": "r",
         "user_id": draw(st.sampled_from(["u1", "u2", "", "batch_nightly"])),
         "feature": draw(st.sampled_from(["chat", "search"])),
@@ -422,7 +441,7 @@ def common_lines(draw: st.DrawFn) -> bytes:
     elif miss == 2:
         d["error"], d["error_status"] = "RateLimitError", 429
     elif miss == 3:
-        d["timestamp"] = iso(t)[:19] + ".123456+00:00"
+        d["timestamp"] = iso(t)[:19] + draw(st.sampled_from([".1234+00:00", ".123+01:00"]))
     elif miss == 4:
         d["timestamp"] = iso(t)[:17] + "61" + iso(t)[19:]
     elif miss == 5:
@@ -520,3 +539,27 @@ def test_block_path_keys_rows_by_shared_strings() -> None:
     assert len(keys) == 50
     assert len({id(k[1]) for k in keys}) == 1
     assert len({id(k[2]) for k in keys}) == 1
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2026-11-19T22:00:06Z", "2026-11-19T22:00:06.500Z"],
+        ["2026-11-19T22:00:06.149Z", "2026-11-19T22:00:06.149123Z"],
+        ["2026-11-19T22:00:06.5", "2026-11-19T22:00:06.4+00:00", "2026-11-19T22:00:06.45Z"],
+        ["2026-11-19T22:00:06.999999", "2026-11-19T22:00:07", "2026-11-19T22:00:06.999+00:00"],
+    ],
+)
+def test_block_path_takes_the_newest_and_oldest_time_by_value(times: list[str]) -> None:
+    """Times of different shapes do not sort as strings in the order of their values (``06Z``
+    sorts after ``06.500Z``): the newest and oldest times of a block are a cold read's."""
+    body = {"request_id": "r", "user_id": "u", "feature": "f", "model": "claude-haiku-4-5",
+            "input_tokens": 1, "output_tokens": 1, "latency_ms": 5}  # fmt: skip
+    for order in (times, times[::-1]):
+        batch = [orjson.dumps({"timestamp": t, **body}) for t in order]
+        quick, ref = (Engine(PRICES, FixedClock(NOW), fast_decoder=f) for f in (True, False))
+        quick.ingest(Batch("app.log", 1, batch))
+        ref.ingest(Batch("app.log", 1, batch))
+        assert quick.lines.records == len(times)
+        assert (quick.newest_ts, quick.oldest_ts) == (ref.newest_ts, ref.oldest_ts)
+        assert state(quick) == state(ref)

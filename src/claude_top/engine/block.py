@@ -21,6 +21,7 @@ reference reader's, on arbitrary blocks of mixed lines.
 
 from __future__ import annotations
 
+from math import inf
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +55,8 @@ def take_block(
     track_users = agg.track_users
     decode = fast.decode_common
     minute_of = fast.common_minute
-    secs, fractions = fast.SECONDS_US, fast.FRACTIONS_US
+    secs, fractions, millis, micros = (
+        fast.SECONDS_US, fast.FRACTIONS_US, fast.MILLIS_US, fast.MICROS_US)  # fmt: skip
     table, table_limit, lowest = BUCKET_TABLE, BUCKET_TABLE_LIMIT, LOWEST_MS
     new_group_row, new_user_row = B.new_group_row, B.new_user_row
     g_calls, g_in, g_out, g_cr, g_cw5, g_cw1 = B.G_CALLS, B.G_IN, B.G_OUT, B.G_CR, B.G_CW5, B.G_CW1
@@ -66,8 +68,8 @@ def take_block(
     lo = hi = ""  # the minute of the last line: ``lo <= ts < hi`` means ``ts[:16] == lo``
     m = 0.0
     common = False  # whether the lines of that minute may be counted here
-    newest = ""  # times of the common shapes sort as strings in the order of their values
-    oldest = "~"
+    newest = -inf  # microseconds: times of different shapes do not sort as strings
+    oldest = inf
     kept = 0
     minute = 0
     gbucket: B.Bucket | None = None  # made at the minute's first common line
@@ -94,7 +96,10 @@ def take_block(
                 gbucket = None
             if not common:
                 raise LookupError
-            secs[ts[16:19]] + fractions[ts[19:]]  # a KeyError: seconds of another shape
+            us = fractions.get(ts[19:])
+            if us is None:  # six digits, or a KeyError: a time of another shape
+                us = millis[ts[19:23]] + micros[ts[23:]]
+            us += m + secs[ts[16:19]]
         except Exception:  # not the common shape (or a bug here): the per-line path
             others.append(i)
             continue
@@ -108,10 +113,10 @@ def take_block(
                 ubucket = ufine[day] = {}
             agg.groups.note(minute)
             agg.users.note(day)
-        if ts > newest:
-            newest = ts
-        if ts < oldest:
-            oldest = ts
+        if us > newest:
+            newest = us
+        if us < oldest:
+            oldest = us
         kept += 1
         inp, cr, cw5, cw1 = c.input_tokens, c.cached_tokens, c.cache_creation_tokens, (
             c.cache_creation_1h_tokens)  # fmt: skip
@@ -167,19 +172,19 @@ def take_block(
     stats.records += kept
     agg.since_compact += kept
     if kept:
-        new, old = _time(newest), _time(oldest)
+        new, old = newest / 1e6, oldest / 1e6  # as ``ingest.fast.decode_batch`` computes
         if agg.newest_ts is None or new > agg.newest_ts:
             agg.newest_ts = new
         if agg.oldest_ts is None or old < agg.oldest_ts:
             agg.oldest_ts = old
     if others:
         records: list[Any] = []
-        for i in others:
-            records += fast.decode_batch(lines[i : i + 1], source, first_lineno + i, stats)
+        first = last = others[0]
+        for i in [*others[1:], -1]:  # each run of consecutive lines in one call
+            if i == last + 1:
+                last = i
+                continue
+            records += fast.decode_batch(lines[first : last + 1], source, first_lineno + first,
+                                         stats)  # fmt: skip
+            first = last = i
         agg.accumulate(records, now)
-
-
-def _time(ts: str) -> float:
-    """A common line's time, exactly as ``ingest.fast.decode_batch`` computes it."""
-    m, _ = fast.common_minute(ts[:16])
-    return (m + fast.SECONDS_US[ts[16:19]] + fast.FRACTIONS_US[ts[19:]]) / 1e6

@@ -16,9 +16,14 @@ Why it is fast: ``msgspec`` parses a line straight into a ``Line`` struct and ch
 value's type and range while it parses (in C, and faster than ``orjson`` builds a dict), so no
 Python code tests the values. A timestamp's minute (``2026-11-20T14:05``) is validated once and
 cached as float microseconds, and a line of the same minute as the line before is recognised by
-two string comparisons; its seconds (``:07``) and the rest (``.123+00:00``) come from two small
-tables. The parts are exact integers in a float, so their sum divided by 10**6 is, bit for bit,
-what ``datetime.timestamp()`` computes (an exact integer of microseconds, divided once).
+two string comparisons; its seconds (``:07``) and the rest come from small tables. The rest is
+read in the shapes apps write: milliseconds or none (``.123+00:00``, ``+00:00``: ``instrument``,
+Python's ``isoformat`` of a whole second), microseconds (``.123456+00:00``: Python's
+``isoformat()``, the article's own lines), each with ``Z`` (JavaScript's ``toISOString()``) or
+no offset (naive, which the reader reads as UTC) instead of ``+00:00``. Any other rest (another
+offset, 1, 2, 4, 5 or 7+ digits, a comma) goes to the reader. The parts are exact integers in a
+float, so their sum divided by 10**6 is, bit for bit, what ``datetime.timestamp()`` computes
+(an exact integer of microseconds, divided once).
 """
 
 from __future__ import annotations
@@ -172,19 +177,28 @@ CACHE_MAX = 100_000
 _minutes: dict[str, tuple[float, str]] = {}
 """``YYYY-MM-DDTHH:MM`` -> (epoch microseconds of that minute, UTC, as an exact float; the
 smallest string above every time of that minute), for valid minutes of 1685 .. 2255 only."""
-_rests: dict[str, int] = {}
-"""``:SS+00:00``, ``:SS.fff+00:00`` or ``:SS.ffffff+00:00`` -> microseconds past the minute."""
 
 EXACT_US = 2**53 - 60_000_000
 """A minute below this many microseconds from the epoch (either way) plus its seconds is an
 integer a float holds exactly, so float sums of the parts below are exact too."""
 
+UTC_SUFFIXES = ("+00:00", "Z", "")
+"""How a time says UTC in the shapes read here: ``isoformat``'s offset, ``Z``, or none (naive
+times are UTC to the reader, ``core.timeutil.parse_timestamp``)."""
+
 _SECONDS_US = {f":{s:02d}": s * 1e6 for s in range(60)}
 """``:SS`` of a time -> its microseconds (a float); a missing key is not a valid second."""
-_FRACTIONS_US = {f".{ms:03d}+00:00": ms * 1e3 for ms in range(1000)} | {"+00:00": 0.0}
-"""The rest after the seconds, ``.fff+00:00`` or ``+00:00``, -> microseconds: the common shapes
-of a time, each from a small table (a table of every ``:SS.fff`` would be large, and a log's
-times never repeat one soon). Anything else takes ``rest_us`` through the ``_rests`` cache."""
+_MILLIS_US = {f".{ms:03d}": ms * 1e3 for ms in range(1000)}
+"""``.fff`` -> its microseconds: milliseconds, or the first three digits of six."""
+_FRACTIONS_US = {
+    f"{frac}{tz}": us for tz in UTC_SUFFIXES for frac, us in [("", 0.0), *_MILLIS_US.items()]
+}
+"""The rest after the seconds with milliseconds or no fraction (``.fff+00:00``, ``+00:00``,
+``.fffZ``, ``Z``, ``.fff``, nothing) -> microseconds."""
+_MICROS_US = {f"{us:03d}{tz}": float(us) for tz in UTC_SUFFIXES for us in range(1000)}
+"""The rest after those three digits (``456+00:00``, ``456Z``, ``456``) -> microseconds. A rest
+whose first four characters are in ``_MILLIS_US`` and whose others are in here is exactly a
+six-digit fraction with a UTC suffix; two tables of a few thousand keys stand for a million."""
 
 
 def _digits(s: str) -> bool:
@@ -231,38 +245,14 @@ def _minute(prefix: str) -> tuple[float, str]:
     return entry
 
 
-def rest_us(rest: str) -> int | None:
-    """Microseconds of ``:SS[.fff|.ffffff]+00:00`` past the minute, or ``None``."""
-    if rest[:1] != ":" or rest[-6:] != "+00:00":
-        return None
-    sec, frac = rest[1:3], rest[3:-6]
-    if not _digits(sec) or sec >= "60":
-        return None
-    us = int(sec) * 1_000_000
-    if not frac:
-        return us
-    if frac[0] != "." or len(frac) not in (4, 7) or not _digits(frac[1:]):
-        return None
-    return us + int(frac[1:].ljust(6, "0"))
-
-
-def _remember(cache: dict[str, int], key: str, value: int | None) -> int:
-    """Keep a valid part of a timestamp; an invalid one raises (the reader will judge it)."""
-    if value is None:
-        raise ValueError(key)
-    if len(cache) > CACHE_MAX:
-        cache.clear()
-    cache[key] = value
-    return value
-
-
 def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: LineStats) -> list[Any]:
     """Every record of a batch, in line order: the common shape decoded here, the rest by the
     reader. Counts every line in ``stats`` as the reader would."""
     out: list[Any] = []
     append = out.append
     decode = _decode
-    minutes, rests, secs, fractions = _minutes, _rests, _SECONDS_US, _FRACTIONS_US
+    minutes, secs, fractions, millis, micros = (
+        _minutes, _SECONDS_US, _FRACTIONS_US, _MILLIS_US, _MICROS_US)  # fmt: skip
     lo = hi = ""  # the minute of the last time: ``lo <= ts < hi`` means ``ts[:16] == lo``
     m = 0.0
     handed = 0  # lines the reader judged (it counts them itself)
@@ -278,11 +268,10 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
             if not lo <= ts < hi:  # two comparisons cost less than a slice and a look-up
                 m, hi = minutes.get(ts[:16]) or _minute(ts[:16])
                 lo = ts[:16]
-            try:
-                r = secs[ts[16:19]] + fractions[ts[19:]]
-            except KeyError:
-                cached = rests.get(ts[16:])
-                r = _remember(rests, ts[16:], rest_us(ts[16:])) if cached is None else cached
+            r = fractions.get(ts[19:])
+            if r is None:  # six digits, or a KeyError: another shape, which the reader judges
+                r = millis[ts[19:23]] + micros[ts[23:]]
+            r += secs[ts[16:19]]
         except Exception:  # not the common shape (or a bug here): the reader judges the line
             take_line(line, first_lineno + i, source, stats, out)
             handed += 1
@@ -320,11 +309,13 @@ def decode_batch(lines: list[bytes], source: str, first_lineno: int, stats: Line
 
 def common_minute(prefix: str) -> tuple[float, str]:
     """The cache entry of a valid minute (see ``_minutes``); an invalid minute raises. With
-    ``decode_common``, ``SECONDS_US`` and ``FRACTIONS_US``, what the block path
-    (``engine.block``) reads ``Common`` lines by: the rules of ``decode_batch``, spelled once."""
+    ``decode_common`` and the four tables below, what the block path (``engine.block``) reads
+    ``Common`` lines by: the rules of ``decode_batch``, spelled once."""
     return _minutes.get(prefix) or _minute(prefix)
 
 
 decode_common = _decode_common
 SECONDS_US = _SECONDS_US
 FRACTIONS_US = _FRACTIONS_US
+MILLIS_US = _MILLIS_US
+MICROS_US = _MICROS_US

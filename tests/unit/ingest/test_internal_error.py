@@ -62,18 +62,22 @@ def test_a_failure_outside_the_record_rules_rejects_its_line_only(
 def test_a_fast_decoder_failure_leaves_the_line_to_the_reader(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = fast._remember
+    real = fast._minute
+    second = line(T0 + 60).decode()[14:30]  # the second line's minute, looked up once
 
-    def broken(cache: dict[str, int], key: str, value: int | None) -> int:
-        if key.startswith(":01"):  # the rest of the second line's time
+    hit: list[str] = []
+
+    def broken(prefix: str) -> tuple[float, str]:
+        if prefix == second:
+            hit.append(prefix)
             raise AssertionError("a bug")
-        return real(cache, key, value)
+        return real(prefix)
 
-    fast._rests.clear()
-    monkeypatch.setattr(fast, "_remember", broken)
-    lines = [line(T0, request_id="a"), line(T0 + 1), line(T0 + 2, request_id="b")]
-    lines = [ln.replace(b".000+00:00", b"+00:00") for ln in lines]  # the cached-rest path
+    fast._minutes.clear()
+    monkeypatch.setattr(fast, "_minute", broken)
+    lines = [line(T0, request_id="a"), line(T0 + 60), line(T0 + 120, request_id="b")]
     e = _engine(True)
     e.ingest_lines(lines)
+    assert hit  # the fast decoder did fail on the second line
     assert (e.lines.records, e.lines.rejected) == (3, 0)
     assert e.query().total.calls == 3
