@@ -104,14 +104,18 @@ the pair is the only object); their number is bounded by the HDR buckets times 2
 
 
 def settle(counts: Mapping[int, int] | Settled) -> Settled:
-    """``counts`` as a ``Settled`` (the same counts), its pairs shared where they are small."""
+    """``counts`` as a ``Settled`` (the same counts), its pairs shared where they are small.
+
+    The pairs are in bucket order, so equal counts settle into equal tuples whatever order
+    their buckets were first counted in (the block path counts a block's common lines before
+    the others; the reference reader counts them in line order)."""
     if type(counts) is Settled:
         return counts
     if not counts:
         return EMPTY
     pairs = _PAIRS
     out = []
-    for p in counts.items():
+    for p in sorted(counts.items()):
         if p[1] < PAIRS_SHARED_BELOW:
             q = pairs.get(p)
             if q is None:

@@ -13,6 +13,7 @@ from claude_top.core.histogram import (
     LOWEST_MS,
     LatencyHistogram,
     bucket_of,
+    settle,
 )
 
 
@@ -38,3 +39,12 @@ def test_parts_merge_to_the_histogram_of_all_values(parts: list[list[int]]) -> N
     for p in (50, 95, 99, 100):
         assert h.percentile(p) == whole.percentile(p)
     assert given_parts == before
+
+
+def test_equal_counts_settle_into_equal_tuples_whatever_their_order() -> None:
+    """The block path and the reference reader count a bucket's lines in different orders; the
+    whole-state comparisons of the differential tests see settled rows as tuples."""
+    a = settle({3588096: 1, 1: 1, 40: 300})
+    b = settle({40: 300, 1: 1, 3588096: 1})
+    assert a == b
+    assert list(a) == [(1, 1), (40, 300), (3588096, 1)]
