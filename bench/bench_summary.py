@@ -10,6 +10,9 @@ and its peak RSS:
   calls written as ``INFO:root:{...}`` lines (``FILE.info``; its ratio is against the bare loop
   over the plain file, which cannot parse prefixed lines) and with their times as Python's
   ``isoformat()`` and JavaScript's ``toISOString()`` write them (``FILE.us``, ``FILE.z``);
+* the same calls in the shapes the ``anthropic`` and ``litellm`` presets read (beside FILE,
+  ``*.anthropic.log`` and ``*.litellm.log``, by ``make_log.py --shape``), default and
+  ``--jobs 1``, each against the bare loop over its own file (its lines are longer);
 * ``--by user`` over 1M lines with a user each (``FILE.users``, ``make_log.py --distinct-users``);
 * peak RSS of ``--jobs 1`` (one process holds everything) at 100k, 1M and 3M lines over the same
   8 days (``FILE.100k``, ``FILE.3m``): memory should grow with the span, not the lines;
@@ -140,10 +143,17 @@ def main() -> None:
     lines = count_lines(a.log)  # and warm the page cache so every run reads from memory
     base, base_cpu = min(bare_parse(a.log) for _ in range(n))
 
-    def row(what: str, *extra: str, log: str = a.log, repeat: int = n) -> tuple[float, float, int]:
+    def row(
+        what: str,
+        *extra: str,
+        log: str = a.log,
+        repeat: int = n,
+        against: tuple[float, float] = (0, 0),
+    ) -> tuple[float, float, int]:
         wall, cpu, rss, calls = summary(log, *extra, repeat=repeat)
+        bw, bc = against if against[0] else (base, base_cpu)
         print(
-            f"{what:<42} {wall:6.2f} s {wall / base:5.2f}x  CPU {cpu:6.2f} s {cpu / base_cpu:5.2f}x"
+            f"{what:<42} {wall:6.2f} s {wall / bw:5.2f}x  CPU {cpu:6.2f} s {cpu / bc:5.2f}x"
             f"  peak RSS {rss:5.0f} MiB"
         )
         return wall, cpu, calls
@@ -172,6 +182,19 @@ def main() -> None:
     row("summary --by user --jobs 1", "--by", "user", "--jobs", "1")
     if not a.quick:
         stem = a.log.removesuffix(".log")
+        for shape in ("anthropic", "litellm"):  # a preset's log: against the loop over it
+            log = make_log(f"{stem}.{shape}.log", a.lines, "--shape", shape)
+            count_lines(log)
+            own = min(bare_parse(log) for _ in range(n))
+            print(
+                f"{'bare loop over the ' + shape + ' log':<42} {own[0]:6.2f} s 1.00x  CPU "
+                f"{own[1]:6.2f} s 1.00x"
+            )
+            _, _, pcalls = row(f"summary of the {shape} preset's log", log=log, against=own)
+            if pcalls != calls:
+                raise SystemExit(f"the {shape} log counts {pcalls} calls, the main log {calls}")
+            row(f"summary of the {shape} preset's log --jobs 1", "--jobs", "1", log=log,
+                against=own)  # fmt: skip
         users = make_log(stem + ".users.log", a.lines, "--distinct-users")
         row(f"--by user, {a.lines} distinct users", "--by", "user", log=users, repeat=h)
         for lines, path in (

@@ -5,7 +5,8 @@ Usage: ``python bench/make_log.py OUT --lines 1000000 --days 8 --users 5000 --se
 Two options stretch one dimension for the memory rows of the benchmark: ``--features N`` renames
 each line's feature to one of N (``feature_000`` ..., line ``i`` gets ``i * 7919 mod N``, so every
 minute sees many of them), and ``--distinct-users`` gives every line a user of its own (1M lines,
-1M users). Both rewrite the generated line and change nothing else in it.
+1M users). Both rewrite the generated line and change nothing else in it. ``--shape anthropic``
+or ``--shape litellm`` writes the same calls as those apps log them (the presets' shapes).
 
 It uses the same generator as ``claude-top demo`` and the tests (``claude_top.demo``), so the
 benchmark measures the tool on the traffic it is designed for: skewed users, a diurnal curve,
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -57,6 +59,83 @@ def relabel(lines: Iterator[bytes], features: int | None, distinct_users: bool) 
         yield orjson.dumps(obj)
 
 
+def as_anthropic(obj: dict[str, Any]) -> dict[str, Any]:
+    """A native line as an app logs ``response.model_dump()`` beside its own fields (the
+    ``anthropic`` preset): ``id``, ``model``, ``stop_reason``, ``usage`` with uncached input,
+    ``metadata.user_id``; a failed call's SDK error type and status."""
+    out: dict[str, Any] = {
+        "timestamp": obj["timestamp"],
+        "feature": obj["feature"],
+        "latency_ms": obj["latency_ms"],
+        "metadata": {"user_id": obj["user_id"]},
+        "id": obj["request_id"],
+        "type": "message",
+        "role": "assistant",
+        "model": obj["model"],
+        "stop_reason": obj["stop_reason"],
+        "usage": {
+            "input_tokens": obj["input_tokens"],
+            "output_tokens": obj["output_tokens"],
+            "cache_read_input_tokens": obj["cached_tokens"],
+            "cache_creation_input_tokens": obj.get("cache_creation_tokens", 0),
+            "service_tier": "standard",
+        },
+    }
+    if obj.get("error"):
+        out["error"] = {"type": "error", "error": {"type": obj["error"]}}
+        out["status_code"] = obj["error_status"]
+    return out
+
+
+_FINISH = {"max_tokens": "length", "end_turn": "stop", "tool_use": "tool_calls"}
+"""Stop reasons in OpenAI's words, as LiteLLM logs them (the preset maps them back)."""
+
+
+def as_litellm(obj: dict[str, Any]) -> dict[str, Any]:
+    """A native line as LiteLLM's ``StandardLoggingPayload`` (the ``litellm`` preset): epoch
+    ``startTime`` / ``endTime``, ``prompt_tokens`` with the cache inside, ``usage_object``'s
+    cache counts, ``status``, ``error_information``, ``end_user``, ``request_tags``, the finish
+    reason in OpenAI's words."""
+    start = datetime.fromisoformat(obj["timestamp"]).timestamp()
+    cached, written = obj["cached_tokens"], obj.get("cache_creation_tokens", 0)
+    failed = bool(obj.get("error"))
+    stop = obj["stop_reason"]
+    return {
+        "id": obj["request_id"],
+        "call_type": "acompletion",
+        "status": "failure" if failed else "success",
+        "prompt_tokens": obj["input_tokens"] + cached + written,
+        "completion_tokens": obj["output_tokens"],
+        "startTime": start,
+        "endTime": start + obj["latency_ms"] / 1000,
+        "model": obj["model"],
+        "metadata": {
+            "usage_object": {
+                "cache_read_input_tokens": cached,
+                "cache_creation_input_tokens": written,
+            }
+        },
+        "request_tags": [obj["feature"]],
+        "end_user": obj["user_id"],
+        "response": {"choices": [{"index": 0, "finish_reason": _FINISH.get(stop, stop)}]},
+        "error_information": (
+            {"error_class": obj["error"], "error_code": str(obj["error_status"] or "")}
+            if failed
+            else None
+        ),
+    }
+
+
+SHAPES = {"anthropic": as_anthropic, "litellm": as_litellm}
+"""``--shape``: the same calls as other apps log them, read by claude-top's presets."""
+
+
+def reshape(lines: Iterator[bytes], shape: str) -> Iterator[bytes]:
+    convert = SHAPES[shape]
+    for line in lines:
+        yield orjson.dumps(convert(orjson.loads(line)))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("out", help="output file (overwritten)")
@@ -73,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--features", type=int, default=None, help="spread lines over N features")
     p.add_argument("--distinct-users", action="store_true", help="a user of its own per line")
     p.add_argument("--no-incidents", action="store_true", help="steady traffic only")
+    p.add_argument("--shape", choices=sorted(SHAPES), help="write the calls in a preset's shape")
     args = p.parse_args(argv)
     if args.lines < 0 or args.days < 1 or args.users < 1 or (args.features or 1) < 1:
         p.error("--lines must be >= 0, --days, --users and --features >= 1")
@@ -89,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         lines = Generator(config).history(end, total=args.lines)
         if args.features or args.distinct_users:
             lines = relabel(lines, args.features, args.distinct_users)
+        if args.shape:
+            lines = reshape(lines, args.shape)
         for line in lines:
             chunk.append(line)
             if len(chunk) >= CHUNK:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import re
 import statistics
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -337,3 +339,22 @@ def test_make_log_writes_exactly_n_lines(tmp_path: Path, lines: int) -> None:
     assert data == out_b.read_bytes()
     for rec in parse(data.splitlines()):
         check_record(rec)
+
+
+@pytest.mark.parametrize("shape", ["anthropic", "litellm"])
+def test_make_log_shapes_are_the_same_calls_to_their_presets(tmp_path: Path, shape: str) -> None:
+    """The benchmark's preset rows read the same calls as its native rows: every line is a
+    record of the detected preset, with the native log's totals (tokens, errors, cost)."""
+    make_log = _load_make_log()
+    args = ["--lines", "2500", "--days", "3", "--users", "200", "--seed", "2",
+            "--end", "2026-11-18T12:00:00"]  # fmt: skip
+    native, shaped = tmp_path / "native.log", tmp_path / f"{shape}.log"
+    assert make_log.main([str(native), *args]) == 0
+    assert make_log.main([str(shaped), *args, "--shape", shape]) == 0
+    docs = []
+    for log in (native, shaped):
+        cmd = [sys.executable, "-m", "claude_top", "summary", str(log), "--format", "json"]
+        docs.append(orjson.loads(subprocess.run(cmd, check=True, capture_output=True).stdout))
+    assert docs[1]["lines"]["formats"] == {str(shaped): shape}
+    assert (docs[1]["lines"]["records"], docs[1]["lines"]["rejected"]) == (2500, 0)
+    assert docs[1]["total"] == docs[0]["total"]
