@@ -30,6 +30,7 @@ from collections.abc import Mapping as AnyMapping
 from typing import Any, Final
 
 from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 from claude_top.core.errors import ConfigError
 from claude_top.core.schema import (
@@ -62,14 +63,23 @@ _NUMBER: Final = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
 class Path:
-    """A compiled dotted path, or a constant. Calling it on an object finds the value."""
+    """A compiled dotted path, or a constant. Calling it on an object finds the value.
 
-    __slots__ = ("const", "segments", "text")
+    What ``_walk`` tries at each segment is worked out here, once: the longer keys an object
+    there may hold (the next segments joined by dots, longest first, each with the segment
+    after it) and the segment as an array index, so reading a path joins no strings."""
+
+    __slots__ = ("const", "indexes", "longer", "segments", "text")
 
     def __init__(self, text: str, segments: tuple[str, ...], const: Any = MISSING) -> None:
         self.text = text
         self.segments = segments
         self.const = const
+        n = len(segments)
+        self.longer = tuple(
+            tuple((j, ".".join(segments[i:j])) for j in range(n, i + 1, -1)) for i in range(n)
+        )
+        self.indexes = tuple(int(s) if s.isascii() and s.isdigit() else -1 for s in segments)
 
     def __repr__(self) -> str:
         return f"Path({self.text!r})"
@@ -77,29 +87,38 @@ class Path:
     def __call__(self, obj: Any) -> Any:
         if self.const is not MISSING:
             return self.const
-        return _walk(obj, self.segments, 0)
+        return _walk(obj, self, 0)
 
 
-def _walk(v: Any, segs: tuple[str, ...], i: int) -> Any:
-    """The value at ``segs[i:]`` under ``v``: in an object the longest key made of the next
-    segments joined by dots is tried first (``gen_ai.usage.input_tokens`` is one key in OTel's
-    attributes), then shorter ones; in an array a segment must be an index."""
-    n = len(segs)
-    if i == n:
-        return v
-    if type(v) is dict:
-        for j in range(n, i, -1):
-            key = segs[i] if j == i + 1 else ".".join(segs[i:j])
-            if key in v:
-                found = _walk(v[key], segs, j)
-                if found is not MISSING:
-                    return found
-        return MISSING
-    if type(v) is list:
-        seg = segs[i]
-        if seg.isascii() and seg.isdigit() and int(seg) < len(v):
-            return _walk(v[int(seg)], segs, i + 1)
-    return MISSING
+def _walk(v: Any, path: Path, i: int) -> Any:
+    """The value at segment ``i`` on of ``path`` under ``v``: in an object the longest key made
+    of the next segments joined by dots is tried first (``gen_ai.usage.input_tokens`` is one
+    key in OTel's attributes), then shorter ones, down to the segment alone; in an array a
+    segment must be an index. The last choice at a segment, the segment alone, is stepped into
+    in the loop (nothing is left to try there if it finds nothing); only a longer key that is
+    present recurses."""
+    segments, longer, indexes = path.segments, path.longer, path.indexes
+    n = len(segments)
+    while i < n:
+        if type(v) is dict:
+            for j, key in longer[i]:
+                if key in v:
+                    found = _walk(v[key], path, j)
+                    if found is not MISSING:
+                        return found
+            key = segments[i]
+            if key not in v:
+                return MISSING
+            v = v[key]
+        elif type(v) is list:
+            at = indexes[i]
+            if not 0 <= at < len(v):
+                return MISSING
+            v = v[at]
+        else:
+            return MISSING
+        i += 1
+    return v
 
 
 def compile_path(spec: Any, where: str) -> Path:
@@ -135,13 +154,28 @@ class Mapping(Struct, frozen=True):
     latency_unit: str = "ms"
     null_is_zero: bool = True
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    plan: tuple[tuple[str, str | None, tuple[Path, ...], bool, dict[str, str] | None], ...] = ()
+    """What ``project`` reads, worked out from the fields above when the mapping is made: for
+    each mapped field in ``MAPPABLE`` order, its name, native key, paths, whether a null counts
+    0 and its renames."""
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (m.name, m.key, self.paths[m.name], m.is_count and self.null_is_zero,
+             self.values.get(m.name) or None)
+            for m in MAPPABLE
+            if m.name in self.paths
+        )  # fmt: skip
+        force_setattr(self, "plan", plan)
 
     def find(self, obj: dict[str, Any], name: str) -> Any:
         """The first present, non-null value of a field's paths; else None if one was a null,
         else ``MISSING``."""
         got = MISSING
         for p in self.paths.get(name, ()):
-            v = p(obj)
+            v = p.const
+            if v is MISSING:
+                v = _walk(obj, p, 0)
             if v is None:
                 got = None
             elif v is not MISSING:
@@ -151,20 +185,26 @@ class Mapping(Struct, frozen=True):
     def project(self, obj: dict[str, Any]) -> dict[str, Any] | str:
         """The object as a native line (``core.schema`` keys), or a rejection reason."""
         found: dict[str, Any] = {}
-        for m in MAPPABLE:
-            if m.name in self.paths:
-                v = self.find(obj, m.name)
-                if v is None and m.is_count and self.null_is_zero:
-                    v = 0
-                if v is not MISSING:
-                    renames = self.values.get(m.name)
-                    if renames and type(v) is str:
-                        v = renames.get(v, v)
-                    found[m.name] = v
         out: dict[str, Any] = {}
-        for m in MAPPABLE:
-            if m.key is not None and m.name in found:
-                out[m.key] = found[m.name]
+        for name, key, paths, zero_null, renames in self.plan:
+            v = MISSING  # as ``find``, inlined: the first present, non-null value
+            for p in paths:
+                got = p.const
+                if got is MISSING:
+                    got = _walk(obj, p, 0)
+                if got is None:
+                    v = None
+                elif got is not MISSING:
+                    v = got
+                    break
+            if v is None and zero_null:
+                v = 0
+            if v is not MISSING:
+                if renames and type(v) is str:
+                    v = renames.get(v, v)
+                found[name] = v
+                if key is not None:
+                    out[key] = v
         reason = (
             self._latency(found, out)
             or self._ttft(found, out)

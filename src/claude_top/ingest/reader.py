@@ -108,20 +108,19 @@ Judge = Callable[[dict[str, Any]], Verdict]
 _EXTRA_KEYS = frozenset((*BILLED, *SERVER_TOOLS, "ttft_ms", "cost_usd", "total_cost_usd"))
 """Keys a native line seldom has (the bill's dimensions, server tools, TTFT, the app's cost): read only when
 the object holds one, so a line without them costs what it did before they existed."""
-_READ = tuple((f, RULES[f.kind]) for f in FIELDS if f.slot is not None and f.key not in _EXTRA_KEYS)
-_READ_EXTRA = tuple(
-    (f, RULES[f.kind]) for f in FIELDS if f.slot is not None and f.key in _EXTRA_KEYS
-)
 
 
-def _raw_value(d: dict[str, Any], f: Field) -> Any:
-    v = d.get(f.key)
-    if v is None:
-        for alias in f.aliases:
-            v = d.get(alias)
-            if v is not None:
-                break
-    return v
+def _step(f: Field) -> tuple[str, tuple[str, ...], str, bool, Callable[[Any], Any], str, Any]:
+    """What ``_native`` does with a field, as a plain tuple read once per line: its key, its
+    aliases, its ``Record`` slot, whether it is required, its kind's rule, the reason its
+    unusable value gives, and its value when absent."""
+    assert f.slot is not None
+    bad = R_TIMESTAMP if f.kind is Kind.TIMESTAMP else r_type(f.key)
+    return f.key, f.aliases, f.slot, f.required, RULES[f.kind], bad, ABSENT.get(f.kind)
+
+
+_READ = tuple(_step(f) for f in FIELDS if f.slot is not None and f.key not in _EXTRA_KEYS)
+_READ_ALL = _READ + tuple(_step(f) for f in FIELDS if f.slot is not None and f.key in _EXTRA_KEYS)
 
 
 def record_from_dict(d: dict[str, Any]) -> Verdict:
@@ -140,17 +139,22 @@ def record_from_dict(d: dict[str, Any]) -> Verdict:
 def _native(d: dict[str, Any]) -> Record | Rejected:
     values: dict[str, Any] = {}
     extra = not _EXTRA_KEYS.isdisjoint(d)
-    for f, rule in (*_READ, *_READ_EXTRA) if extra else _READ:
-        v = _raw_value(d, f)
+    for key, aliases, slot, required, rule, bad, absent in _READ_ALL if extra else _READ:
+        v = d.get(key)
         if v is None:
-            if f.required:
-                return Rejected(r_missing(f.key))
-            values[f.slot] = ABSENT.get(f.kind)  # type: ignore[index]
-            continue
+            for alias in aliases:  # the first alias with a value stands for the key
+                v = d.get(alias)
+                if v is not None:
+                    break
+            else:
+                if required:
+                    return Rejected(r_missing(key))
+                values[slot] = absent
+                continue
         got = rule(v)
         if got is BAD:
-            return Rejected(R_TIMESTAMP if f.kind is Kind.TIMESTAMP else r_type(f.key))
-        values[f.slot] = got  # type: ignore[index]
+            return Rejected(bad)
+        values[slot] = got
     values["request_id"] = values["request_id"] or ""
     values["user_id"] = values["user_id"] or ""
     if extra:

@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from claude_top.core.errors import ConfigError
 from claude_top.core.record import Record
@@ -170,3 +172,55 @@ def test_the_sdk_usage_gives_the_billed_model() -> None:
     obj["usage"] = {"input_tokens": 10, "output_tokens": 5, "service_tier": "batch"}
     r = parse_line(orjson.dumps(obj), 0, mapped_judge(build("anthropic", {}, {})))
     assert type(r) is Record and r.model == "claude-opus-5-5" and r.batch
+
+
+def _spec_walk(v: Any, segs: tuple[str, ...], i: int) -> Any:
+    """What a path finds, as the README states it: at an object the longest key made of the
+    next segments joined by dots first, then shorter ones; at an array an index."""
+    if i == len(segs):
+        return v
+    if type(v) is dict:
+        for j in range(len(segs), i, -1):
+            key = ".".join(segs[i:j])
+            if key in v:
+                found = _spec_walk(v[key], segs, j)
+                if found is not MISSING:
+                    return found
+        return MISSING
+    if type(v) is list and segs[i].isascii() and segs[i].isdigit() and int(segs[i]) < len(v):
+        return _spec_walk(v[int(segs[i])], segs, i + 1)
+    return MISSING
+
+
+_SEGS = st.sampled_from(["a", "b", "c", "0", "1", "00", "²"])
+_LEAVES = st.one_of(st.none(), st.integers(0, 9), st.just("x"), st.just([]), st.just({}))
+
+
+@st.composite
+def _along(draw: st.DrawFn, segs: tuple[str, ...], i: int) -> Any:
+    """A value under which ``segs[i:]`` may or may not lead somewhere: at each level keys made
+    of one or more of the next segments (some of which lead on, some to a dead end), an
+    array where the segment is an index, or a leaf."""
+    if i == len(segs) or draw(st.integers(0, 5)) == 0:
+        return draw(_LEAVES)
+    seg = segs[i]
+    if seg.isdigit() and draw(st.booleans()):
+        size = draw(st.integers(0, 3))
+        return [draw(_along(segs, i + 1)) for _ in range(size)]
+    out: dict[str, Any] = {}
+    for j in range(i + 1, len(segs) + 1):
+        if draw(st.booleans()):
+            out[".".join(segs[i:j])] = draw(_along(segs, j))
+    return out
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_SEGS, min_size=1, max_size=4).map(tuple).flatmap(
+    lambda segs: st.tuples(st.just(segs), _along(segs, 0))))  # fmt: skip
+def test_a_compiled_path_finds_what_the_spec_finds(case: tuple[tuple[str, ...], Any]) -> None:
+    """Keys with dots that shadow a path, a longer key whose value misses and a shorter one
+    that hits, indexes, nulls: the compiled walk (``mapping._walk``) finds what the spec
+    does."""
+    segs, obj = case
+    path = compile_path(".".join(segs), "x")
+    assert path(obj) is _spec_walk(obj, segs, 0)
