@@ -11,6 +11,7 @@ Relative error of any percentile: below 1/128 (0.8 %).
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from itertools import accumulate, chain, repeat
@@ -135,7 +136,8 @@ class LatencyHistogram:
 
     It may be built from several count dicts (a cached merge and the live tail of a window):
     they are merged only when a percentile is first asked for, so a view that never shows a
-    group's latency never pays for merging its histogram.
+    group's latency never pays for merging its histogram. The parts are read, never written,
+    and must not change once given (a single dict part becomes ``counts`` as it is).
     """
 
     __slots__ = ("_counts", "_parts", "_sorted", "_total")
@@ -146,7 +148,7 @@ class LatencyHistogram:
         self._parts = [p for p in (counts, *parts) if p]
         self._counts: dict[int, int] | None = None
         self._total: int | None = None
-        self._sorted: tuple[list[int], list[int]] | None = None
+        self._sorted: tuple[list[int], array[int]] | None = None
 
     @property
     def counts(self) -> dict[int, int]:
@@ -154,11 +156,16 @@ class LatencyHistogram:
             # The largest part is copied (a C-speed dict copy) and only the others are added
             # to it key by key: a window's cached merge is much larger than its live tail.
             parts = self._parts
-            big = max(parts, key=len) if parts else {}
-            self._counts = dict(big)
-            for part in parts:
-                if part is not big:
-                    merge_into(self._counts, part)
+            if len(parts) == 1 and type(parts[0]) is dict:
+                # One part is read as it is: parts are never changed once given (a window's
+                # copy, a tail's own sums), and a copy of each of 500 groups' was 9 MiB.
+                self._counts = parts[0]
+            else:
+                big = max(parts, key=len) if parts else {}
+                self._counts = dict(big)
+                for part in parts:
+                    if part is not big:
+                        merge_into(self._counts, part)
             self._parts = []
         return self._counts
 
@@ -176,12 +183,15 @@ class LatencyHistogram:
             counts[b] = counts.get(b, 0) + 1
         return cls(counts)
 
-    def _cumulative(self) -> tuple[list[int], list[int]]:
-        """Sorted bucket values and running counts, built once (sort, accumulate: C loops)."""
+    def _cumulative(self) -> tuple[list[int], array[int]]:
+        """Sorted bucket values and running counts, built once (sort, accumulate: C loops).
+
+        The running counts are an ``array``: most are past the small ints CPython shares, so
+        as a list each would be an int object of 32 bytes; 500 groups' were 9 MiB."""
         if self._sorted is None:
             counts = self.counts
             keys = sorted(counts)
-            self._sorted = (keys, list(accumulate(map(counts.__getitem__, keys))))
+            self._sorted = (keys, array("q", accumulate(map(counts.__getitem__, keys))))
         return self._sorted
 
     def _items(self) -> list[tuple[int, int]]:

@@ -180,21 +180,22 @@ def group_stats(
 ) -> GroupStats:
     """One group's numbers from its cached accumulator, its tail accumulator, or both.
 
-    The cached histogram is copied (a C-speed dict copy): the cache keeps changing after this
-    snapshot is taken, possibly on another thread. The tail's is never changed once built, so it
-    is shared, and the two merge only if a percentile is asked for.
+    Both histograms are shared, not copied: a cached merge's is copied on write when the cache
+    changes after this snapshot is taken, possibly on another thread
+    (``window_cache._add_groups``), and a tail's is never changed once built. The two merge
+    only if a percentile is asked for.
     """
     if a is None or b is None:
         one = a if a is not None else b
         assert one is not None
         nums = one[: B.G_NUMERIC]
         hist = one[A_HIST] or {}
-        hists = [dict(hist) if one is a else hist]
+        hists = [hist]
         errt = dict(one[A_ERRT] or {})
         cost, unpriced, models = one[A_COST], one[A_UNPRICED], one[A_UNPRICED_MODELS] or {}
     else:
         nums = [x + y for x, y in zip(a[: B.G_NUMERIC], b[: B.G_NUMERIC], strict=True)]
-        hists = [dict(a[A_HIST] or {}), b[A_HIST] or {}]
+        hists = [a[A_HIST] or {}, b[A_HIST] or {}]
         errt = dict(a[A_ERRT] or {})
         merge_into(errt, b[A_ERRT] or {})
         cost = a[A_COST] + b[A_COST]
@@ -221,3 +222,53 @@ def group_stats(
         unpriced_models=tuple(sorted(m for m in models if m)),
         latency=LatencyHistogram(parts=hists) if with_latency else None,
     )
+
+
+def add_groups(accs: dict[str, list[Any]], total: list[Any], part: dict[str, list[Any]]) -> None:
+    """Add a fold's new groups (``part``, not used after) to a cached merge's groups and total.
+
+    A cached merge's histograms are copied on write, never changed in place (here and in
+    ``window_cache.WindowCache._slide``), so ``group_stats`` hands them out as they are: a
+    query's snapshot used to copy every group's (9 MiB over 500 features), whether or not the
+    cache changed after it."""
+    th = total[A_HIST]
+    total_h = None if th is None else dict(th)
+    for name, acc in part.items():
+        add_acc(total, acc)
+        h = acc[A_HIST]
+        if h:
+            if total_h is None:
+                total_h = dict(h)
+            else:
+                merge_into(total_h, h)
+        mine = accs.get(name)
+        if mine is None:
+            accs[name] = acc
+            continue
+        add_acc(mine, acc)
+        if h:
+            mh = mine[A_HIST]
+            if mh:
+                mh = dict(mh)
+                merge_into(mh, h)
+                mine[A_HIST] = mh
+            else:
+                mine[A_HIST] = h
+    total[A_HIST] = total_h
+
+
+def add_acc(total: list[Any], acc: list[Any]) -> None:
+    """Add one group's accumulator to another's, all but the latency histogram (a tail's total
+    in ``window_cache``, ``add_groups``)."""
+    for i in range(B.G_NUMERIC):
+        total[i] += acc[i]
+    if acc[A_ERRT]:
+        if total[A_ERRT] is None:
+            total[A_ERRT] = {}
+        merge_into(total[A_ERRT], acc[A_ERRT])
+    total[A_COST] += acc[A_COST]
+    total[A_UNPRICED] += acc[A_UNPRICED]
+    if acc[A_UNPRICED_MODELS]:
+        if total[A_UNPRICED_MODELS] is None:
+            total[A_UNPRICED_MODELS] = {}
+        merge_into(total[A_UNPRICED_MODELS], acc[A_UNPRICED_MODELS])
