@@ -15,13 +15,14 @@ file arithmetic and easy to test alone:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from itertools import pairwise
 from typing import BinaryIO
 
 from msgspec import Struct
+
+from claude_top.core.digest import blake2b_hex
 
 HEAD_BYTES = 256
 """How much of a file's start identifies it (GoAccess/Vector use a similar snippet)."""
@@ -75,7 +76,7 @@ class Fingerprint(Struct):
     @property
     def digest(self) -> str:
         """A short stable id of the file's start, for logs and for persisting offsets."""
-        return hashlib.blake2b(self.head, digest_size=8).hexdigest()
+        return blake2b_hex(self.head, 8)
 
 
 def _ts(ts_of: TsOf, line: bytes) -> float | None:

@@ -12,7 +12,6 @@ cannot be written is given up for the rest of the run.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import re
 import sqlite3
@@ -21,6 +20,7 @@ from collections.abc import Callable
 
 from msgspec.structs import replace
 
+from claude_top.core.digest import blake2b_hex
 from claude_top.core.stats import LineStats
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import expand
@@ -49,10 +49,10 @@ def state_name(specs: list[str]) -> str:
     """A file name for a source spec: readable, safe (no ``/``, no dot files, no control
     characters, bounded length) and unique (a hash of the exact absolute spec)."""
     parts = ["-" if s == "-" else os.path.abspath(s) for s in specs]
-    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=4)
+    digest = blake2b_hex("\0".join(parts).encode("utf-8", "surrogateescape"), 4)
     readable = _NAME_CHARS.sub("_", "+".join(p.strip("/") or "stdin" for p in parts))
     readable = readable.strip("._-")[-60:].lstrip("._-") or "logs"
-    return f"{readable}-{digest.hexdigest()}.db"
+    return f"{readable}-{digest}.db"
 
 
 def default_path(specs: list[str]) -> str:

@@ -3,7 +3,9 @@ state do not corrupt it (the second reads it and does not write)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -213,6 +215,9 @@ def test_default_names_are_safe_file_names(tmp_path: Path) -> None:
         assert "/" not in name and not name.startswith(".") and len(name) < 100
         assert all(c.isalnum() or c in "._-+" for c in name)
     assert state_name(["a.log"]) != state_name(["b.log"])
+    # The digest part is what it was with ``hashlib`` (a state found by its default name)
+    digest = hashlib.blake2b(os.path.abspath("a.log").encode(), digest_size=4).hexdigest()
+    assert state_name(["a.log"]).endswith(f"-{digest}.db")
     assert default_path(["a.log"]).endswith(".db")
 
 

@@ -8,13 +8,13 @@ is imported, so the engine, ``summary`` and ``check`` can use the table cheaply.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from msgspec.structs import replace
 
 from claude_top.core import format as fmt
+from claude_top.core.digest import blake2b_hex
 from claude_top.core.errors import PriceConfigError
 from claude_top.core.schema import SERVER_TOOLS
 from claude_top.core.text import cell_width, fit, safe_text
@@ -243,7 +243,7 @@ class PriceTable:
         """
         if self._digest is None:
             facts = (PRICING, self.batch_discount, self.rows(), self.modifiers, self.tools)
-            self._digest = hashlib.blake2b(repr(facts).encode(), digest_size=8).hexdigest()
+            self._digest = blake2b_hex(repr(facts).encode(), 8)
         return self._digest
 
     def rows(self) -> list[ModelPrice]:
