@@ -56,7 +56,11 @@ class Handle(Struct):
 
 def _take_lock(path: str) -> tuple[IO[bytes] | None, str]:
     """The writer's lock, or (None, who holds it)."""
-    f = open(path + ".lock", "a+b")  # noqa: SIM115 - held for the process's life
+    # Read-write, not append: the pid is written over the last holder's, then the file cut at
+    # its end. Emptying it first costs up to a few milliseconds on ext4 (a file truncated to
+    # nothing waits on the journal), at every start of a cron ``check``.
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    f = os.fdopen(fd, "r+b")  # held for the process's life
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -65,8 +69,8 @@ def _take_lock(path: str) -> tuple[IO[bytes] | None, str]:
         f.close()
         return None, holder
     f.seek(0)
-    f.truncate()
     f.write(f"{os.getpid()}\n".encode())
+    f.truncate()
     f.flush()
     return f, ""
 

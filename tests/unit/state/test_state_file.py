@@ -125,6 +125,24 @@ def test_a_second_process_reads_the_state_and_does_not_write_it(tmp_path: Path) 
     assert warm(state, [str(log)]) == cold([log])
 
 
+def test_the_lock_file_names_its_holder_alone(tmp_path: Path) -> None:
+    """The pid is written over the last holder's (a longer one here), and the rest cut off,
+    so the second process's message names the writer."""
+    _, state = _write_state(tmp_path)
+    lock = Path(f"{state}.lock")
+    lock.write_bytes(b"1234567890123\n")
+    holder = open_state(str(state), "UTC", print)
+    assert holder is not None and holder.writable
+    assert lock.read_bytes() == f"{os.getpid()}\n".encode()
+    said: list[str] = []
+    second = open_state(str(state), "UTC", said.append)
+    assert second is not None and not second.writable
+    assert said == [f"state {state}: another claude-top (pid {os.getpid()}) is writing it; "
+                    "reading it, not saving"]  # fmt: skip
+    second.close()
+    holder.close()
+
+
 NEW_IN = {
     2: ("streams", "app_costs"),
     3: ("server_tools",),
