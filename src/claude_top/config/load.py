@@ -3,14 +3,18 @@
 Defaults live in code; a file (``--config``, else ``$XDG_CONFIG_HOME/claude-top/config.toml``)
 overrides them section by section. Every mistake in the file is reported as one line naming the
 key, so a typo never turns into a traceback or a silently ignored setting.
+
+Without a file (a ``check`` from cron, as often as not) nothing here imports ``pathlib``
+(3 ms at a start, with the ``urllib.parse`` it imports): the default location is looked up
+with ``os.path``, and ``Path`` is imported by ``load`` once a file is there to be read.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +30,8 @@ from claude_top.ingest.mapping import LogFormat
 from claude_top.rules.spec import rule_comment, rule_table, rules_from_config
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from claude_top.engine.headroom import HeadroomConfig
 
 SECTIONS = ("prices", "alerts", "limits", "ui", "log", "state")
@@ -37,8 +43,29 @@ CONFIG_MAX_BYTES = 1 << 20
 
 
 def default_path() -> Path:
+    from pathlib import Path
+
+    return Path(_default_location())
+
+
+def _default_location() -> str:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "claude-top" / "config.toml"
+    return os.path.join(base, "claude-top", "config.toml")
+
+
+def _exists(path: str) -> bool:
+    """``Path(path).exists()`` without ``pathlib``: False for a path that is not there (as it
+    ignores them: no such file, not a directory on the way, a bad descriptor, a symlink loop);
+    any other failure (a directory it may not read) raises, as it does."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return False
+        raise
+    except ValueError:  # a NUL byte in the name
+        return False
+    return True
 
 
 class Config(Struct, frozen=True):
@@ -173,10 +200,12 @@ class Config(Struct, frozen=True):
 def load(path: str | None = None) -> Config:
     """Read the config file; a missing default file means defaults, a missing named one is an error."""
     if path is None:
-        p = default_path()
-        if not p.exists():
+        if not _exists(_default_location()):
             return Config()
+        p = default_path()
     else:
+        from pathlib import Path
+
         p = Path(path)
         if not p.exists():
             raise ConfigError(f"{p}: config file not found")

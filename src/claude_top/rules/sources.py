@@ -19,7 +19,6 @@ agree on it:
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
 
 from msgspec import Struct
@@ -70,7 +69,11 @@ def shown_name(path: str) -> str:
     file, the command line for a ``cmd://`` source)."""
     if is_url(path):
         return shown_source(path, NAME_CHARS)
-    return safe_text(PurePath(path).name or path, NAME_CHARS) if path else "reader"
+    if not path:
+        return "reader"
+    from pathlib import PurePath  # only to name a source in a message: not at every start
+
+    return safe_text(PurePath(path).name or path, NAME_CHARS)
 
 
 def source_problems(health: SourceHealth, wall_now: float, grace_s: float) -> list[SourceProblem]:

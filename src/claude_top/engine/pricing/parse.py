@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime
 import functools
 import math
+import os
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Final
 
 from claude_top.core.errors import PriceConfigError
@@ -156,9 +156,10 @@ def _parse_builtin(doc: Mapping[str, Any]) -> tuple[str, float, list[ModelPrice]
 @functools.cache
 def _packaged() -> dict[str, Any]:
     """``data/prices.toml``, parsed once for the entries, the tools and the modifiers. Read
-    beside the package's modules, as it is installed (``importlib.resources`` would add a
-    few milliseconds of imports to every ``check`` from cron)."""
-    with open(Path(__file__).parent.parent.parent / "data" / "prices.toml", "rb") as f:
+    beside the package's modules, as it is installed (``importlib.resources``, or even
+    ``pathlib``, would add milliseconds of imports to every ``check`` from cron)."""
+    package = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    with open(os.path.join(package, "data", "prices.toml"), "rb") as f:
         return tomllib.load(f)
 
 
