@@ -2,13 +2,13 @@
 
 One-shot commands (``summary``, ``check``) read their inputs through here, framed into batches of
 lines by ``batches`` like every other reader; the live follower reuses ``open_bytes`` for rotated
-history.
+history. ``gzip`` is imported when a compressed file is opened, not at every start of a ``check``
+of a plain log.
 """
 
 from __future__ import annotations
 
 import glob
-import gzip
 import os
 import stat
 import sys
@@ -22,6 +22,7 @@ __all__ = [
     "Batch",
     "expand",
     "identity",
+    "is_gunzipped",
     "is_gzip",
     "is_regular",
     "is_rotated_name",
@@ -132,9 +133,18 @@ def open_bytes(path: str) -> BinaryIO:
         raise
     if head != GZIP_MAGIC:
         return f
+    import gzip
+
     g = gzip.GzipFile(fileobj=f, mode="rb")
     g.myfileobj = f  # type: ignore[assignment]  # closed with it, as gzip.open(name) arranges
     return g  # type: ignore[return-value]
+
+
+def is_gunzipped(f: BinaryIO) -> bool:
+    """Whether ``f`` (from ``open_bytes``) decompresses a gzip file. No ``GzipFile`` exists
+    before ``open_bytes`` imports ``gzip`` to make one, so without it none is asked for."""
+    gzip = sys.modules.get("gzip")
+    return gzip is not None and isinstance(f, gzip.GzipFile)
 
 
 def read_batches(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from functools import lru_cache
 
 from msgspec import Struct
@@ -51,10 +50,12 @@ SSH_OPTIONS = (
 )
 """No tty, never a prompt, and a dead connection noticed within about 15 s."""
 
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
-_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]\Z")
-_USER = re.compile(r"[^\s@:/\x00-\x1f\x7f-][^\s@:/\x00-\x1f\x7f]*\Z")
-_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+# Patterns, compiled by ``re`` on first use (its cache): only a remote source is parsed with
+# them, and every start of a local ``check`` imports this module for ``is_url``.
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z"
+_IPV6 = r"\[[0-9A-Fa-f:.]+\]\Z"
+_USER = r"[^\s@:/\x00-\x1f\x7f-][^\s@:/\x00-\x1f\x7f]*\Z"
+_ESCAPE = rb"%([0-9A-Fa-f]{2})"
 
 
 class SshSource(Struct, frozen=True):
@@ -105,7 +106,7 @@ def parse(spec: str) -> SshSource | CmdSource:
 def _decode(text: str, what: str, spec: str) -> str:
     if re.search(r"%(?![0-9A-Fa-f]{2})", text):
         raise InputError(f"{safe_text(spec, 80)}: {what} has a bad %-escape")
-    raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), os.fsencode(text))
+    raw = re.sub(_ESCAPE, lambda m: bytes([int(m.group(1), 16)]), os.fsencode(text))
     if b"\x00" in raw:
         raise InputError(f"{safe_text(spec, 80)}: {what} holds a NUL byte")
     return os.fsdecode(raw)
@@ -121,14 +122,14 @@ def _parse_ssh(spec: str) -> SshSource:
     if "@" in authority:
         user_text, _, authority = authority.rpartition("@")
         user = _decode(user_text, "the user", spec)
-        if not _USER.match(user):
+        if not re.match(_USER, user):
             raise InputError(f"{shown}: the user is not a plain login name")
     port: int | None = None
     host = authority
     if authority.startswith("["):
         end = authority.find("]")
         host, tail = authority[: end + 1], authority[end + 1 :] if end >= 0 else ""
-        if end < 0 or not _IPV6.match(host):
+        if end < 0 or not re.match(_IPV6, host):
             raise InputError(f"{shown}: a bracketed host must be an IPv6 address")
         if tail:
             if not tail.startswith(":"):
@@ -139,7 +140,7 @@ def _parse_ssh(spec: str) -> SshSource:
             host, _, port_text = authority.rpartition(":")
             port = _port(port_text, shown)
         host = _decode(host, "the host", spec)
-        if not _NAME.match(host):
+        if not re.match(_NAME, host):
             raise InputError(
                 f"{shown}: the host must be a name or address (letters, digits, . _ -)"
             )
@@ -162,9 +163,11 @@ def _parse_cmd(spec: str) -> CmdSource:
     host = LOCAL_HOST
     if rest.startswith("["):
         label, close, rest = rest[1:].partition("]")
-        if not close or not _NAME.match(label):
+        if not close or not re.match(_NAME, label):
             raise InputError(f"{shown}: a [LABEL] is letters, digits, . _ - in brackets")
         host = label
+    import shlex  # only for a cmd:// source (as ``_NAME``)
+
     try:
         argv = tuple(shlex.split(rest))
     except ValueError as e:
@@ -212,6 +215,8 @@ def ssh_command() -> list[str]:
     text = os.environ.get(SSH_ENV, "").strip()
     if not text:
         return ["ssh"]
+    import shlex
+
     try:
         argv = shlex.split(text)
     except ValueError as e:

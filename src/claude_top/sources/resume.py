@@ -12,7 +12,6 @@ bytes, so ``app.log.1`` compressed into ``app.log.2.gz`` is still recognised and
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -24,7 +23,7 @@ from claude_top.core.errors import InputError
 from claude_top.sources.batches import MAX_LINE_BYTES, READ_CHUNK, Batch, LineFramer, OnOverlong
 from claude_top.sources.batches import batches_only as _batches_only
 from claude_top.sources.fingerprint import HEAD_BYTES
-from claude_top.sources.paths import is_regular, is_rotated_name, open_bytes
+from claude_top.sources.paths import is_gunzipped, is_regular, is_rotated_name, open_bytes
 
 
 class Position(Struct, frozen=True):
@@ -121,7 +120,7 @@ class ResumedRead:
     def _read(self, f: BinaryIO) -> Iterator[Batch]:
         path = self.path
         seekable = path != "-" and is_regular(path)
-        gz = isinstance(f, gzip.GzipFile)
+        gz = is_gunzipped(f)
         framer = LineFramer(path, self._max_line)
         head = b""
         if seekable:

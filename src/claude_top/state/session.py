@@ -35,7 +35,8 @@ from claude_top.state.save import Writer
 DEFAULT_RETENTION_DAYS = 35.0
 COMMIT_EVERY_S = 5.0
 """How often a live session commits: at most this much reading is redone after a crash."""
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_NAME_CHARS = r"[^A-Za-z0-9._-]+"
+"""Replaced in a default file name (compiled on first use: ``--state FILE`` needs none)."""
 
 
 def state_dir() -> str:
@@ -50,7 +51,7 @@ def state_name(specs: list[str]) -> str:
     characters, bounded length) and unique (a hash of the exact absolute spec)."""
     parts = ["-" if s == "-" else os.path.abspath(s) for s in specs]
     digest = blake2b_hex("\0".join(parts).encode("utf-8", "surrogateescape"), 4)
-    readable = _NAME_CHARS.sub("_", "+".join(p.strip("/") or "stdin" for p in parts))
+    readable = re.sub(_NAME_CHARS, "_", "+".join(p.strip("/") or "stdin" for p in parts))
     readable = readable.strip("._-")[-60:].lstrip("._-") or "logs"
     return f"{readable}-{digest}.db"
 
