@@ -34,6 +34,15 @@ NOT_FOR_CHECK = (
     "claude_top.commands.live",
     "claude_top.commands.serve",
     "claude_top.commands.summary",
+    # Standard modules a check of a plain log has no use for, each a millisecond or more:
+    # OpenSSL's digests (BLAKE2b comes from ``_blake2``, ``core.digest``), ``pathlib`` (and the
+    # ``urllib.parse`` it imports), and the readers of ``.gz`` files and ``cmd://`` lines.
+    "hashlib",
+    "_hashlib",
+    "pathlib",
+    "urllib",
+    "gzip",
+    "shlex",
 )
 """Module names (and their submodules) a check must not load."""
 
