@@ -7,10 +7,10 @@ command module never imports the dispatcher that imports it.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from claude_top.config.load import Config, load
+from claude_top.core import gcpause
 from claude_top.core.clock import Clock, FixedClock, SystemClock
 from claude_top.core.errors import ConfigError, InputError, UserError
 from claude_top.core.timeutil import TimeArgError, parse_time
@@ -65,13 +65,9 @@ def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
         paths = expand([spec for spec in specs if not is_url(spec)])
     except InputError as e:
         raise UserError(str(e)) from None
-    # The engine's rows are long-lived containers: the cyclic GC rescanning them while a
-    # big log loads costs more than the loading itself, and they hold no cycles.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
     if split:  # the process pool only when asked: ``check`` from cron starts in a blink
         from claude_top.engine import merge as parallel
-    try:
+    with gcpause.loading():  # long-lived rows, no cycles
         for path in paths:
             try:
                 if split and parallel.can_split(path):
@@ -84,9 +80,6 @@ def read_all(engine: Engine, specs: list[str], *, split: bool = False) -> None:
         if urls:
             read_remote(engine, urls)
         engine.compact()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def read_remote(engine: Engine, urls: list[str]) -> None:

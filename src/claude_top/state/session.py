@@ -11,7 +11,6 @@ cannot be written is given up for the rest of the run.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import sqlite3
@@ -20,6 +19,7 @@ from collections.abc import Callable
 
 from msgspec.structs import replace
 
+from claude_top.core import gcpause
 from claude_top.core.digest import blake2b_hex
 from claude_top.core.stats import LineStats
 from claude_top.engine.engine import Engine
@@ -301,9 +301,7 @@ def read_new(engine: Engine, specs: list[str], session: Session) -> None:
     commit of the counts with the positions."""
     paths = expand(specs)
     done: list[Position] = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # as ``commands.common.read_all``: long-lived rows, no cycles
-    try:
+    with gcpause.loading():  # long-lived rows, no cycles
         for path in paths:
             reading = ResumedRead(path, session.positions, engine.count_overlong)
             for batch in reading.batches():
@@ -311,9 +309,6 @@ def read_new(engine: Engine, specs: list[str], session: Session) -> None:
             if reading.position is not None:
                 done.append(reading.position)
         engine.compact()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     session.commit(done)
     for p in done:  # a second read in this process goes on from here
         session.positions.add(p)
