@@ -18,7 +18,8 @@ import orjson
 
 from claude_top.core.record import Record
 from claude_top.ingest import otlp
-from claude_top.ingest.mapping import MISSING, Mapping
+from claude_top.ingest.fieldpath import MISSING
+from claude_top.ingest.mapping import Mapping
 from claude_top.ingest.presets import NAMES
 from claude_top.ingest.reader import mapped_judge, parse_line
 

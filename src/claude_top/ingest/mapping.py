@@ -1,11 +1,8 @@
 """Field mapping: reading a call logged in another shape as if it were a native line.
 
 A mapping says, for each canonical field (``core.schema.MAPPABLE``), where the value sits in the
-object: a dotted path (``usage.input_tokens``, ``metadata.user_id``, ``request_tags.0``; a key
-that itself holds dots, as OpenTelemetry's ``gen_ai.usage.input_tokens`` does, is found too), a
-list of paths tried in order, or a constant (``"=chat"``; ``"=5"`` or a TOML number is a number,
-``true`` / ``false`` a boolean). It
-also states what the values mean, because apps disagree:
+object: a dotted path or a constant (``ingest.fieldpath``), or a list of them tried in order.
+It also states what the values mean, because apps disagree:
 
 * ``input_includes_cache``: OpenAI, OTel GenAI and LiteLLM count cache reads and writes inside
   the input; the Anthropic API does not. With it set, the cached parts are taken out of the
@@ -41,107 +38,10 @@ from claude_top.core.schema import (
     SUCCESS_WORDS,
 )
 from claude_top.core.timeutil import parse_timestamp
+from claude_top.ingest.fieldpath import MISSING, Path, compile_paths, walk
 from claude_top.ingest.presets import NAMES, NATIVE, PRESETS
 
-MISSING: Final[Any] = object()
-"""What a path finds when the object has nothing there (told apart from a JSON null)."""
-
-PATH_MAX_SEGMENTS = 16
-PATH_MAX_CHARS = 256
 _STATUS_IN_TEXT: Final = re.compile(r"(?<![0-9])([1-5][0-9][0-9])(?![0-9])")
-
-
-def _constant(text: str) -> Any:
-    """A constant's value: ``"=5"`` is the number 5 (a count or a latency), ``"=chat"`` text."""
-    if _NUMBER.fullmatch(text):
-        f = float(text)
-        return int(f) if f.is_integer() and "." not in text and "e" not in text.lower() else f
-    return text
-
-
-_NUMBER: Final = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
-
-
-class Path:
-    """A compiled dotted path, or a constant. Calling it on an object finds the value.
-
-    What ``_walk`` tries at each segment is worked out here, once: the longer keys an object
-    there may hold (the next segments joined by dots, longest first, each with the segment
-    after it) and the segment as an array index, so reading a path joins no strings."""
-
-    __slots__ = ("const", "indexes", "longer", "segments", "text")
-
-    def __init__(self, text: str, segments: tuple[str, ...], const: Any = MISSING) -> None:
-        self.text = text
-        self.segments = segments
-        self.const = const
-        n = len(segments)
-        self.longer = tuple(
-            tuple((j, ".".join(segments[i:j])) for j in range(n, i + 1, -1)) for i in range(n)
-        )
-        self.indexes = tuple(int(s) if s.isascii() and s.isdigit() else -1 for s in segments)
-
-    def __repr__(self) -> str:
-        return f"Path({self.text!r})"
-
-    def __call__(self, obj: Any) -> Any:
-        if self.const is not MISSING:
-            return self.const
-        return _walk(obj, self, 0)
-
-
-def _walk(v: Any, path: Path, i: int) -> Any:
-    """The value at segment ``i`` on of ``path`` under ``v``: in an object the longest key made
-    of the next segments joined by dots is tried first (``gen_ai.usage.input_tokens`` is one
-    key in OTel's attributes), then shorter ones, down to the segment alone; in an array a
-    segment must be an index. The last choice at a segment, the segment alone, is stepped into
-    in the loop (nothing is left to try there if it finds nothing); only a longer key that is
-    present recurses."""
-    segments, longer, indexes = path.segments, path.longer, path.indexes
-    n = len(segments)
-    while i < n:
-        if type(v) is dict:
-            for j, key in longer[i]:
-                if key in v:
-                    found = _walk(v[key], path, j)
-                    if found is not MISSING:
-                        return found
-            key = segments[i]
-            if key not in v:
-                return MISSING
-            v = v[key]
-        elif type(v) is list:
-            at = indexes[i]
-            if not 0 <= at < len(v):
-                return MISSING
-            v = v[at]
-        else:
-            return MISSING
-        i += 1
-    return v
-
-
-def compile_path(spec: Any, where: str) -> Path:
-    """A path (``"a.b.0"``), a constant (``"=chat"``; a number or a boolean), or a ConfigError."""
-    if isinstance(spec, bool) or (isinstance(spec, int | float) and math.isfinite(spec)):
-        return Path(repr(spec), (), spec)
-    if not isinstance(spec, str):
-        raise ConfigError(f'{where}: must be a dotted path, a "=constant", or a list of them')
-    if spec.startswith("="):
-        text = spec[1:]
-        return Path(spec, (), _constant(text))
-    segs = tuple(spec.split("."))
-    if not spec or len(spec) > PATH_MAX_CHARS or len(segs) > PATH_MAX_SEGMENTS or "" in segs:
-        raise ConfigError(f"{where}: {spec!r} is not a dotted path (a.b.0, at most 16 parts)")
-    return Path(spec, segs)
-
-
-def compile_paths(spec: Any, where: str) -> tuple[Path, ...]:
-    if isinstance(spec, list):
-        if not spec:
-            raise ConfigError(f"{where}: an empty list of paths")
-        return tuple(compile_path(s, f"{where}[{i}]") for i, s in enumerate(spec))
-    return (compile_path(spec, where),)
 
 
 class Mapping(Struct, frozen=True):
@@ -175,7 +75,7 @@ class Mapping(Struct, frozen=True):
         for p in self.paths.get(name, ()):
             v = p.const
             if v is MISSING:
-                v = _walk(obj, p, 0)
+                v = walk(obj, p, 0)
             if v is None:
                 got = None
             elif v is not MISSING:
@@ -191,7 +91,7 @@ class Mapping(Struct, frozen=True):
             for p in paths:
                 got = p.const
                 if got is MISSING:
-                    got = _walk(obj, p, 0)
+                    got = walk(obj, p, 0)
                 if got is None:
                     v = None
                 elif got is not MISSING:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from claude_top.core.errors import ConfigError
 from claude_top.core.record import Record
-from claude_top.ingest.mapping import MISSING, LogFormat, build, compile_path
+from claude_top.ingest.fieldpath import MISSING, compile_path
+from claude_top.ingest.mapping import LogFormat, build
 from claude_top.ingest.reader import Rejected, Unmapped, mapped_judge, parse_line
 
 BASE = {"timestamp": "=2026-11-27T10:00:00Z", "feature": "=chat", "model": "=claude-haiku-4-5"}
@@ -219,7 +220,7 @@ def _along(draw: st.DrawFn, segs: tuple[str, ...], i: int) -> Any:
     lambda segs: st.tuples(st.just(segs), _along(segs, 0))))  # fmt: skip
 def test_a_compiled_path_finds_what_the_spec_finds(case: tuple[tuple[str, ...], Any]) -> None:
     """Keys with dots that shadow a path, a longer key whose value misses and a shorter one
-    that hits, indexes, nulls: the compiled walk (``mapping._walk``) finds what the spec
+    that hits, indexes, nulls: the compiled walk (``fieldpath.walk``) finds what the spec
     does."""
     segs, obj = case
     path = compile_path(".".join(segs), "x")
