@@ -12,7 +12,8 @@ responses' headers carried.
 The counts depend on how models map to classes and on whether cache reads count toward ITPM:
 the file names the layout they were counted with (``meta.headroom_layout``); a tracker with
 another layout loads none of them (it counts from its own lines on, as before there was a
-state) and its first commit writes its own whole.
+state) and its first commit writes its own whole. The tracker's 429 bursts are kept beside the
+seconds, under the same layout, in the same commits (``state.bursts``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import orjson
 from msgspec import Struct
 
 from claude_top.engine.headroom import FUTURE_S, KEEP_S, Headroom
+from claude_top.state import bursts
 from claude_top.state.db import StateError
 
 LAYOUT_KEY = "headroom_layout"
@@ -54,6 +56,7 @@ def load(conn: sqlite3.Connection, h: Headroom, meta: dict[str, str], now: float
         if tuple(map(type, r)) != _TYPES or r[1] not in KINDS:
             raise StateError("a headroom row that is not a second's counts")
     h.restore(rows, _headers(meta.get(HEADERS_KEY, "[]")), now)
+    bursts.load(conn, h)
     return any(r[0] > now + FUTURE_S for r in rows)
 
 
@@ -84,6 +87,7 @@ class Taken(Struct, frozen=True):
     whole: bool
     """The file's rows are replaced, not updated."""
     meta: dict[str, str]
+    bursts: bursts.Taken
 
 
 class RateWriter:
@@ -93,11 +97,13 @@ class RateWriter:
         self.h = h
         self._saved: dict[int, int] = {}
         self._whole = True
+        self.bursts = bursts.BurstWriter(h)
 
     def adopt(self, whole: bool) -> None:
         """What the tracker holds now is in the file (just loaded), unless ``whole``."""
         self._saved = {} if whole else self.h.second_calls()
         self._whole = whole
+        self.bursts.adopt(whole)
 
     def take(self, now: float) -> Taken:
         h = self.h
@@ -110,7 +116,7 @@ class RateWriter:
             LAYOUT_KEY: layout(h),
             HEADERS_KEY: orjson.dumps(h.header_values()).decode(),
         }
-        return Taken(cutoff, changed, rows, counts, whole, meta)
+        return Taken(cutoff, changed, rows, counts, whole, meta, self.bursts.take())
 
     def write(self, conn: sqlite3.Connection, t: Taken) -> int:
         """In the commit's transaction; returns the rows written."""
@@ -120,9 +126,14 @@ class RateWriter:
             conn.execute("DELETE FROM headroom WHERE second < ?", (t.cutoff,))
             conn.executemany("DELETE FROM headroom WHERE second = ?", [(s,) for s in t.changed])
         conn.executemany(_INSERT, t.rows)
-        return len(t.rows)
+        return len(t.rows) + self.bursts.write(conn, t.bursts)
 
     def done(self, t: Taken) -> None:
         """The commit of ``t`` went through."""
         self._saved = t.counts
         self._whole = False
+        self.bursts.done(t.bursts)
+
+    def prune(self, conn: sqlite3.Connection, before: float) -> None:
+        """The hourly prune (``save.Writer``): bursts older than the retention."""
+        self.bursts.prune(conn, before)

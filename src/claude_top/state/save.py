@@ -430,6 +430,7 @@ class Writer:
         conn.execute("DELETE FROM users WHERE day < ?", (c - DAY_S,))
         for sw in self.sides:
             sw.prune(c)
+        self.rates.prune(conn, c)
         conn.execute("DELETE FROM sources WHERE seen < ?", (time.time() - self.retention_s,))
 
 

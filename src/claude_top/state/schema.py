@@ -11,10 +11,10 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x436C5470
 """``PRAGMA application_id``: "ClTp"."""
-SCHEMA = 6
+SCHEMA = 7
 """``PRAGMA user_version`` of the files this version writes and reads (2: ``streams`` and
-``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; 5: ``hour_sums``; 6: ``headroom``; an
-older file is upgraded in place by ``MIGRATIONS``)."""
+``app_costs``; 3: ``server_tools``; 4: ``calls.cost``; 5: ``hour_sums``; 6: ``headroom``; 7:
+``bursts``; an older file is upgraded in place by ``MIGRATIONS``)."""
 
 PRICES_KEY = "prices"
 """``meta`` key: the digest of the price table every ``calls.cost`` was computed with
@@ -238,12 +238,35 @@ CREATE TABLE headroom (
 requests, ITPM tokens and (for a class) OTPM tokens counted in that second."""
 DDL += HEADROOM_DDL
 
+BURSTS_DDL = """
+CREATE TABLE bursts (
+  seq INTEGER PRIMARY KEY,
+  class TEXT NOT NULL,
+  start REAL NOT NULL,
+  last_429 REAL NOT NULL,
+  count INTEGER NOT NULL,
+  features TEXT NOT NULL,
+  users TEXT,
+  drivers TEXT,
+  partial INTEGER NOT NULL DEFAULT 0,
+  open INTEGER NOT NULL DEFAULT 0
+);
+"""
+"""The rate-limit tracker's 429 bursts (``state.bursts``): ``seq`` their order, oldest first
+(negative: an open burst no longer among the kept), the model class, the first and newest
+429's times, how many, the features that got them (JSON ``[[feature, n], ...]``), the top users
+and features of the minute before (JSON ``[{"name", "tokens", "share", "requests"}, ...]``;
+NULL: not tracked), whether that minute was only partly seen, and whether it is the open burst
+of its class."""
+DDL += BURSTS_DDL
+
 MIGRATIONS = {
     1: (_V2, "streamed calls and the app's own cost"),
     2: (_V3, "server tool use"),
     3: ("ALTER TABLE calls ADD COLUMN cost INTEGER", ""),
     4: (HOURS_DDL, ""),
     5: (HEADROOM_DDL, "the rate-limit tracker's last minutes"),
+    6: (BURSTS_DDL, "the 429 bursts"),
 }
 """Schema N to N + 1: the statements, and what the lines counted before the upgrade lack (it
 counts from the upgrade on; the upgrade says so once; "": nothing, as ``calls.cost``, which the
@@ -264,4 +287,5 @@ TABLES = (
     "hour_sums",
     "hours",
     "headroom",
+    "bursts",
 )

@@ -149,6 +149,7 @@ NEW_IN = {
     4: (),
     5: ("hour_sums", "hours"),
     6: ("headroom",),
+    7: ("bursts",),
 }
 """The tables each schema added (4 added a column: ``calls.cost``)."""
 
@@ -176,13 +177,18 @@ def _as_schema(state: Path, version: int) -> None:
         (
             1,
             "streamed calls and the app's own cost and server tool use and the rate-limit "
-            "tracker's last minutes",
+            "tracker's last minutes and the 429 bursts",
             "streamed_calls",
         ),
-        (2, "server tool use and the rate-limit tracker's last minutes", "web_search_requests"),
-        (3, "the rate-limit tracker's last minutes", ""),
-        (4, "the rate-limit tracker's last minutes", ""),
-        (5, "the rate-limit tracker's last minutes", ""),
+        (
+            2,
+            "server tool use and the rate-limit tracker's last minutes and the 429 bursts",
+            "web_search_requests",
+        ),
+        (3, "the rate-limit tracker's last minutes and the 429 bursts", ""),
+        (4, "the rate-limit tracker's last minutes and the 429 bursts", ""),
+        (5, "the rate-limit tracker's last minutes and the 429 bursts", ""),
+        (6, "the 429 bursts", ""),
     ],
 )
 def test_an_older_state_is_upgraded_in_place_and_keeps_its_counts(

@@ -3,7 +3,8 @@
 A burst is what an operator asks about after the fact ("who used up the limit at 14:02?"), so
 it must outlive the tracker's per-second memory: the tracker computes who drove the minute
 when a burst's first 429 arrives and hands it here, and this log keeps the newest bursts and
-extends the open one as more 429s of its class follow.
+extends the open one as more 429s of its class follow. A state file keeps both, so a process
+that resumes from it goes on as a read of the whole log would (``state.bursts``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,21 @@ class BurstLog:
         """Start a new burst: it is the open one of its class from now on."""
         self.kept.append(burst)
         self._open[burst.model_class] = burst
+
+    def opened(self) -> dict[str, Burst]:
+        """The open burst of each class (a copy): one pushed out of ``kept`` is still open."""
+        return dict(self._open)
+
+    def restore(self, kept: list[Burst], opened: dict[str, Burst]) -> None:
+        """Bursts saved by an earlier process (``state.bursts``), into a log holding none: an
+        open one that is also kept is the same object in both, as ``extend`` needs."""
+        self.kept.extend(kept)
+        self._open.update(opened)
+
+    def clear(self) -> None:
+        """Drop every burst (a state found unusable halfway through its load)."""
+        self.kept.clear()
+        self._open.clear()
 
     def between(self, start: float, end: float) -> list[Burst]:
         """Bursts whose newest 429 lies in [start, end), newest first."""
