@@ -66,11 +66,14 @@ def scrape(url: str) -> str:
 
 
 class Serve:
-    """One ``claude-top serve`` process; ``restart`` keeps the port."""
+    """One ``claude-top serve`` process on ``port`` (a free one if not given); a restart keeps
+    the port."""
 
-    def __init__(self, workdir: Path, logs: list[str], *extra: str) -> None:
+    def __init__(
+        self, workdir: Path, logs: list[str], *extra: str, port: int | None = None
+    ) -> None:
         self.workdir, self.logs, self.extra = workdir, logs, list(extra)
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.target = f"{HOST}:{self.port}"
         self.url = f"http://{self.target}/metrics"
         self.process: Process | None = None

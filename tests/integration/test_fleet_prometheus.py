@@ -4,6 +4,8 @@ claude-top's own numbers, and neither a rotation nor a restart shows a false spi
 from __future__ import annotations
 
 import json
+import math
+import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +19,16 @@ from claude_top.views.metrics.collector import BASE_BOUNDS_MS
 from claude_top.views.metrics.grafana import expressions
 from integration.fleet import Serve, append, fixture_lines, sample_sum, scrape
 from integration.processes import wait_until
-from integration.servers import Prometheus, Promtool
+from integration.servers import HOST, Prometheus, Promtool, require_binary
 
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
+    """``serve(logs, *extra, port=None)``: a started one, on ``port`` when given."""
     started: list[Serve] = []
 
-    def make(logs: list[str], *extra: str) -> Serve:
-        s = Serve(tmp_path, logs, *extra)
+    def make(logs: list[str], *extra: str, port: int | None = None) -> Serve:
+        s = Serve(tmp_path, logs, *extra, port=port)
         started.append(s)
         s.start()
         return s
@@ -33,6 +36,60 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
     yield make
     for s in started:
         s.stop()
+
+
+class Early:
+    """A Prometheus started before its test, scraping a port held for the serve the test starts.
+
+    Prometheus scrapes a target first some 5 s after it starts (service discovery hands targets
+    over at most every 5 s, see ``servers.Prometheus``). Started together when the module
+    starts, each test's Prometheus has that wait behind it by the time the test starts its
+    serve, which is then scraped within a scrape interval. Until ``take``, the port is held by
+    a socket bound and not listening: Prometheus's scrapes of it are refused (``up`` is 0, no
+    series), and no other process is handed the port.
+    """
+
+    def __init__(self, workdir: Path, rule_files: list[Path] | None = None) -> None:
+        self._hold = socket.socket()
+        self._hold.bind((HOST, 0))
+        self.port = int(self._hold.getsockname()[1])
+        binary = require_binary("prometheus")
+        self.server = Prometheus(binary, workdir, [f"{HOST}:{self.port}"], rule_files)
+
+    def take(self) -> tuple[int, Prometheus]:
+        """The held port, now free for serve to bind, and the Prometheus scraping it."""
+        self._hold.close()
+        return self.port, self.server
+
+    def stop(self) -> None:
+        self._hold.close()
+        self.server.stop()
+
+
+SOURCE_CONFIG = '[alerts.source]\ngrace = "1s"\n'
+"""The config of the rules test: its serve and the rule file its Prometheus loads."""
+
+
+@pytest.fixture(scope="module")
+def early(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Early]]:
+    """The Prometheus of each test that starts one, by test, all started at once."""
+    config = tmp_path_factory.mktemp("rules") / "config.toml"
+    config.write_text(SOURCE_CONFIG)
+    rules = config.with_name("claude-top.rules.yml")
+    out = subprocess.run(
+        [sys.executable, "-m", "claude_top", "rules", "--config", str(config)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    rules.write_text(out.stdout)
+    made: dict[str, Early] = {}
+    try:
+        for name, rule_files in (("promql", None), ("restart", None), ("rules", [rules])):
+            made[name] = Early(tmp_path_factory.mktemp(f"prometheus-{name}"), rule_files)
+            made[name].server.start()
+        yield made
+    finally:
+        for held in made.values():
+            held.stop()
 
 
 def _summary(path: Path, *args: str) -> dict[str, object]:
@@ -66,15 +123,15 @@ def test_a_scrape_passes_promtool_and_counts_only_what_is_read_live(
 
 
 def test_promql_over_the_scrapes_equals_claude_tops_numbers(
-    tmp_path: Path, serve: Callable[..., Serve], prometheus: Callable[..., Prometheus]
+    tmp_path: Path, serve: Callable[..., Serve], early: dict[str, Early]
 ) -> None:
     log, live = tmp_path / "app.log", tmp_path / "live.log"
     # 8 days of history: the cost baseline the dashboard draws has its 7 days
     append(log, fixture_lines(400, seed=3, now=time.time() - 3600, span_s=8 * 86400))
     config = tmp_path / "config.toml"
     config.write_text("[limits.sonnet-4]\nrpm = 100\nitpm = 200000\notpm = 40000\n")
-    s = serve([str(log)], "--config", str(config))
-    server = prometheus([s.target])
+    port, server = early["promql"].take()
+    serve([str(log)], "--config", str(config), port=port)
     server.wait_for_value("claude_top_counting_since_timestamp_seconds")
     lines = fixture_lines(600, seed=4)
     append(log, lines)
@@ -139,7 +196,7 @@ class Writer:
 
 
 def test_restart_and_rotation_show_no_false_spike(
-    tmp_path: Path, serve: Callable[..., Serve], prometheus: Callable[..., Prometheus]
+    tmp_path: Path, serve: Callable[..., Serve], early: dict[str, Early]
 ) -> None:
     """3,000 lines of history over two days, 10 lines/s live. A restart that reads less history
     than before (``--since`` shorter, as when the window slides past old days or a rotated file
@@ -148,32 +205,38 @@ def test_restart_and_rotation_show_no_false_spike(
     without any reset."""
     log = tmp_path / "app.log"
     append(log, fixture_lines(3000, seed=5, now=time.time() - 60, span_s=2 * 86400))
-    s = serve([str(log)])
-    server = prometheus([s.target])
+    port, server = early["restart"].take()
+    s = serve([str(log)], port=port)
     server.wait_for_value("claude_top_counting_since_timestamp_seconds")
     began = time.time()
     writer = Writer(log, 0.1)
     try:
         wait_until(lambda: (server.value("sum(claude_top_calls_total)") or 0) > 30, "live calls")
+        stopped = time.time()
         s.stop()
         s.start("--since", "1d")  # half the history it read before
         after = sample_sum(scrape(s.url), "claude_top_calls_total")
         assert after < 30, "a restart starts counting at zero, whatever the history holds"
-        wait_until(
-            lambda: (server.value("sum(claude_top_calls_total)") or 1e9) > after + 30,
-            "scrapes after the restart",
-        )
+
+        def scraped_since_restart() -> bool:
+            # the count alone may still be the last one Prometheus scraped before the restart
+            since = server.value("claude_top_counting_since_timestamp_seconds") or 0
+            calls = server.value("sum(claude_top_calls_total)") or 0
+            return since >= stopped and calls > after + 30
+
+        wait_until(scraped_since_restart, "scrapes after the restart")
         rotated = time.time()
         log.rename(tmp_path / "app.log.1")  # logrotate: the writer now creates a new app.log
-        time.sleep(5)
-        counted = server.value("sum(claude_top_calls_total)") or 0
+        # serve's own count at the rename: only the line or two of its last poll are still
+        # unread in app.log.1, so most of the 20 calls waited for come from the new app.log.
+        counted = sample_sum(scrape(s.url), "claude_top_calls_total")
         wait_until(
             lambda: (server.value("sum(claude_top_calls_total)") or 0) > counted + 20,
             "live calls after the rotation",
         )
     finally:
         writer.stop()
-    since_rotation = f"{round(time.time() - rotated)}s"
+    since_rotation = f"{math.ceil(time.time() - rotated)}s"  # from the rename on
     assert server.value(f"resets(sum(claude_top_calls_total)[{since_rotation}:1s])") == 0
     span = f"{round(time.time() - began + 5)}s"
     peak = server.value(f"max_over_time(sum(rate(claude_top_calls_total[5s]))[{span}:1s])")
@@ -182,22 +245,17 @@ def test_restart_and_rotation_show_no_false_spike(
 
 
 def test_prometheus_fires_the_shipped_source_and_stale_rules(
-    tmp_path: Path, serve: Callable[..., Serve], prometheus: Callable[..., Prometheus]
+    tmp_path: Path, serve: Callable[..., Serve], early: dict[str, Early]
 ) -> None:
-    """The rule file loaded by a real Prometheus: a missing log (past a 1 s grace) and a log
-    whose newest call is an hour old fire ``source`` and ``stale_log``, as serve's own rules do."""
+    """The rule file loaded by a real Prometheus (``claude-top rules`` over ``SOURCE_CONFIG``,
+    see ``early``): a missing log (past a 1 s grace) and a log whose newest call is an hour old
+    fire ``source`` and ``stale_log``, as serve's own rules do."""
     log, missing = tmp_path / "app.log", tmp_path / "missing.log"
     append(log, fixture_lines(5, seed=9, now=time.time() - 3600, span_s=60))
     config = tmp_path / "config.toml"
-    config.write_text('[alerts.source]\ngrace = "1s"\n')
-    rules = tmp_path / "claude-top.rules.yml"
-    out = subprocess.run(
-        [sys.executable, "-m", "claude_top", "rules", "--config", str(config)],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    rules.write_text(out.stdout)
-    s = serve([str(log), str(missing)], "--config", str(config))
-    server = prometheus([s.target], rule_files=[rules])
+    config.write_text(SOURCE_CONFIG)
+    port, server = early["rules"].take()
+    serve([str(log), str(missing)], "--config", str(config), port=port)
     firing = 'ALERTS{alertstate="firing", alertname="%s"}'
     source = server.wait_for_value(firing % "source")
     assert source == 1
