@@ -46,12 +46,31 @@ class CounterExporter:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-@pytest.fixture
-def exporter() -> Iterator[CounterExporter]:
-    served = CounterExporter()
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+@pytest.fixture(scope="module", autouse=True)
+def early_prometheus(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Prometheus, CounterExporter] | None]:
+    """A Prometheus scraping a counter at 42, started as the module starts (None without the
+    binary: the test that uses it says so).
+
+    A new Prometheus first scrapes some 5 s after it starts (``servers.Prometheus``); started
+    here, that wait runs while the module's other tests do, and its test comes last.
+    """
+    try:
+        binary = require_binary("prometheus")
+    except (pytest.skip.Exception, pytest.fail.Exception):
+        yield None
+        return
+    exporter = CounterExporter()
+    exporter.count = 42
+    server = Prometheus(binary, tmp_path_factory.mktemp("prometheus"), [exporter.target])
+    try:
+        server.start()
+        yield server, exporter
+    finally:
+        server.stop()
+        exporter.server.shutdown()
+        exporter.server.server_close()
 
 
 def _outcome_without(binary: str) -> str:
@@ -73,22 +92,6 @@ def test_a_missing_binary_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     assert _outcome_without("no-such-server").startswith("fail: no-such-server is not installed")
     assert _outcome_without("no-such-server").endswith("CI=true, so this cannot be skipped")
-
-
-def test_prometheus_scrapes_a_counter_and_answers_promql_across_a_restart(
-    prometheus: Callable[..., Prometheus], exporter: CounterExporter
-) -> None:
-    exporter.count = 42
-    server = prometheus([exporter.target])
-    wait_until(lambda: server.value("demo_events_total") == 42, "the counter's first scrape")
-    assert server.value(f'up{{job="{Prometheus.JOB}"}}') == 1
-    assert server.value("time()", time=1_700_000_000.5) == 1_700_000_000.5
-
-    exporter.count = 50
-    server.restart()
-    wait_until(lambda: server.value("demo_events_total") == 50, "a scrape after the restart")
-    assert server.value("max_over_time(demo_events_total[1h])") == 50
-    assert server.value("min_over_time(demo_events_total[1h])") == 42, "history survives"
 
 
 VALID_METRICS = """\
@@ -227,3 +230,23 @@ def _commands(server: Process) -> str:
         with contextlib.suppress(FileNotFoundError):  # it exited meanwhile
             lines.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
     return " ".join(lines)
+
+
+def test_prometheus_scrapes_a_counter_and_answers_promql_across_a_restart(
+    early_prometheus: tuple[Prometheus, CounterExporter] | None,
+) -> None:
+    """Last in the module: its Prometheus, started with the module, is past the wait before its
+    first scrape by now (``early_prometheus``)."""
+    if early_prometheus is None:
+        require_binary("prometheus")  # skips, or fails under CI
+    assert early_prometheus is not None
+    server, exporter = early_prometheus
+    wait_until(lambda: server.value("demo_events_total") == 42, "the counter's first scrape")
+    assert server.value(f'up{{job="{Prometheus.JOB}"}}') == 1
+    assert server.value("time()", time=1_700_000_000.5) == 1_700_000_000.5
+
+    exporter.count = 50
+    server.restart()
+    wait_until(lambda: server.value("demo_events_total") == 50, "a scrape after the restart")
+    assert server.value("max_over_time(demo_events_total[1h])") == 50
+    assert server.value("min_over_time(demo_events_total[1h])") == 42, "history survives"
