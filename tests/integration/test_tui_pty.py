@@ -85,12 +85,20 @@ class Tty:
 
 
 def _spawn(
-    args: list[str], cwd: Path, *, stdout: int, ctty: bool, stderr: int | None = None
+    args: list[str],
+    cwd: Path,
+    *,
+    stdout: int,
+    ctty: bool,
+    stderr: int | None = None,
+    sighup: str = "SIG_DFL",
 ) -> subprocess.Popen[bytes]:
     # In the child, after setsid: with ``ctty`` the pty on fd 1 becomes its controlling terminal
     # (done by a small exec wrapper rather than preexec_fn, which is unsafe with threads about).
+    # SIGHUP's disposition is set, not inherited from whatever started the tests (``nohup``
+    # ignores it), and an ignored one survives the exec, as under ``nohup claude-top``.
     wrap = (
-        "import fcntl, os, sys, termios; "
+        f"import fcntl, os, signal, sys, termios; signal.signal(signal.SIGHUP, signal.{sighup}); "
         + ("fcntl.ioctl(1, termios.TIOCSCTTY, 0); " if ctty else "")
         + "os.execv(sys.executable, [sys.executable, '-m', 'claude_top', *sys.argv[1:]])"
     )
@@ -158,8 +166,11 @@ def test_keys_come_from_the_terminal_and_every_piped_line_is_read(tty: Tty, tmp_
         _stop(proc)
 
 
-def test_the_app_ends_when_its_terminal_goes_away(tty: Tty, tmp_path: Path) -> None:
-    proc = _spawn(["-"], tmp_path, stdout=tty.slave, ctty=True)
+@pytest.mark.parametrize("sighup", ["SIG_DFL", "SIG_IGN"])
+def test_the_app_ends_when_its_terminal_goes_away(tty: Tty, tmp_path: Path, sighup: str) -> None:
+    """Also when started with hang-ups ignored (``nohup``): a live view left without its
+    terminal would hold its state's lock for ever."""
+    proc = _spawn(["-"], tmp_path, stdout=tty.slave, ctty=True, sighup=sighup)
     try:
         wait_until(lambda: b"claude-top" in tty.seen(), "the first frame")
         tty.close()  # the terminal window closes: hang-up

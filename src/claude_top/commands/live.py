@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -105,6 +106,12 @@ def run_tui(args: argparse.Namespace, terminal: Any = None) -> int:
     """The live view; ``terminal`` already opened by the caller, or opened here."""
     if terminal is None:
         terminal = _terminal()
+    # A hang-up ends the live view even when it was started with SIGHUP ignored (``nohup``,
+    # some session managers): without its terminal it shows nothing, and a process left
+    # behind would keep its state's writer lock (the state is crash-safe: no commit is lost
+    # but the last few seconds', which the next start reads again).
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
     # The cyclic GC is off from here (imports, the state's load) until the first frame with
     # the history in, when the app freezes the heap and turns it on (``RefreshingApp``): the
     # ~50,000 rows a warm start builds hold no cycles, and collections rescanning them were a
