@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 from msgspec import Struct
 
-from claude_top.engine.headroom import Burst, BurstLog, Headroom, Share
+from claude_top.engine.headroom import Burst, Headroom, Share
 from claude_top.state.db import StateError
 
 _SELECT = (
@@ -41,12 +41,6 @@ _TYPES: tuple[type | tuple[type, ...], ...] = (
 _features = msgspec.json.Decoder(tuple[tuple[str, int], ...])
 _shares = msgspec.json.Decoder(tuple[Share, ...] | None)
 _encode = msgspec.json.encode
-
-
-def _log(h: Headroom) -> BurstLog:
-    """The tracker's burst log: ``Headroom`` shows its kept bursts (``bursts``), not the log
-    that also knows which are open, and both are what a restore puts back."""
-    return h._burst_log
 
 
 def load(conn: sqlite3.Connection, h: Headroom) -> None:
@@ -78,12 +72,7 @@ def load(conn: sqlite3.Connection, h: Headroom) -> None:
                 raise StateError("a burst row neither kept nor open")
     except msgspec.DecodeError as e:
         raise StateError(f"a burst row that is not a 429 burst ({e})") from None
-    _log(h).restore(kept, opened)
-
-
-def forget(h: Headroom) -> None:
-    """Drop what ``load`` put in (a state found unusable halfway through its load)."""
-    _log(h).clear()
+    h.burst_log.restore(kept, opened)
 
 
 class Taken(Struct, frozen=True):
@@ -137,7 +126,7 @@ class BurstWriter:
         self._saved = None if whole else self._now(False)
 
     def _now(self, write: bool) -> Taken:
-        log = _log(self.h)
+        log = self.h.burst_log
         return Taken(list(log.kept), log.opened(), write)
 
     def take(self) -> Taken:

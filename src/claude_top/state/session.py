@@ -25,7 +25,7 @@ from claude_top.core.stats import LineStats
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import expand
 from claude_top.sources.resume import Position, Positions, ResumedRead
-from claude_top.state import bursts, side
+from claude_top.state import side
 from claude_top.state.db import Handle, Say, StateError, open_state
 from claude_top.state.later import LaterLoad
 from claude_top.state.load import Horizon, load_all, newest_call
@@ -270,7 +270,6 @@ def _clear(engine: Engine) -> None:
     agg.recent_errors.clear()
     agg.running = None
     engine.headroom.forget()
-    bursts.forget(engine.headroom)
 
 
 def open_session(

@@ -15,7 +15,7 @@ from claude_top.core.clock import FixedClock
 from claude_top.core.record import Record
 from claude_top.engine.engine import Engine
 from claude_top.engine.headroom import BURSTS_KEPT, Headroom, HeadroomConfig
-from claude_top.state import bursts, rates
+from claude_top.state import rates
 from claude_top.state.db import StateError, open_state
 from claude_top.state.load import load_meta
 from claude_top.state.session import open_session
@@ -56,7 +56,7 @@ def _commit(conn: sqlite3.Connection, w: rates.RateWriter, now: float) -> int:
 
 def _same(a: Headroom, b: Headroom) -> None:
     assert list(a.bursts) == list(b.bursts)
-    assert bursts._log(a).opened() == bursts._log(b).opened()
+    assert a.burst_log.opened() == b.burst_log.opened()
 
 
 @settings(
@@ -198,5 +198,5 @@ def test_a_load_that_fails_after_the_bursts_leaves_none(tmp_path: Path) -> None:
     said: list[str] = []
     session = open_session(path, engine, said.append)
     assert session is not None and len(said) == 1
-    assert list(engine.headroom.bursts) == [] and bursts._log(engine.headroom).opened() == {}
+    assert list(engine.headroom.bursts) == [] and engine.headroom.burst_log.opened() == {}
     session.close()

@@ -14,8 +14,8 @@ the limits are (headers can lag a limit change, and a log from a shared key may 
 workspace's values).
 
 A state file keeps the seconds and the header values (``state.rates``: ``second_rows``,
-``restore``), so a process that resumes from it holds what a read of the whole log would; the
-bursts are not kept there.
+``restore``) and the 429 bursts (``state.bursts``, through ``burst_log``), so a process that
+resumes from it holds what a read of the whole log would.
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ class Headroom:
         self._header_remaining: dict[tuple[str, str], tuple[float, int]] = {}
         self._covered_from: float | None = None
         """The tracker has every fed call from here on (set by the first feed)."""
-        self._burst_log = BurstLog()
-        self.bursts: deque[Burst] = self._burst_log.kept
+        self.burst_log = BurstLog()
+        """The kept bursts and the open one of each class: what a state saves and restores."""
+        self.bursts: deque[Burst] = self.burst_log.kept
         """The newest bursts, oldest first."""
         self._fed = 0
         """Counts feeds, so a snapshot asked twice in one refresh is computed once."""
@@ -222,14 +223,14 @@ class Headroom:
 
     def _burst(self, r: Record, tracked: bool | None) -> None:
         cls = self.model_class(r.model)
-        if self._burst_log.extend(cls, r.ts, r.feature):
+        if self.burst_log.extend(cls, r.ts, r.feature):
             return
         users = drivers = None
         partial = False
         if tracked is not None:
             users, drivers = self._drivers(cls, r.ts - WINDOW_S, r.ts)
             partial = self._covered_from is not None and r.ts - WINDOW_S < self._covered_from
-        self._burst_log.open(Burst(cls, r.ts, r.ts, 1, ((r.feature, 1),), users, drivers, partial))
+        self.burst_log.open(Burst(cls, r.ts, r.ts, 1, ((r.feature, 1),), users, drivers, partial))
 
     def _drivers(
         self, cls: str, start: float, end: float, top: int = 3
@@ -330,7 +331,7 @@ class Headroom:
 
     def bursts_between(self, start: float, end: float) -> list[Burst]:
         """Bursts whose newest 429 lies in [start, end), newest first."""
-        return self._burst_log.between(start, end)
+        return self.burst_log.between(start, end)
 
     # -- the state file (``state.rates``) ----------------------------------------------------
 
@@ -392,11 +393,13 @@ class Headroom:
         self._fed += 1
 
     def forget(self) -> None:
-        """Drop what ``restore`` put in (a state found unusable halfway through its load)."""
+        """Drop what a state's load put in (found unusable halfway through): the seconds, the
+        header values and the bursts."""
         self._seconds.clear()
         self._newest = -1
         self._header_limits.clear()
         self._header_remaining.clear()
+        self.burst_log.clear()
         self._fed += 1
 
 
