@@ -169,10 +169,7 @@ def main() -> None:
     if icalls != calls:
         raise SystemExit(f"the INFO:root: copy counts {icalls} calls, the log {calls}")
     row("summary of INFO:root: lines --jobs 1", "--jobs", "1", log=info)
-    for shape, what in (
-        ("us", "isoformat() times (.123456+00:00)"),
-        ("z", "toISOString() times (.123Z)"),
-    ):
+    for shape, what in (("us", "isoformat() times"), ("z", "toISOString() times")):
         log = retimed(a.log, shape)
         _, _, tcalls = row(f"summary of {what}", log=log)
         if tcalls != calls:
