@@ -7,14 +7,12 @@ ssh hosts, say); each server gets its own temporary directory and port.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 import pytest
 
 from integration.servers import (
     Alertmanager,
-    Prometheus,
     Promtool,
     Sshd,
     require_binary,
@@ -44,22 +42,6 @@ def _started(make: Callable[..., S]) -> Iterator[Callable[..., S]]:
     finally:
         for server in reversed(servers):
             server.stop()
-
-
-@pytest.fixture
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Prometheus]]:
-    """``prometheus(scrape_targets, rule_files=None, scrape_interval="1s")``: a started one."""
-    binary = require_binary("prometheus")
-
-    def make(
-        scrape_targets: list[str],
-        rule_files: list[Path] | None = None,
-        scrape_interval: str = "1s",
-    ) -> Prometheus:
-        workdir = tmp_path_factory.mktemp("prometheus")
-        return Prometheus(binary, workdir, scrape_targets, rule_files, scrape_interval)
-
-    yield from _started(make)
 
 
 @pytest.fixture
