@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from installed import compiled_env
 
 from claude_top.commands.following import follow_logs
 from claude_top.commands.live import _alerts
@@ -220,11 +221,9 @@ def installed_env(tmpdir: Path, work: Path) -> dict[str, str]:
     """The environment of a ``check`` run by cron from an installed package: its modules'
     bytecode compiled (pip compiles it at install). With ``PYTHONDONTWRITEBYTECODE`` set and
     no ``.pyc``, each start compiles the sources again (~65 ms here), which no install does.
-    The bytecode goes to a cache under ``tmpdir`` (not into the source tree), written by one
-    untimed ``check --state`` of a one-line log, which imports what the timed runs import."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(tmpdir / "pycache")
+    The bytecode goes to a cache under ``tmpdir`` (``installed.compiled_env``); one untimed
+    ``check --state`` of a one-line log then warms what the timed runs read."""
+    env = compiled_env(tmpdir / "pycache")
     one = tmpdir / "one.log"
     with open(work, "rb") as f:
         one.write_bytes(f.readline())
