@@ -60,3 +60,39 @@ def test_a_minute_bound_does_not_leak_into_the_next_line() -> None:
     want = [r.ts for r in map(parse_line, lines) if isinstance(r, Record)]
     assert got == want
     assert (stats.records, stats.rejected) == (5, 2)
+
+
+def _minute_by_datetime(prefix: str) -> int | None:
+    """What a minute's prefix means, by ``datetime`` alone: the reader's own rule."""
+    try:
+        when = datetime.strptime(prefix, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    if (
+        not (len(prefix) == 16 and prefix.isascii())
+        or not prefix.replace("-", "").replace(":", "").replace("T", "").isdigit()
+    ):
+        return None  # strptime takes one-digit fields and blanks, which no ISO time has
+    t = int(when.timestamp())
+    return t * 1_000_000 if t >= fast.TS_MIN and t + 60 <= fast.TS_MAX else None
+
+
+_DIGITS_OR_NOT = st.sampled_from("0123456789-:T 1٣x")
+
+
+@given(
+    st.one_of(
+        st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59)).map(
+            lambda d: d.strftime("%Y-%m-%dT%H:%M").rjust(16, "0")
+        ),
+        st.text(_DIGITS_OR_NOT, min_size=15, max_size=17),
+        st.builds(
+            "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}".format,
+            *map(st.integers, (0, 0, 0, 0, 0), (9999, 13, 32, 25, 61)),
+        ),
+    )
+)
+def test_a_minute_is_read_as_datetime_reads_it(prefix: str) -> None:
+    """The cached days and the time-of-day table give what ``datetime`` gives, ``None`` for
+    every string that is not a valid minute of the reader's range."""
+    assert fast.minute_us(prefix) == _minute_by_datetime(prefix)
