@@ -85,9 +85,13 @@ class LineFramer:
         return self.nbytes >= BATCH_BYTES or len(self.lines) >= BATCH_LINES
 
     def feed(self, data: bytes) -> None:
-        buf = self.pending + data if self.pending else data
-        self.pending = b""
-        parts = buf.split(b"\n")
+        # The unfinished line joins the chunk's first part, not the chunk: copying a whole
+        # chunk to prepend a few bytes cost 1% of a one-shot read.
+        pending, self.pending = self.pending, b""
+        parts = data.split(b"\n")
+        if pending:
+            parts[0] = pending + parts[0]
+        size = len(pending) + len(data)
         rest = parts.pop()
         start = 0
         if self.skip is not None:
@@ -98,15 +102,15 @@ class LineFramer:
             self._overlong(self.skip + start - 1)
             del parts[0]
         if parts:
-            if len(buf) > self.max_line and max(map(len, parts)) > self.max_line:
+            if size > self.max_line and max(map(len, parts)) > self.max_line:
                 for part in parts:
                     if len(part) > self.max_line:
                         self._overlong(len(part))
                     else:
                         self._add(_strip_cr([part]), len(part) + 1)
             else:
-                lines = _strip_cr(parts) if b"\r" in buf else parts
-                self._add(lines, len(buf) - len(rest) - start)
+                lines = _strip_cr(parts) if b"\r" in data or b"\r" in pending else parts
+                self._add(lines, size - len(rest) - start)
         if len(rest) > self.max_line:
             self.skip = len(rest)
         else:

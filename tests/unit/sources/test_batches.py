@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from claude_top.sources.batches import READ_CHUNK, Batch, LineFramer, Overlong, frame
 
 
@@ -47,3 +50,30 @@ def test_lines_end_at_lf_only_and_lose_one_cr() -> None:
 def test_an_overlong_last_line_without_newline_is_reported() -> None:
     items = list(frame(io.BytesIO(b"ok\n" + b"z" * 20), "s", max_line=10))
     assert items == [Batch("s", 1, [b"ok"]), Overlong("s", 2, 20)]
+
+
+def _framed(chunks: list[bytes]) -> tuple[list[tuple[int, bytes | int]], int]:
+    """Each line by number (an over-long one by its length), and the bytes consumed."""
+    framer = LineFramer("s", max_line=8)
+    out: list[tuple[int, bytes | int]] = []
+    for chunk in [*chunks, None]:
+        if chunk is None:
+            framer.finish()
+        else:
+            framer.feed(chunk)
+        for item in framer.take():
+            if isinstance(item, Batch):
+                out += enumerate(item.lines, item.first_lineno)
+            else:
+                out.append((item.lineno, item.length))
+    return out, framer.pos
+
+
+@given(st.lists(st.sampled_from([b"a", b"bc", b"\r", b"\n", b"\r\n", b"x" * 9])), st.data())
+def test_where_the_chunks_end_changes_no_line(pieces: list[bytes], data: st.DataObject) -> None:
+    """A chunk may end between a line's ``\\r`` and its ``\\n``, inside an over-long line, or
+    just after one: the lines, their numbers and the position are those of one whole chunk."""
+    whole = b"".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(whole)), max_size=6)))
+    chunks = [whole[a:b] for a, b in zip([0, *cuts], [*cuts, len(whole)], strict=True)]
+    assert _framed(chunks) == _framed([whole])
