@@ -6,14 +6,15 @@ a large file is CPU-bound on one core while the machine has more. A plain (not g
 own copy of the (still empty) engine while this process reads the first, and the worker's
 buckets are merged in. Counts, histograms and costs add up exactly; the line numbers of the
 worker's rejected lines are shifted by the lines of the first part.
+
+``multiprocessing`` and the process pool are imported only once a file is big enough to split
+(they took 90 ms of a small log's 0.3 s ``summary``).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from claude_top.engine.engine import Engine
@@ -36,17 +37,19 @@ _engine: Engine | None = None
 def can_split(path: str, min_bytes: int = MIN_BYTES) -> bool:
     if path == "-" or (os.cpu_count() or 1) < 2:
         return False
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
     if not is_regular(path):  # a pipe cannot be read twice, nor sniffed without losing bytes
         return False
     try:
         if os.path.getsize(path) < min_bytes:
             return False
         with open(path, "rb") as f:
-            return f.read(2) != GZIP_MAGIC
+            if f.read(2) == GZIP_MAGIC:
+                return False
     except OSError:
         return False
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def split_point(path: str) -> int:
@@ -101,6 +104,9 @@ def _work(path: str, start: int, end: int, max_line: int) -> dict[str, Any]:
 
 def read_split(engine: Engine, path: str, *, max_line: int = MAX_LINE_BYTES) -> None:
     """Aggregate ``path`` into ``engine`` using this process and one forked worker."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     global _engine
     mid = split_point(path)
     _engine = engine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -59,3 +61,16 @@ def test_gzip_and_small_files_are_not_split(tmp_path: Path) -> None:
     gz.write_bytes(b"\x1f\x8b" + b"\0" * 100)
     assert not parallel.can_split(str(gz), min_bytes=1)
     assert not parallel.can_split("-", min_bytes=1)
+
+
+def test_a_small_file_does_not_load_the_process_pool(tmp_path: Path) -> None:
+    """``summary`` of a small log never forks, so it need not import ``multiprocessing``."""
+    small = tmp_path / "s.log"
+    small.write_bytes(b"x\n")
+    probe = (
+        "import sys; from claude_top.engine import merge;"
+        f"assert not merge.can_split({str(small)!r});"
+        "print(sorted(m for m in sys.modules if m.startswith(('multiprocessing', 'concurrent'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
