@@ -9,12 +9,13 @@ million users holds a million accumulators, and per-user rows never fill two of 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from claude_top.core.histogram import LatencyHistogram, merge_into
 from claude_top.core.stats import GroupStats
 from claude_top.engine import store as B
-from claude_top.engine.store import Row
+from claude_top.engine.store import Key, Row
 
 A_HIST, A_ERRT, A_COST, A_UNPRICED, A_UNPRICED_MODELS = 13, 14, 15, 16, 17
 """Slots after the numeric ones: histogram, error types, cost, unpriced calls per model."""
@@ -127,6 +128,71 @@ def acc_user(a: list[Any], row: Row, cost: int, model: str) -> None:
         _unpriced(a, model, row[B.U_CALLS])
     else:
         a[A_COST] += cost
+
+
+if USER_TO_GROUP != ((0, 0), (1, 1), (2, 2), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8)) or (
+    B.U_COST != 8 or len(B.new_user_row()) != 9
+):  # pragma: no cover - a developer's mistake, caught at import
+    raise AssertionError("fold_user_rows unpacks a user row and adds it slot by slot: revisit it")
+
+
+def fold_user_rows(
+    rows: Iterable[tuple[Key, Row]],
+    accs: dict[str, list[Any]],
+    total: list[Any],
+    name_i: int,
+    model_i: int,
+    price: Callable[[Key, Row], int],
+) -> None:
+    """``acc_user`` of every row into its group's accumulator (named by ``key[name_i]``) and
+    into ``total``, inlined: the total's sums kept in locals and added once. ``price`` gives
+    the cost of a row whose kept cost is None (and keeps it in the row).
+
+    A per-user window folds a row per (user, feature, model) and day, a hundred thousand for
+    a week of 5,000 users: two calls of ``acc_user`` per row were most of the query's time.
+    Integer sums, so the same numbers in any order.
+    """
+    calls = errors = limited = inp = out = cr = cw5 = cw1 = cost_sum = 0
+    get = accs.get
+    for key, row in rows:
+        c, e, r, i, o, x, y, z, cost = row
+        if cost is None:
+            cost = price(key, row)
+        name = key[name_i]
+        a = get(name)
+        if a is None:
+            a = accs[name] = new_acc()
+        a[0] += c
+        a[1] += e
+        a[2] += r
+        a[4] += i
+        a[5] += o
+        a[6] += x
+        a[7] += y
+        a[8] += z
+        calls += c
+        errors += e
+        limited += r
+        inp += i
+        out += o
+        cr += x
+        cw5 += y
+        cw1 += z
+        if cost < 0:
+            _unpriced(a, key[model_i], c)
+            _unpriced(total, key[model_i], c)
+        else:
+            a[A_COST] += cost
+            cost_sum += cost
+    total[0] += calls
+    total[1] += errors
+    total[2] += limited
+    total[4] += inp
+    total[5] += out
+    total[6] += cr
+    total[7] += cw5
+    total[8] += cw1
+    total[A_COST] += cost_sum
 
 
 def unacc_group(a: list[Any], row: Row, cost: int, model: str) -> None:

@@ -13,7 +13,7 @@ too) and the folds that read it stay together, so no fold prices a row its own w
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from msgspec import Struct
@@ -31,6 +31,7 @@ from claude_top.engine.accumulators import (
     acc_user,
     add_acc,
     add_groups,
+    fold_user_rows,
     group_stats,
     new_acc,
     unacc_counts,
@@ -168,19 +169,10 @@ def _units(cost: float | None) -> int:
 def price_bucket(prices: PriceTable, spec: Spec, bstart: int, bucket: dict[Any, Row]) -> None:
     """``cached_cost`` for every row of a bucket not priced yet, each model's price looked up
     once: a ``check`` from a state prices every row it loaded, ~28,000 of them a week."""
-    day = utc_date(bstart)
-    found: dict[str, ModelPrice | None] = {}
-    cost_slot, m, slots = spec.cost_slot, spec.model_i, spec.slots
+    cost_slot, price = spec.cost_slot, _pricer(prices, spec, bstart)
     for key, row in bucket.items():
         if row[cost_slot] is None:
-            model = key[m]
-            if model in found:
-                price = found[model]
-            else:
-                price = found[model] = prices.lookup(model, day)
-            row[cost_slot] = _units(
-                None if price is None else _priced(price, key[m + 1], row, slots)
-            )
+            price(key, row)
 
 
 class WindowCache:
@@ -427,24 +419,18 @@ class WindowCache:
         """Fold a bucket's rows (or ``Older`` sums, already priced) into their groups'
         accumulators and into ``total`` (with ``total_hist`` False, ``total`` is scratch: the
         caller sums the groups instead)."""
-        name_i, model_i, feat_i = spec.name_i, spec.model_i, spec.feature_i
-        cost_slot, acc_fn, prices, groups = spec.cost_slot, spec.acc, self.agg.prices, spec.groups
-        found: dict[str, ModelPrice | None] = {}  # each model's price on the bucket's date
+        name_i, model_i = spec.name_i, spec.model_i
+        cost_slot, acc_fn, groups = spec.cost_slot, spec.acc, spec.groups
+        if feature is not None or needle is not None:
+            rows = _wanted(spec, rows, needle, feature)
+        price = _pricer(self.agg.prices, spec, bstart)
+        if acc_fn is acc_user and groups:
+            fold_user_rows(rows, accs, total, name_i, model_i, price)
+            return
         for key, row in rows:
-            if feature is not None and key[feat_i] != feature:
-                continue
-            if needle is not None and not any(needle in k.lower() for k in key[: spec.text_keys]):
-                continue
             cost = row[cost_slot]
-            if cost is None:  # ``cached_cost``, the price found once per bucket and model
-                model = key[model_i]
-                if model in found:
-                    price = found[model]
-                else:
-                    price = found[model] = prices.lookup(model, utc_date(bstart))
-                cost = row[cost_slot] = _units(
-                    None if price is None else _priced(price, key[model_i + 1], row, spec.slots)
-                )
+            if cost is None:
+                cost = price(key, row)
             if not groups:
                 acc_fn(total, row, cost, key[model_i])
                 continue
@@ -455,6 +441,41 @@ class WindowCache:
             acc_fn(acc, row, cost, key[model_i])
             if total_hist:
                 acc_fn(total, row, cost, key[model_i])
+
+
+def _wanted(
+    spec: Spec, rows: Iterable[tuple[Any, Row]], needle: str | None, feature: str | None
+) -> Iterator[tuple[Any, Row]]:
+    """The rows of ``feature`` whose text keys contain ``needle`` (either may be None)."""
+    feat_i, text_keys = spec.feature_i, spec.text_keys
+    for key, row in rows:
+        if feature is not None and key[feat_i] != feature:
+            continue
+        if needle is not None and not any(needle in k.lower() for k in key[:text_keys]):
+            continue
+        yield key, row
+
+
+def _pricer(prices: PriceTable, spec: Spec, bstart: int) -> Callable[[Any, Row], int]:
+    """``cached_cost`` for the rows of one bucket, each model's price on the bucket's date
+    looked up once (the date when first needed)."""
+    found: dict[str, ModelPrice | None] = {}
+    m, cost_slot, slots = spec.model_i, spec.cost_slot, spec.slots
+    day: list[Any] = []
+
+    def price(key: Any, row: Row) -> int:
+        model = key[m]
+        if model in found:
+            p = found[model]
+        else:
+            if not day:
+                day.append(utc_date(bstart))
+            p = found[model] = prices.lookup(model, day[0])
+        cost: int = _units(None if p is None else _priced(p, key[m + 1], row, slots))
+        row[cost_slot] = cost
+        return cost
+
+    return price
 
 
 class _Merged(Mapping[int, int]):
