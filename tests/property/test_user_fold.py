@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,42 @@ def test_per_user_queries_equal_the_row_by_row_fold(steps: list[Any]) -> None:
             if feature is not None:
                 same(e.users_of_feature(feature, start, end),
                      reference(e, USERS_BY_USER, start, end, None, feature))  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(step, min_size=1, max_size=4))
+def test_an_engine_without_group_rows_answers_per_user_as_one_with_them(steps: list[Any]) -> None:
+    """``summary --by user`` keeps no group rows (``track_groups=False``): its per-user
+    answers, line counts, 429 events and recent errors are those of a full engine, over lines
+    of both paths (the block path; errors and the tracker's last minutes line by line)."""
+    full, lean = Engine(clock=FixedClock(NOW)), Engine(clock=FixedClock(NOW), track_groups=False)
+    for batch, compact, (start, end), (needle, _) in steps:
+        lines = [orjson.dumps(c) for c in batch] + [b"[1,2,3]", b"INFO:root:started"]
+        for e in (full, lean):
+            e.ingest_lines(lines)
+            if compact:
+                e.compact()
+        assert lean.query(start, end, by="user", match=needle) == full.query(
+            start, end, by="user", match=needle
+        )
+        assert lean.query(start, end, by="feature", per_user=True) == full.query(
+            start, end, by="feature", per_user=True
+        )
+    assert lean.lines == full.lines
+    assert list(lean.agg.rate_limit_events) == list(full.agg.rate_limit_events)
+    assert lean.agg.recent_errors.keys() == full.agg.recent_errors.keys()
+    assert all(
+        list(q) == list(full.agg.recent_errors[f]) for f, q in lean.agg.recent_errors.items()
+    )
+    assert (lean.agg.newest_ts, lean.agg.oldest_ts) == (full.agg.newest_ts, full.agg.oldest_ts)
+    assert not any(t.buckets for t in lean.agg.groups.tiers)
+
+
+def test_an_engine_without_group_rows_refuses_a_group_query() -> None:
+    """Rather than answer from rows it never kept."""
+    e = Engine(clock=FixedClock(NOW), track_groups=False)
+    e.ingest_lines([orjson.dumps(call(NOW - DAY))])
+    assert e.query(by="user").total.calls == 1
+    for ask in (lambda: e.query(), lambda: e.total(None, None), lambda: e.counts(None, None)):
+        with pytest.raises(RuntimeError, match="no group rows"):
+            ask()

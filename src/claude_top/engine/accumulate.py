@@ -100,6 +100,7 @@ class Aggregates:
         since: float | None,
         until: float | None,
         track_users: bool,
+        track_groups: bool = True,
     ) -> None:
         self.prices = prices
         self.day_start = day_start
@@ -107,6 +108,10 @@ class Aggregates:
         self.since = since
         self.until = until
         self.track_users = track_users
+        self.track_groups = track_groups
+        """False: no (minute, feature, model) rows are kept, for a one-shot ``summary --by
+        user``, which answers from the user rows alone; a window query of group rows raises
+        (``window_cache``). Errors, 429 events and the side stores are kept as ever."""
         self.lines = LineStats()
         self.groups = TieredStore(GROUP_TIERS, B.new_group_row, B.merge_group_row)
         self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, day_start)
@@ -141,6 +146,10 @@ class Aggregates:
         thresholds = self.tier_thresholds
         run = self.running
         track_users = self.track_users
+        track_groups = self.track_groups
+        # Without group rows (``track_groups``), the rows this call counts go here and are
+        # dropped: for the few lines of this path that costs less than a test at each slot.
+        dropped: B.Bucket = {}
         horizon = now - HORIZON_S
         for_headroom: list[Any] = []
         newest, oldest = -math.inf, math.inf
@@ -201,7 +210,7 @@ class Aggregates:
                     # Floats: comparing a float with a float costs less than with an int.
                     m_lo, m_hi = float(minute), float(minute + MINUTE)
                     gmin, gmax = min(gmin, minute), max(gmax, minute)
-                    gbucket = gfine.get(minute)  # type: ignore[assignment]
+                    gbucket = gfine.get(minute) if track_groups else dropped  # type: ignore[assignment]
                     if gbucket is None:
                         gbucket = gfine[minute] = {}
                     if minute - minute % COARSE != hour:
@@ -282,8 +291,9 @@ class Aggregates:
                 self.newest_ts = newest
             if self.oldest_ts is None or oldest < self.oldest_ts:
                 self.oldest_ts = oldest
-            self.groups.note(gmin)
-            self.groups.note(gmax)
+            if track_groups:
+                self.groups.note(gmin)
+                self.groups.note(gmax)
             self.users.note(umin)
             self.users.note(umax)
         if for_headroom:

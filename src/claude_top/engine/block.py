@@ -15,6 +15,9 @@ decoded after its common ones are counted and before their records are (so the r
 its verdicts in line order, as the per-line path does); counts commute, and nothing whose order
 matters (the error and 429 lists, the headroom tracker) ever comes from a common line.
 
+An engine without group rows (``track_groups``: a one-shot ``summary --by user``) counts a
+common line into its user row alone.
+
 ``tests/property/test_differential.py`` compares the whole engine state this gives against the
 reference reader's, on arbitrary blocks of mixed lines.
 """
@@ -52,7 +55,7 @@ def take_block(
     gfine, ufine = agg.groups.fine, agg.users.fine
     gkeys = agg.group_keys
     thresholds = agg.tier_thresholds
-    track_users = agg.track_users
+    track_users, track_groups = agg.track_users, agg.track_groups
     decode = fast.decode_common
     minute_of = fast.common_minute
     secs, fractions, millis, micros = (
@@ -104,14 +107,17 @@ def take_block(
             others.append(i)
             continue
         if gbucket is None:
-            gbucket = gfine.get(minute)
-            if gbucket is None:
-                gbucket = gfine[minute] = {}
+            if track_groups:
+                gbucket = gfine.get(minute)
+                if gbucket is None:
+                    gbucket = gfine[minute] = {}
+                agg.groups.note(minute)
+            else:
+                gbucket = {}  # only a sign that the minute's buckets are found
             day = agg.day_start(minute - minute % COARSE)
             ubucket = ufine.get(day)  # type: ignore[assignment]
             if ubucket is None:
                 ubucket = ufine[day] = {}
-            agg.groups.note(minute)
             agg.users.note(day)
         if us > newest:
             newest = us
@@ -121,45 +127,47 @@ def take_block(
         inp, cr, cw5, cw1 = c.input_tokens, c.cached_tokens, c.cache_creation_tokens, (
             c.cache_creation_1h_tokens)  # fmt: skip
         variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
-        key = (c.feature, model, variant)
-        row = gbucket.get(key)
-        if row is None:
-            shared = gkeys.get(key)
-            if shared is None:
-                shared = (intern(key[0]), intern(model), variant)
-                gkeys[shared] = shared
-            key = shared
-            row = gbucket[key] = new_group_row()
-        out, lat = c.output_tokens, c.latency_ms
-        row[g_calls] += 1
-        row[g_in] += inp
-        row[g_out] += out
-        row[g_cr] += cr
-        row[g_cw5] += cw5
-        row[g_cw1] += cw1
-        row[g_latsum] += lat
-        if c.stop_reason == "max_tokens":
-            row[g_maxtok] += 1
-        if lat < table_limit and lat >= lowest:
-            hb = table[lat]
-        elif LOWEST_MS <= lat <= HIGHEST_MS:
-            hb = bucket_of(lat)
-        else:
-            row[B.G_CLAMPED] += 1
-            hb = bucket_of(clamp(lat))
-        h = row[g_hist]
-        h[hb] = h.get(hb, 0) + 1
-        user = c.user_id
-        if not user:
-            row[g_nouser] += 1
-        row[g_cost] = None
+        out, user = c.output_tokens, c.user_id
+        feature = c.feature
+        if track_groups:
+            key = (feature, model, variant)
+            row = gbucket.get(key)
+            if row is None:
+                shared = gkeys.get(key)
+                if shared is None:
+                    shared = (intern(key[0]), intern(model), variant)
+                    gkeys[shared] = shared
+                key = shared
+                row = gbucket[key] = new_group_row()
+            lat = c.latency_ms
+            row[g_calls] += 1
+            row[g_in] += inp
+            row[g_out] += out
+            row[g_cr] += cr
+            row[g_cw5] += cw5
+            row[g_cw1] += cw1
+            row[g_latsum] += lat
+            if c.stop_reason == "max_tokens":
+                row[g_maxtok] += 1
+            if lat < table_limit and lat >= lowest:
+                hb = table[lat]
+            elif LOWEST_MS <= lat <= HIGHEST_MS:
+                hb = bucket_of(lat)
+            else:
+                row[B.G_CLAMPED] += 1
+                hb = bucket_of(clamp(lat))
+            h = row[g_hist]
+            h[hb] = h.get(hb, 0) + 1
+            if not user:
+                row[g_nouser] += 1
+            row[g_cost] = None
         if not track_users:
             continue
-        ukey = (user, key[0], model, variant)
+        ukey = (user, feature, model, variant)
         urow = ubucket.get(ukey)
         if urow is None:
-            # Interned, as ``accumulate`` keys them: ``key`` may hold this line's own strings.
-            ukey = (intern(user), intern(key[0]), intern(model), variant)
+            # Interned, as ``accumulate`` keys them: they may be this line's own strings.
+            ukey = (intern(user), intern(feature), intern(model), variant)
             urow = ubucket[ukey] = new_user_row()
         urow[u_calls] += 1
         urow[u_in] += inp

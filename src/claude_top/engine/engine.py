@@ -82,6 +82,7 @@ class Engine:
         until: float | None = None,
         headroom: Headroom | None = None,
         track_users: bool = True,
+        track_groups: bool = True,
         fast_decoder: bool = True,
         log_format: LogFormat | None = None,
     ) -> None:
@@ -102,7 +103,9 @@ class Engine:
         self._day_cache: dict[int, int] = {}
         self.headroom = headroom or Headroom()
         """Rate-limit headroom over the last minutes (``claude_top.engine.headroom``)."""
-        self.agg = Aggregates(self.prices, self.day_start, self.headroom, since, until, track_users)
+        self.agg = Aggregates(
+            self.prices, self.day_start, self.headroom, since, until, track_users, track_groups
+        )
         self._windows = WindowCache(self.agg)
         self._series: Series | None = None
         self._traffic: TrafficSeries | None = None

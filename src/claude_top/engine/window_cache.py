@@ -233,6 +233,8 @@ class WindowCache:
         bucket (late lines), or a compaction, makes the cache start over. The tail (the live
         bucket) is merged into separate accumulators: nothing cached is copied or changed.
         """
+        if spec.store_name == "groups" and not self.agg.track_groups:
+            raise RuntimeError("this engine keeps no group rows (track_groups=False)")
         store: TieredStore = getattr(self.agg, spec.store_name)
         aligned = None if start is None else -(-start // MINUTE) * MINUTE
         # A window that ends well inside settled data (yesterday, the same hours of an earlier
