@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
 from textual.events import Resize
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from claude_top.config.load import Config
 from claude_top.config.state import save_ui_state
@@ -39,7 +39,7 @@ from claude_top.views.tui.refresh import RefreshingApp
 from claude_top.views.tui.screens import HelpScreen, RejectedScreen, open_page
 from claude_top.views.tui.terminal import Terminal, TerminalDriver
 from claude_top.views.tui.themes import SHIPPED, load_theme, resolve_name, shipped_themes
-from claude_top.views.tui.widgets import FeaturesTable, Line, Panel, palette_of
+from claude_top.views.tui.widgets import FeaturesTable, HeaderLine, Line, Panel, palette_of
 
 __all__ = ["ClaudeTopApp", "LatestProgress"]
 
@@ -99,6 +99,8 @@ class ClaudeTopApp(RefreshingApp):
         """What each region of the main screen was last drawn from (``draw``)."""
         self._pal: tuple[tuple[str, bool], Palette] | None = None
         """Mid-size terminals: the headroom panel is shown in place of line health (``h``)."""
+        self._header: HeaderLine | None = None
+        """The header widget, found once (``_render_header``)."""
         self.export_dir = (export_dir or Path.cwd()).absolute()
         """Where ``e`` and ctrl+s write (``--export-dir``, ``[ui] export_dir``, else the cwd)."""
         self.remember = remember
@@ -131,7 +133,7 @@ class ClaudeTopApp(RefreshingApp):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Line(id="header")
+        yield HeaderLine(id="header")
         yield Line(id="kpis")
         yield Line(id="progress")
         yield FeaturesTable(id="features")
@@ -219,10 +221,13 @@ class ClaudeTopApp(RefreshingApp):
     def _render_header(self, d: Dashboard, pal: Palette | None = None) -> None:
         # The header's own timer also ticks while the main screen is being built or torn down
         # (start-up, quit): no header then is nothing to draw, not an error.
-        found = self.query("#header").results(Static)
-        target = next(found, None)
-        if target is None:
-            return
+        target = self._header
+        if target is None or not target.is_attached or target.screen is not self.screen:
+            # Looked up again only then (a query walks the screen's widgets): not found while
+            # a page is on top of the main screen, as a query of the app finds it then.
+            target = self._header = next(self.query("#header").results(HeaderLine), None)
+            if target is None:
+                return
         # One row high whatever it says: a repaint of that row, not a layout of the screen.
         target.update(
             panels.header(d, pal or self._palette(), now=self._header_now or None), layout=False
