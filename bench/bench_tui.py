@@ -21,7 +21,11 @@ writer process appends 1,000 lines/s while the real ``ClaudeTopApp`` runs headle
 2. Line to screen: the app's own timer and thread worker, a probe line with a unique feature name
    written while the stream runs; the time until its row is in the features table (polled every
    10 ms); 20 probes.
-3. Idle CPU: the writer stopped, the app left alone for 10 s: process CPU time / wall time.
+3. Idle CPU: the writer stopped, the app left alone for 60 s: process CPU time / wall time. On an
+   idle log the frame is rebuilt at each 30 s step of the clock (``refresh.IDLE_S``, the windows
+   move on) and only the header redrawn each second between; a window of a multiple of 30 s holds
+   as many rebuilds wherever it starts; a 10 s window holds one or none, so its figure depends on
+   when it started.
 
 Figures come from one run on one machine; they are not a test.
 """
@@ -57,6 +61,7 @@ from claude_top.ingest.reader import timestamp_of
 from claude_top.sources.follow import Follower
 from claude_top.views.tui import app as app_module
 from claude_top.views.tui.app import ClaudeTopApp, LatestProgress
+from claude_top.views.tui.refresh import IDLE_S
 from claude_top.views.tui.widgets import FeaturesTable
 
 FEATURES = [f"feature_{i:02d}" for i in range(50)]
@@ -409,8 +414,9 @@ async def drive(
         await asyncio.sleep(args.idle)
         wall = time.monotonic() - t0
         threads = thread_cpu()
+        steps = "" if args.idle % IDLE_S == 0 else f"; not a multiple of the {IDLE_S:.0f} s step"
         print(
-            f"idle CPU ({wall:.0f} s, no writes, app + follower): "
+            f"idle CPU ({wall:.0f} s, no writes, app + follower{steps}): "
             f"{(time.process_time() - c0) / wall * 100:.2f} % of a core"
         )
         if threads:
@@ -445,7 +451,12 @@ def main() -> None:
         default=15.0,
         help="seconds per window (twice that for the probes) after which fewer are taken",
     )
-    p.add_argument("--idle", type=float, default=10.0, help="seconds of the idle CPU check")
+    p.add_argument(
+        "--idle",
+        type=float,
+        default=2 * IDLE_S,
+        help="seconds of the idle CPU check (a multiple of the 30 s idle step: see above)",
+    )
     p.add_argument(
         "--windows", default=",".join(WINDOWS), help="windows whose refreshes are measured"
     )
