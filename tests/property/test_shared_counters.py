@@ -1,7 +1,7 @@
 """Settled rows that share their counters, and folds that share their histograms: same answers.
 
 A coarse row keeps its token and latency counters as the one int object of each value (the
-store's table, ``store.settle_group_row``), and a window's cached merge hands its histograms
+store's table, ``store.settle_group_rows``), and a window's cached merge hands its histograms
 out as they are, copying them when it changes (``window_cache._add_groups``, ``_slide``). Over
 arbitrary calls written in random batches, with late lines, compactions and queries between, an
 engine that shares must answer every reader of rows as one that does not (the folds per feature

@@ -112,7 +112,15 @@ def settle(counts: Mapping[int, int] | Settled) -> Settled:
     the others; the reference reader counts them in line order)."""
     if type(counts) is Settled:
         return counts
-    if not counts:
+    if len(counts) == 1:  # most rows of 500 features: the shared one, no sort, no list
+        [p] = counts.items()
+        if p[1] < PAIRS_SHARED_BELOW:
+            one = _ONES.get(p)
+            if one is None:
+                p = _PAIRS.setdefault(p, p)
+                one = _ONES[p] = Settled((p,))
+            return one
+    elif not counts:
         return EMPTY
     pairs = _PAIRS
     out = []
