@@ -158,6 +158,27 @@ def test_settled_rows_share_one_object_per_value_and_take_new_counts() -> None:
     assert q.total.input_tokens == 1234 * 201 + call(NOW - 60)["input_tokens"]
 
 
+def test_fine_rows_share_their_counters_after_a_compaction_and_take_new_counts() -> None:
+    """The minute rows a compaction leaves where they are share their counters too (the fine
+    tier of 500 features is mostly single lines), and ingest still writes them in place."""
+    e = Engine(clock=FixedClock(NOW))
+    same = {"input_tokens": 1234, "output_tokens": 777, "latency_ms": 4321}
+    lines = [call(NOW - 7200 + i * 60.0, feature=f"f{i % 7}", **same) for i in range(40)]
+    e.ingest_lines([orjson.dumps(c) for c in lines])
+    e.compact()
+    fine = [r for ro in e.agg.groups.fine.values() for r in ro.values()]
+    assert len(fine) == 40 and not e.agg.groups.tiers[1].buckets  # nothing moved up
+    for slot in SHARED:
+        assert len({id(r[slot]) for r in fine}) == 1
+    late = call(NOW - 7200 + 60.0, feature="f1", input_tokens=1234, output_tokens=777)
+    e.ingest_lines([orjson.dumps(late)])
+    q = e.query(None, None)
+    assert q.groups["f1"].input_tokens == 1234 * 7
+    assert q.groups["f2"].input_tokens == 1234 * 6
+    assert q.total.input_tokens == 1234 * 41
+    assert q.total.latency_sum_ms == 4321 * 40 + late["latency_ms"]
+
+
 @settings(
     max_examples=60,
     deadline=None,

@@ -209,9 +209,11 @@ class TieredStore:
         self.merge_row = merge_row
         self.settle_row = SETTLE.get(merge_row)
         """What the rows that moved up a tier are made into (group rows: ``settle_group_rows``;
-        None: rows stay as they are)."""
+        None: rows stay as they are, and so do the fine tier's counters)."""
         self._keys: dict[Key, Key] = {}
         """One key object per distinct key of the settled tiers (``settle``)."""
+        self._shared_to = -(2**62)
+        """The newest fine bucket whose counters were shared (``share_fine``)."""
         self.day_start = day_start
         self.version = 0
         """Bumped by compaction, so caches of merged windows know to start over."""
@@ -259,6 +261,8 @@ class TieredStore:
         Nothing moves until the oldest bucket is ``slack`` past its time, so a live session
         compacts about once an hour instead of every minute (each compaction resets caches).
         """
+        if self.settle_row is not None:
+            self.share_fine()
         for lower, upper in zip(self.tiers, self.tiers[1:], strict=False):
             limit = ref - lower.keep
             span = _span(lower)
@@ -281,6 +285,24 @@ class TieredStore:
             if self.settle_row is not None:
                 for dest_start in moved_to:
                     self.settle(upper.buckets[dest_start])
+
+    def share_fine(self) -> None:
+        """Share the counters of the fine buckets written since the last compaction
+        (``share_counters``): their rows stay the dicts and lists ingest writes in place.
+
+        With 500 features nearly every minute row is a single line's, each counter an int of
+        its own: 14.6 MiB over the 26 hours the fine tier holds, of a 305 MiB peak. Only such
+        rows are shared: with 5 features sharing every row cost a third of a compaction's time
+        and saved nothing measurable. A bucket written again after (a late line, the live
+        minute) takes new ints, as any row does."""
+        edge = self._shared_to
+        fresh = [b for b in self.fine if b > edge]
+        if not fresh:
+            return
+        ints, fine = shared_ints(), self.fine
+        for b in fresh:  # a line's rows: a sum of many lines is seldom a value another has
+            share_counters([r for r in fine[b].values() if r[G_CALLS] == 1], ints)
+        self._shared_to = max(fresh)
 
     def settle(self, bucket: Bucket) -> None:
         """Make the rows of a bucket that moved up a tier compact, in place (same dict, same
