@@ -62,6 +62,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
         # Read once and answered from the user rows alone: group rows would cost a third of
         # the read for nothing (``--follow`` checks alerts over them).
         track_groups=not (a.by == "user" and not a.follow),
+        cache_costs=a.follow,  # read once, asked once: no later query reuses a row's cost
         log_format=log_format(cfg, a.preset),
     )
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}

@@ -83,6 +83,7 @@ class Engine:
         headroom: Headroom | None = None,
         track_users: bool = True,
         track_groups: bool = True,
+        cache_costs: bool = True,
         fast_decoder: bool = True,
         log_format: LogFormat | None = None,
     ) -> None:
@@ -106,6 +107,7 @@ class Engine:
         self.agg = Aggregates(
             self.prices, self.day_start, self.headroom, since, until, track_users, track_groups
         )
+        self.agg.cache_costs = cache_costs
         self._windows = WindowCache(self.agg)
         self._series: Series | None = None
         self._traffic: TrafficSeries | None = None

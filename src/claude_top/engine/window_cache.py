@@ -425,7 +425,7 @@ class WindowCache:
         cost_slot, acc_fn, groups = spec.cost_slot, spec.acc, spec.groups
         if feature is not None or needle is not None:
             rows = _wanted(spec, rows, needle, feature)
-        price = _pricer(self.agg.prices, spec, bstart)
+        price = _pricer(self.agg.prices, spec, bstart, self.agg.cache_costs)
         if acc_fn is acc_user and groups:
             fold_user_rows(rows, accs, total, name_i, model_i, price)
             return
@@ -458,9 +458,12 @@ def _wanted(
         yield key, row
 
 
-def _pricer(prices: PriceTable, spec: Spec, bstart: int) -> Callable[[Any, Row], int]:
+def _pricer(
+    prices: PriceTable, spec: Spec, bstart: int, keep: bool = True
+) -> Callable[[Any, Row], int]:
     """``cached_cost`` for the rows of one bucket, each model's price on the bucket's date
-    looked up once (the date when first needed)."""
+    looked up once (the date when first needed); ``keep`` False leaves the rows as they were
+    (``Aggregates.cache_costs``)."""
     found: dict[str, ModelPrice | None] = {}
     m, cost_slot, slots = spec.model_i, spec.cost_slot, spec.slots
     day: list[Any] = []
@@ -474,7 +477,8 @@ def _pricer(prices: PriceTable, spec: Spec, bstart: int) -> Callable[[Any, Row],
                 day.append(utc_date(bstart))
             p = found[model] = prices.lookup(model, day[0])
         cost: int = _units(None if p is None else _priced(p, key[m + 1], row, slots))
-        row[cost_slot] = cost
+        if keep:
+            row[cost_slot] = cost
         return cost
 
     return price

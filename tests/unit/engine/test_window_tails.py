@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from msgspec.structs import fields
@@ -20,8 +21,10 @@ from claude_top.core.stats import GroupStats, Summary
 from claude_top.engine.accumulators import COST_UNITS, acc_group, group_stats, new_acc
 from claude_top.engine.engine import Engine
 from claude_top.engine.pricing import PriceTable
+from claude_top.engine.store import G_COST, U_COST
 from claude_top.engine.window_cache import GROUP_SLOTS, row_cost
-from loggen import T0, line
+from claude_top.views.summary import summary_dict
+from loggen import T0, line, random_calls
 
 PRICES = PriceTable.builtin()
 NOW = T0 + 4 * 3600
@@ -104,3 +107,27 @@ def test_every_number_of_cached_windows_equals_a_fresh_merge(
                 }
             want = _plain(live, start, stop, "feature")
             assert _whole(live.total(start, stop)) == _whole(want.total)
+
+
+def test_an_engine_that_keeps_no_costs_answers_the_same_and_leaves_its_rows() -> None:
+    """A one-shot ``summary`` (``cache_costs=False``) prices each row without storing it in
+    the row: the same answers, per feature, model and user, and no row holds a cost after."""
+    calls = random_calls(3000, seed=5, start=T0 - 3 * 86400, span=3 * 86400)
+    lines = [orjson.dumps(c) for c in calls]
+    kept, lean = Engine(clock=FixedClock(NOW)), Engine(clock=FixedClock(NOW), cache_costs=False)
+    for e in (kept, lean):
+        e.ingest_lines(lines)
+        e.compact()
+    window = {"start": None, "end": None, "tz": "UTC", "day": None}
+    for by in ("feature", "model", "user"):
+        got, want = (summary_dict(e.query(by=by), e.lines, window) for e in (lean, kept))
+        assert got == want
+    rows = [
+        (G_COST, r) for t in lean.agg.groups.tiers for b in t.buckets.values() for r in b.values()
+    ]
+    rows += [
+        (U_COST, r) for t in lean.agg.users.tiers for b in t.buckets.values() for r in b.values()
+    ]
+    assert rows and all(r[slot] is None for slot, r in rows)
+    assert any(r[G_COST] is not None for t in kept.agg.groups.tiers for b in t.buckets.values()
+               for r in b.values())  # fmt: skip
