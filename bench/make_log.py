@@ -18,6 +18,7 @@ is a pure function of the arguments (``--end`` pins the time range; by default i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -165,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     written = 0
     size = 0
     chunk: list[bytes] = []
-    with open(args.out, "wb") as f:
+    # Written beside the target and renamed at the end: the benchmarks make a log only when
+    # it is missing, so an interrupted run must not leave a short one under the real name.
+    partial = f"{args.out}.partial"
+    with open(partial, "wb") as f:
         lines = Generator(config).history(end, total=args.lines)
         if args.features or args.distinct_users:
             lines = relabel(lines, args.features, args.distinct_users)
@@ -184,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             f.write(data)
             written += len(chunk)
             size += len(data)
+    os.replace(partial, args.out)
     elapsed = time.perf_counter() - started
     print(
         f"{args.out}: {written} lines, {size / 1e6:.1f} MB, {elapsed:.1f} s",
