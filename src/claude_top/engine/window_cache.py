@@ -389,8 +389,8 @@ class WindowCache:
                     ):
                         continue
                     cost = row[spec.cost_slot]
-                    if cost is None:  # pragma: no cover - folded rows always have a cost
-                        continue
+                    if cost is None:  # folded without keeping it (``cache_costs``): the same price
+                        cost = row_units(self.agg.prices, spec, bstart, bkey, row)
                     if not spec.groups:
                         spec.unacc(c.total, row, cost, bkey[model_i])
                         continue

@@ -131,3 +131,22 @@ def test_an_engine_that_keeps_no_costs_answers_the_same_and_leaves_its_rows() ->
     assert rows and all(r[slot] is None for slot, r in rows)
     assert any(r[G_COST] is not None for t in kept.agg.groups.tiers for b in t.buckets.values()
                for r in b.values())  # fmt: skip
+
+
+def test_a_rolling_window_slides_the_same_when_rows_keep_no_cost() -> None:
+    """Sliding a window takes the buckets it left out of the merge, each at its cost: a row
+    that keeps none (``cache_costs=False``) is priced again, not left in the window."""
+    lines = [_line(i, 30 * i, "abc"[i % 3], i % len(MODELS), i % 7 == 0) for i in range(480)]
+    engines = []
+    for keep in (True, False):
+        clock = FixedClock(T0 + 3 * 3600)
+        e = Engine(PRICES, clock, cache_costs=keep)
+        e.ingest_lines(lines)
+        engines.append((clock, e))
+    window = {"start": None, "end": None, "tz": "UTC", "day": None}
+    for t in range(int(T0 + 3 * 3600), int(T0 + 4 * 3600), 300):
+        answers = []
+        for clock, e in engines:
+            clock.set(t)
+            answers.append(summary_dict(e.query(t - 3600, t), e.lines, window))
+        assert answers[0] == answers[1], t
