@@ -92,10 +92,12 @@ class HeaderLine(Line):
     Why: the header is drawn again every second, on an idle log too (its clock, "newest N s
     ago"), and that redraw was most of the idle UI's CPU. ``Static`` turns a ``Text`` into
     Textual's ``Content`` at every update and draws that (~1.7 ms for the 160-column row);
-    Rich renders the same ``Text`` over the widget's style in ~0.3 ms. The cells and their
-    styles are the same; left out is the offset metadata ``Content`` adds for selecting text
-    with the mouse, which the header does not offer. Anything but a ``Text`` goes the
-    ``Static`` way.
+    Rich renders the same ``Text`` over the widget's style in ~0.3 ms. The cells, their
+    styles and the offset metadata ``Content`` adds (what selecting text with the mouse reads)
+    are the same. Anything but a ``Text`` goes the ``Static`` way. ``_first_line`` wraps with
+    Rich's ``rich._wrap.divide_line``, a private function: a Rich release that moves or
+    changes it fails the TUI tests (``tests/tui/test_tui_idle.py`` compares the row with what
+    ``Static`` draws), not a user's screen silently.
     """
 
     _text: Text | None = None
