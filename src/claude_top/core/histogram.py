@@ -123,8 +123,11 @@ def settle(counts: Mapping[int, int] | Settled) -> Settled:
     elif not counts:
         return EMPTY
     pairs = _PAIRS
+    ordered = sorted(counts.items())
+    if max(counts.values()) < PAIRS_SHARED_BELOW:  # nearly always: every pair shared, in C
+        return Settled(map(pairs.setdefault, ordered, ordered))
     out = []
-    for p in sorted(counts.items()):
+    for p in ordered:
         if p[1] < PAIRS_SHARED_BELOW:
             q = pairs.get(p)
             if q is None:
