@@ -71,6 +71,12 @@ COARSE = 900
 """15 minutes: every real time zone's midnight falls on a multiple of it."""
 
 GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
+WHOLE_TIERS = [(COARSE, float("inf"))]
+"""The group stores of a read that is asked about whole windows only (``minute_rows=False``: a
+one-shot ``summary``): rows per 15 minutes from the start, which is what compaction makes of
+every minute older than 26 hours anyway. No minute row is made only to be merged later: that
+merge was a sixth of a ``summary --jobs 1`` read. Every window such a store answers starts and
+ends on a quarter hour (``window_cache`` refuses any other)."""
 USER_TIERS = [(B.DAY, 2 * DAY), (B.ARCHIVE, float("inf"))]
 """Users are many (thousands, each with a few features and models), so their rows are kept per
 calendar day while the day starts after ``ref - 2 days - 25 h`` (``ref``: the time compacted to;
@@ -101,6 +107,7 @@ class Aggregates:
         until: float | None,
         track_users: bool,
         track_groups: bool = True,
+        minute_rows: bool = True,
     ) -> None:
         self.prices = prices
         self.day_start = day_start
@@ -112,20 +119,26 @@ class Aggregates:
         """False: no (minute, feature, model) rows are kept, for a one-shot ``summary --by
         user``, which answers from the user rows alone; a window query of group rows raises
         (``window_cache``). Errors, 429 events and the side stores are kept as ever."""
+        self.minute_rows = minute_rows
+        """False: the group stores keep 15-minute rows from the start (``WHOLE_TIERS``)."""
+        self.group_width = MINUTE if minute_rows else COARSE
+        """Seconds of the group stores' finest buckets: a minute's rows go to the bucket of
+        ``minute - minute % group_width``."""
         self.cache_costs = True
         """Whether a query keeps each row's cost in the row for the next (``window_cache``).
         A one-shot ``summary`` queries its rows once: with 500 features the kept costs were
         22 MiB of int objects, the last of its peak."""
         self.lines = LineStats()
-        self.groups = TieredStore(GROUP_TIERS, B.new_group_row, B.merge_group_row)
+        tiers, whole = (GROUP_TIERS, False) if minute_rows else (WHOLE_TIERS, True)
+        self.groups = TieredStore(tiers, B.new_group_row, B.merge_group_row, whole=whole)
         self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, day_start)
         self.streams = TieredStore(
-            GROUP_TIERS, streaming.new_stream_row, streaming.merge_stream_row
+            tiers, streaming.new_stream_row, streaming.merge_stream_row, whole=whole
         )
         """Streamed calls' TTFT and output rate per (feature, model) (``engine.streaming``)."""
-        self.app_costs = TieredStore(GROUP_TIERS, app_cost.new_row, app_cost.merge_row)
+        self.app_costs = TieredStore(tiers, app_cost.new_row, app_cost.merge_row, whole=whole)
         """The app's own cost of the calls that log one, beside their tokens (``app_cost``)."""
-        self.tools = TieredStore(GROUP_TIERS, server_tools.new_row, server_tools.merge_row)
+        self.tools = TieredStore(tiers, server_tools.new_row, server_tools.merge_row, whole=whole)
         """Server tool requests of the calls that made any (``server_tools``)."""
         self.running: RunningDay | None = None
         self.newest_ts: float | None = None
@@ -146,6 +159,7 @@ class Aggregates:
         first = -math.inf if since is None else since
         end = math.inf if until is None else until
         gfine, ufine = self.groups.fine, self.users.fine
+        gwidth, gsettled = self.group_width, self.groups.settled
         gkeys = self.group_keys
         thresholds = self.tier_thresholds
         run = self.running
@@ -213,10 +227,13 @@ class Aggregates:
                     minute = int(ts // MINUTE) * MINUTE
                     # Floats: comparing a float with a float costs less than with an int.
                     m_lo, m_hi = float(minute), float(minute + MINUTE)
-                    gmin, gmax = min(gmin, minute), max(gmax, minute)
-                    gbucket = gfine.get(minute) if track_groups else dropped  # type: ignore[assignment]
+                    gq = minute - minute % gwidth
+                    gmin, gmax = min(gmin, gq), max(gmax, gq)
+                    gbucket = gfine.get(gq) if track_groups else dropped  # type: ignore[assignment]
                     if gbucket is None:
-                        gbucket = gfine[minute] = {}
+                        gbucket = gfine[gq] = {}
+                    elif gq in gsettled:
+                        self.groups.reopen(gq)
                     if minute - minute % COARSE != hour:
                         hour = minute - minute % COARSE
                         day = self.day_start(hour)
@@ -325,10 +342,12 @@ class Aggregates:
 
     @staticmethod
     def _fine(store: TieredStore, minute: int) -> B.Bucket:
-        bucket = store.fine.get(minute)
+        """The finest bucket of ``store`` that holds ``minute`` (its own, or its quarter's)."""
+        start = minute - minute % store.tiers[0].width
+        bucket = store.fine.get(start)
         if bucket is None:
-            bucket = store.fine[minute] = {}
-        store.note(minute)
+            bucket = store.fine[start] = {}
+        store.note(start)
         return bucket
 
     def _internal_error(self, rec: Any, exc: Exception) -> None:

@@ -16,7 +16,8 @@ its verdicts in line order, as the per-line path does); counts commute, and noth
 matters (the error and 429 lists, the headroom tracker) ever comes from a common line.
 
 An engine without group rows (``track_groups``: a one-shot ``summary --by user``) counts a
-common line into its user row alone.
+common line into its user row alone; one without minute rows (``minute_rows``: a one-shot
+``summary``) into its quarter hour's row.
 
 ``tests/property/test_differential.py`` compares the whole engine state this gives against the
 reference reader's, on arbitrary blocks of mixed lines.
@@ -53,6 +54,7 @@ def take_block(
     since, until, run = agg.since, agg.until, agg.running
     horizon = now - HORIZON_S
     gfine, ufine = agg.groups.fine, agg.users.fine
+    gwidth, gsettled = agg.group_width, agg.groups.settled
     gkeys = agg.group_keys
     thresholds = agg.tier_thresholds
     track_users, track_groups = agg.track_users, agg.track_groups
@@ -108,10 +110,13 @@ def take_block(
             continue
         if gbucket is None:
             if track_groups:
-                gbucket = gfine.get(minute)
+                gq = minute - minute % gwidth  # the minute's own bucket, or its quarter's
+                gbucket = gfine.get(gq)
                 if gbucket is None:
-                    gbucket = gfine[minute] = {}
-                agg.groups.note(minute)
+                    gbucket = gfine[gq] = {}
+                elif gq in gsettled:  # a late line, into a settled quarter (``minute_rows``)
+                    agg.groups.reopen(gq)
+                agg.groups.note(gq)
             else:
                 gbucket = {}  # only a sign that the minute's buckets are found
             day = agg.day_start(minute - minute % COARSE)

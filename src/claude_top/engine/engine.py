@@ -84,6 +84,7 @@ class Engine:
         track_users: bool = True,
         track_groups: bool = True,
         cache_costs: bool = True,
+        minute_rows: bool = True,
         fast_decoder: bool = True,
         log_format: LogFormat | None = None,
     ) -> None:
@@ -105,7 +106,14 @@ class Engine:
         self.headroom = headroom or Headroom()
         """Rate-limit headroom over the last minutes (``claude_top.engine.headroom``)."""
         self.agg = Aggregates(
-            self.prices, self.day_start, self.headroom, since, until, track_users, track_groups
+            self.prices,
+            self.day_start,
+            self.headroom,
+            since,
+            until,
+            track_users,
+            track_groups,
+            minute_rows,
         )
         self.agg.cache_costs = cache_costs
         self._windows = WindowCache(self.agg)
@@ -312,6 +320,7 @@ class Engine:
                             store.merge_bucket(mine, bucket)
                         store.note(bstart)
                 store.flush()
+                store.mark_settled()
                 store.version += 1
             agg.lines.absorb(state["lines"], lineno_offset)
             for t in (state["newest"], state["oldest"]):
@@ -391,6 +400,7 @@ class Engine:
         """Calls and cost only, all traffic and per feature, over [start, end) (the cost
         baseline's spans, ``engine.span_costs``); ``match`` as ``query``'s."""
         with self.lock:
+            self.agg.groups.check_window(start, end)
             return self._costs.span(start, end, match.lower() if match else None)
 
     def series(
@@ -398,6 +408,7 @@ class Engine:
     ) -> dict[str, list[float]]:
         """Per-group values in ``step``-second slots over [start, end), for sparklines."""
         with self.lock:
+            self.agg.groups.check_window(start, end)
             if self._series is None:
                 from claude_top.engine.series import Series
 
@@ -415,6 +426,7 @@ class Engine:
         """Calls, errors, cost and p95 per ``step`` slot over [start, end), for the charts;
         ``match``: only rows whose feature or model contains it (as ``query``)."""
         with self.lock:
+            self.agg.groups.check_window(start, end)
             if self._traffic is None:
                 from claude_top.engine.series import TrafficSeries
 
@@ -472,6 +484,7 @@ class Engine:
         """Streamed calls' TTFT and output tokens/s over [start, end): the total and per
         feature (or model), as HDR histograms (``engine.streaming``)."""
         with self.lock:
+            self.agg.streams.check_window(start, end)
             return streaming.query(self.agg.streams, start, end, by)
 
     def app_costs(
@@ -479,6 +492,7 @@ class Engine:
     ) -> tuple[AppCost, dict[str, AppCost]]:
         """The app's own logged cost against ours over the same calls, per model (or feature)."""
         with self.lock:
+            self.agg.app_costs.check_window(start, end)
             return app_cost.query(self.agg.app_costs, self.prices, start, end, by)
 
     def server_tools(
@@ -487,6 +501,7 @@ class Engine:
         """Server tool requests (web searches, fetches) and their priced cost, per model (or
         feature) over [start, end) (``engine.server_tools``)."""
         with self.lock:
+            self.agg.tools.check_window(start, end)
             return server_tools.query(self.agg.tools, self.prices, start, end, by)
 
     def cost_between(self, start: float, end: float) -> float:

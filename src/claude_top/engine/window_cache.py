@@ -236,6 +236,7 @@ class WindowCache:
         if spec.store_name == "groups" and not self.agg.track_groups:
             raise RuntimeError("this engine keeps no group rows (track_groups=False)")
         store: TieredStore = getattr(self.agg, spec.store_name)
+        store.check_window(start, end)
         aligned = None if start is None else -(-start // MINUTE) * MINUTE
         # A window that ends well inside settled data (yesterday, the same hours of an earlier
         # day) is cached under its end too, so it does not evict the open window with the same
