@@ -291,6 +291,7 @@ class Engine:
                 "streams": [t.buckets for t in agg.streams.tiers],
                 "app_costs": [t.buckets for t in agg.app_costs.tiers],
                 "tools": [t.buckets for t in agg.tools.tiers],
+                "settled": agg.groups.settled,
                 "lines": agg.lines,
                 "newest": agg.newest_ts,
                 "oldest": agg.oldest_ts,
@@ -320,8 +321,10 @@ class Engine:
                             store.merge_bucket(mine, bucket)
                         store.note(bstart)
                 store.flush()
-                store.mark_settled()
                 store.version += 1
+            # A bucket that took settled rows from the other engine's settled buckets is one a
+            # later line must reopen (a single-tier store's; empty sets otherwise).
+            agg.groups.settled |= state.get("settled", set())
             agg.lines.absorb(state["lines"], lineno_offset)
             for t in (state["newest"], state["oldest"]):
                 if t is not None:

@@ -234,9 +234,10 @@ class TieredStore:
         self.unsettle_row = UNSETTLE.get(merge_row)
         self.settled: set[int] = set()
         """A single-tier store's buckets whose rows are settled in place (``settle_closed``):
-        a writer that opens one of them calls ``reopen`` first. A store of several tiers
-        settles only the buckets that moved up, which nothing but a merge writes, so this
-        stays empty."""
+        a writer that opens one of them calls ``reopen`` first, and a merge of another store's
+        buckets (``Engine.absorb_state``) takes in its set. A store of several tiers settles
+        only the buckets that moved up, which nothing but a merge writes, so this stays
+        empty."""
         self._keys: dict[Key, Key] = {}
         """One key object per distinct key of the settled tiers (``settle``)."""
         self._shared_to = -(2**62)
@@ -337,17 +338,6 @@ class TieredStore:
         assert self.unsettle_row is not None
         self.unsettle_row(self.fine[start].values())
         self.settled.discard(start)
-
-    def mark_settled(self) -> None:
-        """After another store's buckets were adopted (``Engine.absorb_state``): a single-tier
-        store notes every bucket that now holds a settled row, so a later write reopens it."""
-        if len(self.tiers) != 1 or self.settle_row is None:
-            return
-        self.settled = {
-            b
-            for b, bucket in self.fine.items()
-            if any(type(row[G_HIST]) is not dict for row in bucket.values())
-        }
 
     def share_fine(self) -> None:
         """Share the counters of the fine buckets written since the last compaction
