@@ -478,11 +478,11 @@ def test_block_path_and_reference_agree(
     since, until = window
     quick, ref, one = (
         Engine(PRICES, FixedClock(NOW), since=since, until=until, track_users=users,
-               minute_rows=minutes, fast_decoder=f)
+               whole_read=not minutes, fast_decoder=f)
         for f in (True, False, True)
     )  # fmt: skip
     for e in (quick, ref, one):
-        if running:
+        if running and minutes:  # a whole read keeps no day of users apart
             e.top_users(NOW, 5)
     quick.ingest(Batch("app.log", 1, batch))
     ref.ingest(Batch("app.log", 1, batch))

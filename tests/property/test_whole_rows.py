@@ -1,7 +1,7 @@
 """An engine without minute rows answers a whole read as one with them.
 
 A one-shot ``summary`` keeps its group rows per quarter hour from the start
-(``Engine(minute_rows=False)``): every answer it gives is over the whole read, its bounds
+(``Engine(whole_read=True)``): every answer it gives is over the whole read, its bounds
 filter at ingest, and a quarter hour's row is the sum of its minutes' rows. Here both engines
 read the same arbitrary lines (both ingest paths: common lines, errors and 429s, rate-limit
 headers, the tracker's last minutes, streamed calls, the app's own cost, server tools, lines
@@ -132,7 +132,7 @@ def answers(e: Engine) -> dict[str, Any]:
 def pair(window: tuple[float | None, float | None]) -> tuple[Engine, Engine]:
     since, until = window
     return tuple(  # type: ignore[return-value]
-        Engine(clock=FixedClock(NOW), since=since, until=until, minute_rows=m)
+        Engine(clock=FixedClock(NOW), since=since, until=until, whole_read=not m)
         for m in (True, False)
     )
 
@@ -143,7 +143,7 @@ def pair(window: tuple[float | None, float | None]) -> tuple[Engine, Engine]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(steps, windows)
-def test_quarter_hour_rows_answer_as_minute_rows(
+def test_a_whole_read_engine_answers_as_a_full_one(
     batches: list[Any], window: tuple[float | None, float | None]
 ) -> None:
     minutes, quarters = pair(window)
@@ -168,7 +168,7 @@ def test_a_split_read_of_quarter_hour_rows_answers_as_one_read(
     second = [*second, orjson.dumps(call(NOW - 100))]  # the worker's old quarters settle
     whole = Engine(clock=FixedClock(NOW))
     whole.ingest_lines([*first, *second, *third])
-    split, worker = (Engine(clock=FixedClock(NOW), minute_rows=False) for _ in range(2))
+    split, worker = (Engine(clock=FixedClock(NOW), whole_read=True) for _ in range(2))
     split.ingest_lines(first)
     worker.ingest_lines(second)
     worker.compact()
@@ -185,14 +185,21 @@ def test_a_split_read_of_quarter_hour_rows_answers_as_one_read(
 
 
 def test_a_window_that_cuts_a_quarter_hour_is_refused() -> None:
-    e = Engine(clock=FixedClock(NOW), minute_rows=False)
+    e = Engine(clock=FixedClock(NOW), whole_read=True)
     e.ingest_lines([orjson.dumps(call(NOW - 3000))])
     assert e.query(NOW - 3600, NOW).total.calls == 1  # on quarter hours: answered
     asks = ("query", "total", "streaming", "app_costs", "server_tools", "span_cost")
     for start, end in ((NOW - 600, None), (None, NOW - 60), (NOW - 3600, NOW - 30)):
         for ask in asks:
-            with pytest.raises(RuntimeError, match="no minute rows"):
+            with pytest.raises(RuntimeError, match="whole read only"):
                 getattr(e, ask)(start, end)
+    for ask in (  # its users are one bucket: no day of theirs is kept apart
+        lambda: e.query(NOW - 86400, None, by="user"),
+        lambda: e.query(None, NOW - 86400, by="feature", per_user=True),
+        lambda: e.top_users(NOW, 5),
+    ):
+        with pytest.raises(RuntimeError, match="whole read only"):
+            ask()
 
 
 def test_a_late_line_reopens_a_settled_quarter() -> None:

@@ -65,7 +65,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
         cache_costs=a.follow,  # read once, asked once: no later query reuses a row's cost
         # Asked about the whole read only (its bounds filter at ingest): quarter-hour rows
         # from the start, with no minute rows to merge (``--follow`` checks 10-minute alerts).
-        minute_rows=a.follow,
+        whole_read=not a.follow,
         log_format=log_format(cfg, a.preset),
     )
     window = {"start": iso(since), "end": iso(until), "tz": str(tz), "day": a.day}

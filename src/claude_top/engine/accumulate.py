@@ -72,17 +72,21 @@ COARSE = 900
 
 GROUP_TIERS = [(MINUTE, 26 * HOUR), (COARSE, float("inf"))]
 WHOLE_TIERS = [(COARSE, float("inf"))]
-"""The group stores of a read that is asked about whole windows only (``minute_rows=False``: a
-one-shot ``summary``): rows per 15 minutes from the start, which is what compaction makes of
-every minute older than 26 hours anyway. No minute row is made only to be merged later: that
-merge was a sixth of a ``summary --jobs 1`` read. Every window such a store answers starts and
-ends on a quarter hour (``window_cache`` refuses any other)."""
+"""The group stores of a read that is asked about the whole read only (``whole_read``: a
+one-shot ``summary``, whose bounds filter at ingest): rows per 15 minutes from the start, which
+is what compaction makes of every minute older than 26 hours anyway. No minute row is made only
+to be merged later: that merge was a sixth of a ``summary --jobs 1`` read. Every window such a
+store answers starts and ends on a quarter hour (``TieredStore.check_window`` refuses any
+other)."""
 USER_TIERS = [(B.DAY, 2 * DAY), (B.ARCHIVE, float("inf"))]
 """Users are many (thousands, each with a few features and models), so their rows are kept per
 calendar day while the day starts after ``ref - 2 days - 25 h`` (``ref``: the time compacted to;
 the exact rule is ``TieredStore.kept_from``, 25 h being the longest day), then summed into one
 archive bucket: per-user numbers answer "today", "yesterday" or "all". Today's top users come from running totals (``top_users``);
 other per-user windows (``summary --by user --day/--since``) filter at ingest instead."""
+WHOLE_USER_TIERS = [(B.ARCHIVE, float("inf"))]
+"""The user store of a whole read: one bucket from the start, so no day's rows are merged into
+the archive, nor folded one day at a time by the query (``summary --by user``)."""
 
 EVENTS_KEPT = 2000
 ERRORS_KEPT_PER_FEATURE = 20
@@ -107,7 +111,7 @@ class Aggregates:
         until: float | None,
         track_users: bool,
         track_groups: bool = True,
-        minute_rows: bool = True,
+        whole_read: bool = False,
     ) -> None:
         self.prices = prices
         self.day_start = day_start
@@ -119,9 +123,10 @@ class Aggregates:
         """False: no (minute, feature, model) rows are kept, for a one-shot ``summary --by
         user``, which answers from the user rows alone; a window query of group rows raises
         (``window_cache``). Errors, 429 events and the side stores are kept as ever."""
-        self.minute_rows = minute_rows
-        """False: the group stores keep 15-minute rows from the start (``WHOLE_TIERS``)."""
-        self.group_width = MINUTE if minute_rows else COARSE
+        self.whole_read = whole_read
+        """Asked about the whole read only: the group stores keep 15-minute rows from the start
+        (``WHOLE_TIERS``) and the user store one bucket (``WHOLE_USER_TIERS``)."""
+        self.group_width = COARSE if whole_read else MINUTE
         """Seconds of the group stores' finest buckets: a minute's rows go to the bucket of
         ``minute - minute % group_width``."""
         self.cache_costs = True
@@ -129,9 +134,14 @@ class Aggregates:
         A one-shot ``summary`` queries its rows once: with 500 features the kept costs were
         22 MiB of int objects, the last of its peak."""
         self.lines = LineStats()
-        tiers, whole = (GROUP_TIERS, False) if minute_rows else (WHOLE_TIERS, True)
+        whole = whole_read
+        tiers, user_tiers = (WHOLE_TIERS, WHOLE_USER_TIERS) if whole else (GROUP_TIERS, USER_TIERS)
         self.groups = TieredStore(tiers, B.new_group_row, B.merge_group_row, whole=whole)
-        self.users = TieredStore(USER_TIERS, B.new_user_row, B.merge_user_row, day_start)
+        self.users = TieredStore(
+            user_tiers, B.new_user_row, B.merge_user_row, day_start, whole=whole
+        )
+        self.user_bucket_of: Callable[[float], int] = (lambda _: 0) if whole else day_start
+        """The user store's bucket of a quarter hour's start: its local day, or the one."""
         self.streams = TieredStore(
             tiers, streaming.new_stream_row, streaming.merge_stream_row, whole=whole
         )
@@ -236,7 +246,7 @@ class Aggregates:
                         self.groups.reopen(gq)
                     if minute - minute % COARSE != hour:
                         hour = minute - minute % COARSE
-                        day = self.day_start(hour)
+                        day = self.user_bucket_of(hour)
                         umin, umax = min(umin, day), max(umax, day)
                         ubucket = ufine.get(day)  # type: ignore[assignment]
                         if ubucket is None:

@@ -16,8 +16,8 @@ its verdicts in line order, as the per-line path does); counts commute, and noth
 matters (the error and 429 lists, the headroom tracker) ever comes from a common line.
 
 An engine without group rows (``track_groups``: a one-shot ``summary --by user``) counts a
-common line into its user row alone; one without minute rows (``minute_rows``: a one-shot
-``summary``) into its quarter hour's row.
+common line into its user row alone; one asked about the whole read only (``whole_read``: a
+one-shot ``summary``) into its quarter hour's row.
 
 ``tests/property/test_differential.py`` compares the whole engine state this gives against the
 reference reader's, on arbitrary blocks of mixed lines.
@@ -114,12 +114,12 @@ def take_block(
                 gbucket = gfine.get(gq)
                 if gbucket is None:
                     gbucket = gfine[gq] = {}
-                elif gq in gsettled:  # a late line, into a settled quarter (``minute_rows``)
+                elif gq in gsettled:  # a late line, into a settled quarter (``whole_read``)
                     agg.groups.reopen(gq)
                 agg.groups.note(gq)
             else:
                 gbucket = {}  # only a sign that the minute's buckets are found
-            day = agg.day_start(minute - minute % COARSE)
+            day = agg.user_bucket_of(minute - minute % COARSE)
             ubucket = ufine.get(day)  # type: ignore[assignment]
             if ubucket is None:
                 ubucket = ufine[day] = {}

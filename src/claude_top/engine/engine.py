@@ -84,7 +84,7 @@ class Engine:
         track_users: bool = True,
         track_groups: bool = True,
         cache_costs: bool = True,
-        minute_rows: bool = True,
+        whole_read: bool = False,
         fast_decoder: bool = True,
         log_format: LogFormat | None = None,
     ) -> None:
@@ -113,7 +113,7 @@ class Engine:
             until,
             track_users,
             track_groups,
-            minute_rows,
+            whole_read,
         )
         self.agg.cache_costs = cache_costs
         self._windows = WindowCache(self.agg)
@@ -475,6 +475,7 @@ class Engine:
 
     def _build_running(self, day: int) -> RunningDay:
         end = self.day_start(day + 30 * HOUR)
+        self.agg.users.check_window(day, end)
         run = RunningDay(day, end, self.prices)
         for bstart, bucket in self.agg.users.buckets_in(day, end):
             for key, row, cost in bucket_costs(self.prices, USERS_BY_USER, bstart, bucket):

@@ -118,7 +118,7 @@ def _host_engine(engine: Engine) -> Engine:
         since=engine.since,
         until=engine.until,
         track_users=False,
-        minute_rows=engine.agg.minute_rows,  # merged into ``engine``: the same tiers
+        whole_read=engine.agg.whole_read,  # merged into ``engine``: the same tiers
         log_format=engine.log_format,
     )
 

@@ -320,7 +320,7 @@ class TieredStore:
     def settle_closed(self, before: float) -> None:
         """Settle, in place, the buckets of a single-tier store that end before ``before``.
 
-        Such a store (a one-shot read's, ``Aggregates(minute_rows=False)``) has nothing to move
+        Such a store (a one-shot read's, ``Aggregates(whole_read=True)``) has nothing to move
         up, but its old buckets are as many as a coarse tier's, and as costly unsettled: with
         500 features a week's rows were 387 MB unsettled against 280 MB. In a log written in
         time order a bucket an hour old takes no more lines; one that does is ``reopen``-ed.
@@ -422,11 +422,11 @@ class TieredStore:
     def check_window(self, start: float | None, end: float | None) -> None:
         """Raise when a ``whole`` store is asked for a window that cuts its finest buckets."""
         if self.whole:
-            width = self.tiers[0].width
-            if any(t is not None and t % width for t in (start, end)):
+            width = self.tiers[0].width  # seconds; a day or the archive: no bound at all
+            if any(t is not None and (width <= 0 or t % width) for t in (start, end)):
                 raise RuntimeError(
-                    f"this engine keeps no minute rows: the window {start}..{end} cuts its "
-                    f"{width} s rows"
+                    f"this engine answers the whole read only: the window {start}..{end} cuts "
+                    "its rows"
                 )
 
     def buckets_in(self, start: float | None, end: float | None) -> Iterator[tuple[int, Bucket]]:
