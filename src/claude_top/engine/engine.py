@@ -120,6 +120,8 @@ class Engine:
         self._series: Series | None = None
         self._traffic: TrafficSeries | None = None
         self._costs = SpanCosts(self.agg)
+        self._top: tuple[tuple[Any, ...], RunningDay, list[GroupStats]] | None = None
+        """The last ``top_users`` answer from the running totals, by what it depends on."""
         self.version = 0
         """Bumped by every ingest: views skip recomputing when nothing changed."""
         self.before_compact: Callable[[float], None] | None = None
@@ -469,9 +471,16 @@ class Engine:
                     return (-(g.cost_usd if by == "cost" else g.total_tokens), g.name)
 
                 return heapq.nsmallest(n, stats, key=rank)
+            # The running totals change only by ingest (which bumps ``version``) or with the
+            # day: an idle screen asks the same again at every rebuild (10,000 users sorted).
+            key = (self.version, day, n, by)
+            if self._top is not None and self._top[0] == key and self._top[1] is run:
+                return list(self._top[2])
             slot = R_COST if by == "cost" else R_TOKENS
             top = heapq.nsmallest(n, run.users.items(), key=lambda kv: (-kv[1][slot], kv[0]))
-            return [running_stats(u, r) for u, r in top]
+            answer = [running_stats(u, r) for u, r in top]
+            self._top = (key, run, answer)
+            return list(answer)
 
     def _build_running(self, day: int) -> RunningDay:
         end = self.day_start(day + 30 * HOUR)

@@ -65,7 +65,7 @@ _Sums = dict[str, list[int]]
 class _Kept:
     """Bucket sums of one filter, valid for the store's layout ``version`` as of ``seq``."""
 
-    __slots__ = ("buckets", "seq", "spans", "version")
+    __slots__ = ("buckets", "prefixes", "seq", "spans", "version")
 
     def __init__(self, version: int, seq: int) -> None:
         self.version, self.seq = version, seq
@@ -74,6 +74,8 @@ class _Kept:
         of the same start."""
         self.spans: dict[tuple[float, float], _Sums] = {}
         """By [lo, hi) in memory: settled spans' sums (not to be changed by a reader)."""
+        self.prefixes: dict[float, tuple[float, _Sums]] = {}
+        """By lo: (upto, sums) of an open span's settled part [lo, upto) (``_open``)."""
 
 
 class _Starts:
@@ -130,6 +132,7 @@ class SpanCosts:
             if touched != float("inf"):
                 k.buckets = {tb: v for tb, v in k.buckets.items() if tb[1] < touched}
                 k.spans = {sp: v for sp, v in k.spans.items() if sp[1] <= touched}
+                k.prefixes = {lo: v for lo, v in k.prefixes.items() if v[0] <= touched}
         k.seq = store.seq
         lo = float("-inf") if start is None else start
         hi = float("inf") if end is None else end
@@ -147,18 +150,46 @@ class SpanCosts:
             lo = older.before
         if lo < hi:
             mem = k.spans.get((lo, hi))
-            if mem is None:
+            if mem is None and hi <= store.live_edge:  # every bucket in it settled
                 mem = self._memory(k, lo, hi, needle)
-                if hi <= store.live_edge:  # every bucket in it settled
-                    if len(k.spans) >= KEPT_SPANS:
-                        k.spans.clear()
-                    k.spans[(lo, hi)] = mem
+                if len(k.spans) >= KEPT_SPANS:
+                    k.spans.clear()
+                k.spans[(lo, hi)] = mem
+            elif mem is None:
+                mem = self._open(k, lo, hi, needle)
             _add_sums(per, mem)
         features = {name: CostSum(calls, cost) for name, (calls, cost) in per.items()}
         total = CostSum(
             sum(c.calls for c in features.values()), sum(c.cost_units for c in features.values())
         )
         return SpanCost(total, features)
+
+    def _open(self, k: _Kept, lo: float, hi: float, needle: str | None) -> _Sums:
+        """An open span's sums (it reaches past the live edge): its settled part [lo, edge)
+        kept per start and extended as the edge moves, then the buckets from the edge on.
+
+        Why: today's cost is asked at every 30 s step of an idle log (the KPI, the cost
+        rules per feature) with the same start and a later end; adding up every settled bucket
+        of the day again was most of the rules' time then.
+        """
+        edge = self.agg.groups.live_edge
+        kept = k.prefixes.get(lo)
+        if kept is None or not lo <= kept[0] <= edge:
+            settled = self._memory(k, lo, edge, needle) if lo < edge else {}
+        elif kept[0] < edge:
+            settled = {}
+            _add_sums(settled, kept[1])
+            _add_sums(settled, self._memory(k, kept[0], edge, needle))
+        else:
+            settled = kept[1]
+        if kept is None or kept[0] != edge:
+            if len(k.prefixes) >= KEPT_SPANS:
+                k.prefixes.clear()
+            k.prefixes[lo] = (max(lo, edge), settled)
+        per: _Sums = {}
+        _add_sums(per, settled)
+        _add_sums(per, self._memory(k, max(lo, edge), hi, needle))
+        return per
 
     def _memory(self, k: _Kept, lo: float, hi: float, needle: str | None) -> _Sums:
         """Calls and cost per feature over the buckets in memory whose start lies in [lo, hi)."""

@@ -315,6 +315,37 @@ def test_top_users_running_totals_match_the_day_rows() -> None:
         assert metric == sorted(metric, reverse=True)
 
 
+def test_top_users_asked_again_follow_every_change() -> None:
+    """The answer kept between askings (an idle screen's rebuilds) is the one a fresh engine
+    gives after each change: new lines, another size, another order, a new running day."""
+    now = T0 + 86400 - 1
+    calls = random_calls(400, seed=4, start=T0, span=86400 - 60)
+    steps = [calls[:200], [call(T0 + 50, user_id="whale", input_tokens=10**6)], calls[200:]]
+    e = Engine(PRICES, FixedClock(now))
+    seen: list[Any] = []
+    for i, step in enumerate(steps):
+        e.ingest_lines([orjson.dumps(d) for d in step])
+        fresh = Engine(PRICES, FixedClock(now))
+        fresh.ingest_lines([orjson.dumps(d) for s in steps[: i + 1] for d in s])
+        for n, by in ((5, "tokens"), (5, "tokens"), (3, "cost"), (5, "tokens")):
+            got, want = e.top_users(now, n, by=by), fresh.top_users(now, n, by=by)
+            # Running totals kept since the first asking sum costs in another order.
+            assert [(g.name, g.calls, g.total_tokens) for g in got] == [
+                (g.name, g.calls, g.total_tokens) for g in want
+            ]
+            assert [g.cost_usd for g in got] == pytest.approx([g.cost_usd for g in want])
+            got.clear()  # a caller's list is its own
+        seen.append(e.top_users(now, 5)[0].name)
+    assert seen[1] == "whale"
+    e.agg.running = None  # the running day built again (a state's rows came in)
+    e.ingest_lines([orjson.dumps(call(T0 + 60, user_id="late", input_tokens=10**7))])
+    assert e.top_users(now, 5)[0].name == "late"
+    from claude_top.state.session import _clear
+
+    _clear(e)  # a half-loaded state forgotten: no version bump, a new running day
+    assert e.top_users(now, 5) == []
+
+
 def test_instrument_shaped_lines_take_the_fast_path_and_agree() -> None:
     """Lines as the instrument wrapper writes them (1h writes, request ids, rate-limit headers)
     count exactly as the reference reader counts them, headers included."""
