@@ -5,7 +5,8 @@ comes from the full fold (``window_cache``). Both must give the same calls and, 
 cost for any span, filter and feature: over arbitrary calls across days and models (unpriced,
 long-context and batch ones too), written in random batches, with late lines into buckets whose
 sums are already kept (and into settled spans whose sums are kept), compactions between and the
-same span asked again after each step; span edges fall on bucket starts too, and some are empty.
+same span asked again after each step (an open span's kept settled part then extends as the live
+edge moves, or is dropped by a late line into it); span edges fall on bucket starts too, and some are empty.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ stores).
 
 The baseline asks the same settled day spans at every refresh, so a span's in-memory sums are
 kept too once every bucket in it is settled (it ends at or before the live edge), dropped like a
-bucket's when a batch writes at or before its end. A span finds its buckets by bisecting each
+bucket's when a batch writes at or before its end. An open span (today so far: the same start,
+a later end at every ask) keeps the sums of its settled part per start, extended as the live edge
+moves and dropped like a settled span's (``_open``). A span finds its buckets by bisecting each
 tier's sorted starts instead of testing every bucket of the store (``_Starts``).
 """
 
