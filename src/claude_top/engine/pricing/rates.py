@@ -11,6 +11,9 @@ Billing rules encoded here (from the published pricing):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
+from itertools import repeat
+from operator import add, mul, truediv
 from typing import Final
 
 from msgspec import Struct
@@ -82,12 +85,7 @@ class ModelPrice(Struct, frozen=True):
         on an entry without tier rates falls back to the base rates: the threshold is looked up
         per family, so an older dated entry may lack the tier a newer one has.
         """
-        if tier == 1 and self.tier_rates is not None:
-            r = self.tier_rates
-        elif tier in (0, 1):
-            r = self.rates
-        else:
-            raise ValueError(f"tier must be 0 or 1, got {tier!r}")
+        r = self.rates_for(tier)
         usd = (
             input_tokens * r.input
             + cache_read * r.cache_read
@@ -99,6 +97,43 @@ class ModelPrice(Struct, frozen=True):
             # Batch discount applies to every category (cache rates too): the Batch API docs
             # say "50% of standard prices"; prices.md only mentions input and output.
             usd *= 1.0 - self.batch_discount
+        return usd
+
+    def rates_for(self, tier: int) -> Rates:
+        """The rates a call of ``tier`` (0 or 1) is billed at."""
+        if tier == 1 and self.tier_rates is not None:
+            return self.tier_rates
+        if tier in (0, 1):
+            return self.rates
+        raise ValueError(f"tier must be 0 or 1, got {tier!r}")
+
+    def costs(
+        self,
+        input_tokens: Iterable[int],
+        cache_read: Iterable[int],
+        cache_write_5m: Iterable[int],
+        cache_write_1h: Iterable[int],
+        output_tokens: Iterable[int],
+        *,
+        tier: int = 0,
+        batch: bool = False,
+    ) -> Iterator[float]:
+        """``cost`` of many calls of one tier, given as columns (one value per call each).
+
+        The same float operations in the same order as ``cost``, call by call, so the same
+        costs to the last bit; done by ``map`` over the columns, without a Python call per
+        call: a 500-feature week's query prices ~730,000 bucket rows.
+        """
+        r = self.rates_for(tier)
+        usd: Iterator[float] = map(
+            add, map(mul, input_tokens, repeat(r.input)), map(mul, cache_read, repeat(r.cache_read))
+        )
+        usd = map(add, usd, map(mul, cache_write_5m, repeat(r.cache_write_5m)))
+        usd = map(add, usd, map(mul, cache_write_1h, repeat(r.cache_write_1h)))
+        usd = map(add, usd, map(mul, output_tokens, repeat(r.output)))
+        usd = map(truediv, usd, repeat(MTOK))
+        if batch:
+            usd = map(mul, usd, repeat(1.0 - self.batch_discount))
         return usd
 
 

@@ -8,6 +8,7 @@ is imported, so the engine, ``summary`` and ``check`` can use the table cheaply.
 from __future__ import annotations
 
 import datetime
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -74,6 +75,11 @@ class PriceTable:
         self._family_cache: dict[str, str | None] = {}
         self._lookup_cache: dict[tuple[str, datetime.date], ModelPrice | None] = {}
         self._digest: str | None = None
+        self._changes = sorted(
+            {p.effective for lst in by_family.values() for p in lst if p.effective is not None}
+            | {m.effective for m in self.modifiers if m.effective is not None}
+        )
+        """Every date from which some entry or modifier applies (``price_epoch``)."""
 
     @classmethod
     def builtin(cls) -> PriceTable:
@@ -171,6 +177,15 @@ class PriceTable:
             cache.clear()
         cache[key] = found
         return found
+
+    def price_epoch(self, day: datetime.date) -> int:
+        """A number shared by exactly the days on which every model has the same price.
+
+        ``lookup`` reads a day only to compare it with the entries' and modifiers' effective
+        dates, so days with as many of those dates on or before them get equal prices: a
+        query can then price a week's rows of one model with one lookup (``column_fold``).
+        """
+        return bisect_right(self._changes, day)
 
     def _entry(self, model: str, day: datetime.date) -> ModelPrice | None:
         found: ModelPrice | None = None
