@@ -16,6 +16,10 @@ workspace's values).
 A state file keeps the seconds and the header values (``state.rates``: ``second_rows``,
 ``restore``) and the 429 bursts (``state.bursts``, through ``burst_log``), so a process that
 resumes from it holds what a read of the whole log would.
+
+Over 400 lines: that state interface (``second_calls``, ``second_rows``, ``header_values``,
+``restore``, ``forget``) reads and rebuilds the tracker's private per-second structures, so it
+is kept with them rather than in a module that would reach into them.
 """
 
 from __future__ import annotations
