@@ -93,6 +93,7 @@ class Engine:
         self.tz = tz
         self.lock = threading.RLock()
         """Guards every state change; a view may hold it across several queries (one frame)."""
+        self._fast_decoder = fast_decoder
         self._decode = fast.decode_batch if fast_decoder else reader.decode_batch
         """``fast_decoder=False`` decodes every line by the reference reader alone (the
         differential test compares the two; both feed the same accumulate step)."""
@@ -128,6 +129,25 @@ class Engine:
         """Called (under the lock) with the compaction's reference time just before buckets
         move to a coarser tier: a state writer takes the rows' changes while they can still be
         told apart (``state.save``)."""
+
+    def blank_like(self) -> Engine:
+        """A new engine that reads as this one does (prices, clock, zone, bounds, layout, log
+        format) and holds nothing yet: what reads a part of the input to be merged into this one
+        (``absorb_state``) starts from, so no line this one already holds is merged twice."""
+        agg = self.agg
+        return Engine(
+            self.prices,
+            self.clock,
+            self.tz,
+            since=agg.since,
+            until=agg.until,
+            track_users=agg.track_users,
+            track_groups=agg.track_groups,
+            cache_costs=agg.cache_costs,
+            whole_read=agg.whole_read,
+            fast_decoder=self._fast_decoder,
+            log_format=self.log_format,
+        )
 
     # -- the state, as the other layers read it ----------------------------------------------
 

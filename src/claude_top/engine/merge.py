@@ -31,7 +31,9 @@ from claude_top.sources.paths import GZIP_MAGIC, Batch, is_regular
 MIN_BYTES = 64 << 20
 
 _engine: Engine | None = None
-"""The engine the worker inherits through fork (empty when it is forked)."""
+"""The engine whose file is being split, as the worker inherits it through fork. It may hold
+earlier files already (``summary app.log.1 app.log``): the worker counts its half into a blank
+engine like it (``Engine.blank_like``), or the absorb would count those files twice."""
 
 
 def can_split(path: str, min_bytes: int = MIN_BYTES) -> bool:
@@ -95,8 +97,8 @@ def _feed(engine: Engine, items: Iterator[Item]) -> None:
 
 
 def _work(path: str, start: int, end: int, max_line: int) -> dict[str, Any]:
-    engine = _engine
-    assert engine is not None
+    assert _engine is not None
+    engine = _engine.blank_like()
     _feed(engine, range_items(path, start, end, max_line=max_line)[0])
     engine.compact()
     return engine.export_state()

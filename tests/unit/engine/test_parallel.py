@@ -44,6 +44,26 @@ def test_split_read_equals_serial_read(tmp_path: Path) -> None:
     assert split.newest_ts == serial.newest_ts and split.oldest_ts == serial.oldest_ts
 
 
+def test_a_split_file_after_another_file_counts_each_line_once(tmp_path: Path) -> None:
+    """``summary app.log.1 app.log``: the worker is forked with the first file already in the
+    engine; only its own half comes back to be merged."""
+    first, second = tmp_path / "app.log.1", tmp_path / "app.log"
+    first.write_bytes(b"\n".join(orjson.dumps(d) for d in random_calls(900, seed=3, span=86400)))
+    make_log(second)
+    serial, split = (Engine(clock=FixedClock(T0 + 6 * 86400), whole_read=w) for w in (False, True))
+    for e in (serial, split):
+        for batch in read_batches(str(first), e.count_overlong):
+            e.ingest(batch)
+    for batch in read_batches(str(second), serial.count_overlong):
+        serial.ingest(batch)
+    parallel.read_split(split, str(second))
+    for by in ("feature", "model", "user"):
+        a = summary_dict(serial.query(by=by), serial.lines, WINDOW)
+        b = summary_dict(split.query(by=by), split.lines, WINDOW)
+        assert a == b, by
+    assert split.query().total.calls == serial.query().total.calls > 6000
+
+
 def test_range_batches_cover_every_line_once(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(b"".join(b"line %d\n" % i for i in range(50_000)) + b"tail-without-newline")
