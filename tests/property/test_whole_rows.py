@@ -187,7 +187,20 @@ def test_a_split_read_of_quarter_hour_rows_answers_as_one_read(
 def test_a_window_that_cuts_a_quarter_hour_is_refused() -> None:
     e = Engine(clock=FixedClock(NOW), whole_read=True)
     e.ingest_lines([orjson.dumps(call(NOW - 3000))])
-    assert e.query(NOW - 3600, NOW).total.calls == 1  # on quarter hours: answered
+    # On quarter hours, counters and costs are answered; latency only over the whole read,
+    # as each key keeps one histogram for all of it.
+    assert e.query(NOW - 3600, NOW, latency=False).total.calls == 1
+    assert e.span_cost(NOW - 3600, NOW).total.calls == 1
+    assert e.query().total.latency is not None
+    for ask in (
+        lambda: e.query(NOW - 3600, NOW),
+        lambda: e.total(None, NOW),
+        lambda: e.query(NOW - 86400, None, by="model"),
+        lambda: e.traffic(NOW - 3600, NOW, 900),
+        lambda: e.series(NOW - 3600, NOW, 900, metric="p95"),
+    ):
+        with pytest.raises(RuntimeError, match="whole read only"):
+            ask()
     asks = ("query", "total", "streaming", "app_costs", "server_tools", "span_cost")
     for start, end in ((NOW - 600, None), (None, NOW - 60), (NOW - 3600, NOW - 30)):
         for ask in asks:
@@ -216,3 +229,20 @@ def test_a_late_line_reopens_a_settled_quarter() -> None:
     assert T0 not in quarters.agg.groups.settled
     assert answers(quarters) == answers(minutes)
     assert quarters.query().total.calls == 242
+
+
+def test_rows_taken_from_a_worker_write_into_the_keys_histogram() -> None:
+    """A quarter hour only the worker read, of a key both read: a line into it after the
+    absorb counts in the key's one histogram, not in the worker's own copy."""
+    whole = Engine(clock=FixedClock(NOW))
+    split, worker = (Engine(clock=FixedClock(NOW), whole_read=True) for _ in range(2))
+    first = [orjson.dumps(call(T0 + 60, latency_ms=100))]
+    second = [orjson.dumps(call(T0 + 86400, latency_ms=200))]
+    third = [orjson.dumps(call(T0 + 86400 + 30, latency_ms=9000))]
+    whole.ingest_lines([*first, *second, *third])
+    split.ingest_lines(first)
+    worker.ingest_lines(second)
+    split.absorb_state(worker.export_state())
+    split.ingest_lines(third)
+    assert answers(split)["by"] == answers(whole)["by"]
+    assert split.query().total.latency.percentile(100) >= 9000

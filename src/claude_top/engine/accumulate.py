@@ -59,6 +59,7 @@ from claude_top.engine.store import (
     U_ERRORS,
     U_IN,
     U_OUT,
+    Key,
     TieredStore,
 )
 from claude_top.engine.users_today import RunningDay
@@ -136,7 +137,14 @@ class Aggregates:
         self.lines = LineStats()
         whole = whole_read
         tiers, user_tiers = (WHOLE_TIERS, WHOLE_USER_TIERS) if whole else (GROUP_TIERS, USER_TIERS)
-        self.groups = TieredStore(tiers, B.new_group_row, B.merge_group_row, whole=whole)
+        self.whole_hists: dict[Key, dict[int, int]] | None = {} if whole and track_groups else None
+        """A whole read's latency counts, one histogram per (feature, model, variant) over the
+        whole read, which each of the key's rows holds as its own (``group_row``): the ingest
+        paths write a row's histogram in place as ever, and nothing merges a key's histogram
+        per quarter hour, at compaction or in the query (``window_cache`` takes these, and
+        refuses a latency window of less than the whole read). None: each row has its own."""
+        merge_row = B.merge_whole_group_row if whole else B.merge_group_row
+        self.groups = TieredStore(tiers, B.new_group_row, merge_row, whole=whole)
         self.users = TieredStore(
             user_tiers, B.new_user_row, B.merge_user_row, day_start, whole=whole
         )
@@ -161,6 +169,25 @@ class Aggregates:
         self.tier_thresholds: dict[str, int | None] = {}
         self.group_keys: dict[tuple[str, str, int], tuple[str, str, int]] = {}
         """Each group row key once (see ``accumulate``); as many as distinct keys ever seen."""
+
+    def group_row(self, key: Key) -> B.Row:
+        """A new group row for ``key``: with its own histogram, or its key's whole one."""
+        row = B.new_group_row()
+        hists = self.whole_hists
+        if hists is not None:
+            h = hists.get(key)
+            if h is None:
+                h = hists[key] = {}
+            row[B.G_HIST] = h
+        return row
+
+    def check_latency_window(self, start: float | None, end: float | None) -> None:
+        """Raise when a whole read's engine is asked for latency over less than all of it."""
+        if self.whole_hists is not None and (start is not None or end is not None):
+            raise RuntimeError(
+                f"this engine answers the whole read only: latency over {start}..{end} is "
+                "not kept apart from the rest"
+            )
 
     def accumulate(self, records: list[Any], now: float) -> None:
         """Aggregate decoded records, in order (``now``: the clock, for the headroom tracker)."""
@@ -197,7 +224,7 @@ class Aggregates:
         u_calls, u_in, u_out, u_cr, u_cw5, u_cw1 = U_CALLS, U_IN, U_OUT, U_CR, U_CW5, U_CW1
         u_cost, short = U_COST, SHORT
         table, table_limit, lowest = BUCKET_TABLE, BUCKET_TABLE_LIMIT, LOWEST_MS
-        new_group_row, new_user_row = B.new_group_row, B.new_user_row
+        new_group_row, new_user_row = self.group_row, B.new_user_row
         for rec in records:
             try:
                 if len(rec) == short:
@@ -262,7 +289,7 @@ class Aggregates:
                         shared = (intern(feature), intern(model), variant)
                         gkeys[shared] = shared
                     key = shared
-                    row = gbucket[key] = new_group_row()
+                    row = gbucket[key] = new_group_row(key)
                 row[g_calls] += 1
                 row[g_in] += inp
                 row[g_out] += out

@@ -63,7 +63,7 @@ def take_block(
     secs, fractions, millis, micros = (
         fast.SECONDS_US, fast.FRACTIONS_US, fast.MILLIS_US, fast.MICROS_US)  # fmt: skip
     table, table_limit, lowest = BUCKET_TABLE, BUCKET_TABLE_LIMIT, LOWEST_MS
-    new_group_row, new_user_row = B.new_group_row, B.new_user_row
+    new_group_row, new_user_row = agg.group_row, B.new_user_row
     g_calls, g_in, g_out, g_cr, g_cw5, g_cw1 = B.G_CALLS, B.G_IN, B.G_OUT, B.G_CR, B.G_CW5, B.G_CW1
     g_latsum, g_maxtok, g_hist, g_nouser, g_cost = (
         B.G_LATSUM, B.G_MAXTOK, B.G_HIST, B.G_NOUSER, B.G_COST)  # fmt: skip
@@ -143,7 +143,7 @@ def take_block(
                     shared = (intern(key[0]), intern(model), variant)
                     gkeys[shared] = shared
                 key = shared
-                row = gbucket[key] = new_group_row()
+                row = gbucket[key] = new_group_row(key)
             lat = c.latency_ms
             row[g_calls] += 1
             row[g_in] += inp

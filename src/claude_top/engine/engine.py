@@ -21,10 +21,12 @@ from datetime import UTC, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from claude_top.core.clock import Clock, SystemClock
+from claude_top.core.histogram import merge_into
 from claude_top.core.record import Record
 from claude_top.core.stats import GroupStats, LineStats, Summary
 from claude_top.core.timeutil import local_midnight
 from claude_top.engine import app_cost, server_tools, streaming
+from claude_top.engine import store as B
 from claude_top.engine.accumulate import (
     COARSE,
     ERRORS_KEPT_PER_FEATURE,
@@ -314,6 +316,7 @@ class Engine:
                 "app_costs": [t.buckets for t in agg.app_costs.tiers],
                 "tools": [t.buckets for t in agg.tools.tiers],
                 "settled": agg.groups.settled,
+                "whole_hists": agg.whole_hists,  # its rows hold these same objects
                 "lines": agg.lines,
                 "newest": agg.newest_ts,
                 "oldest": agg.oldest_ts,
@@ -326,6 +329,15 @@ class Engine:
         """Add another engine's exported counts to this one (same prices, zone and tiers)."""
         with self.lock:
             agg = self.agg
+            hists = agg.whole_hists
+            if hists is not None:  # a whole read's: each key's histogram merged once
+                theirs = state["whole_hists"]
+                for key, h in theirs.items():
+                    mine_h = hists.get(key)
+                    if mine_h is None:
+                        hists[key] = h
+                    else:
+                        merge_into(mine_h, h)
             stores = [(agg.groups, state["groups"]), (agg.users, state["users"])]
             if "streams" in state:
                 stores.append((agg.streams, state["streams"]))
@@ -347,6 +359,11 @@ class Engine:
             # A bucket that took settled rows from the other engine's settled buckets is one a
             # later line must reopen (a single-tier store's; empty sets otherwise).
             agg.groups.settled |= state.get("settled", set())
+            if hists is not None:  # the rows this engine took hold its keys' histograms
+                for tier in state["groups"]:
+                    for bucket in tier.values():
+                        for key, row in bucket.items():
+                            row[B.G_HIST] = hists[key]
             agg.lines.absorb(state["lines"], lineno_offset)
             for t in (state["newest"], state["oldest"]):
                 if t is not None:
@@ -434,6 +451,8 @@ class Engine:
         """Per-group values in ``step``-second slots over [start, end), for sparklines."""
         with self.lock:
             self.agg.groups.check_window(start, end)
+            if metric == "p95":
+                self.agg.check_latency_window(start, end)
             if self._series is None:
                 from claude_top.engine.series import Series
 
@@ -452,6 +471,7 @@ class Engine:
         ``match``: only rows whose feature or model contains it (as ``query``)."""
         with self.lock:
             self.agg.groups.check_window(start, end)
+            self.agg.check_latency_window(start, end)  # each slot's p95
             if self._traffic is None:
                 from claude_top.engine.series import TrafficSeries
 

@@ -75,6 +75,20 @@ def merge_group_row(acc: Row, row: Row) -> None:
     acc[G_COST] = None
 
 
+def merge_whole_group_row(acc: Row, row: Row) -> None:
+    """``merge_group_row`` for a whole read's rows, whose histogram is their key's one over the
+    whole read (``Aggregates.whole_hists``): the counters and error types only. A merge of two
+    engines' rows merges the two keys' histograms once (``Engine.absorb_state``), not once per
+    quarter hour the two share."""
+    for i in range(G_NUMERIC):
+        acc[i] += row[i]
+    if row[G_ERRTYPES]:
+        if acc[G_ERRTYPES] is None:
+            acc[G_ERRTYPES] = {}
+        merge_into(acc[G_ERRTYPES], row[G_ERRTYPES])
+    acc[G_COST] = None
+
+
 def add_hist(row: Row, counts: dict[int, int] | Settled) -> None:
     """Add latency bucket counts to a group row's histogram, a dict again if it was settled."""
     h = row[G_HIST]
@@ -157,13 +171,19 @@ def unsettle_group_rows(rows: Iterable[Row]) -> None:
             row[G_HIST] = dict(h)
 
 
+def _no_histograms(rows: Iterable[Row]) -> None:
+    """A whole read's rows have no histogram of their own to make writable again."""
+
+
 SETTLE: dict[Callable[[Row, Row], None], Callable[[Iterable[Row], list[int]], None]] = {
-    merge_group_row: settle_group_rows
+    merge_group_row: settle_group_rows,
+    merge_whole_group_row: share_counters,  # the histogram is the key's, written in place
 }
 """The settled form of the rows a store merges with each merge function (``TieredStore``): only
 group rows have one; the other stores' rows are few or hold no histogram."""
 UNSETTLE: dict[Callable[[Row, Row], None], Callable[[Iterable[Row]], None]] = {
-    merge_group_row: unsettle_group_rows
+    merge_group_row: unsettle_group_rows,
+    merge_whole_group_row: _no_histograms,
 }
 
 DAY = 0

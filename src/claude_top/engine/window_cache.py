@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from msgspec import Struct
+from msgspec.structs import replace
 
 from claude_top.core.histogram import merge_into
 from claude_top.core.stats import GroupStats, Summary
@@ -41,6 +42,8 @@ from claude_top.engine.accumulators import (
 from claude_top.engine.column_fold import fold_buckets
 from claude_top.engine.pricing import ModelPrice, PriceTable
 from claude_top.engine.store import Bucket, Row, TieredStore
+
+_V = TypeVar("_V")
 
 CACHED_WINDOWS = 128
 """Merged windows kept (LRU): a TUI refresh plus the alert rules ask for a few dozen."""
@@ -238,6 +241,10 @@ class WindowCache:
             raise RuntimeError("this engine keeps no group rows (track_groups=False)")
         store: TieredStore = getattr(self.agg, spec.store_name)
         store.check_window(start, end)
+        hists = self.agg.whole_hists if spec.store_name == "groups" and spec.latency else None
+        if hists is not None:  # a whole read's: rows folded without, the keys' latency after
+            self.agg.check_latency_window(start, end)
+            spec = replace(spec, acc=acc_counts, unacc=unacc_counts, latency=False)
         aligned = None if start is None else -(-start // MINUTE) * MINUTE
         # A window that ends well inside settled data (yesterday, the same hours of an earlier
         # day) is cached under its end too, so it does not evict the open window with the same
@@ -292,6 +299,8 @@ class WindowCache:
             if len(self._tails) > 32:
                 self._tails.clear()
             self._tails[tkey] = tail
+        if hists is not None:
+            _whole_latency(spec, hists, c, tail, needle, feature)
         return c, tail
 
     def _extend(
@@ -467,10 +476,39 @@ class WindowCache:
                 acc_fn(total, row, cost, key[model_i])
 
 
+def _whole_latency(
+    spec: Spec,
+    hists: Mapping[Any, dict[int, int]],
+    c: Cached,
+    tail: Cached,
+    needle: str | None,
+    feature: str | None,
+) -> None:
+    """A whole read's latency, into a window of all of it folded without: each group's
+    histogram from its keys' (``Aggregates.whole_hists``), the total's from the groups'. Each
+    is a new dict, held by the cached merge (or the tail, for a group only it holds)."""
+    by_name: dict[str, dict[int, int]] = {}
+    for key, h in _wanted(spec, hists.items(), needle, feature):
+        name = key[spec.name_i]
+        mine = by_name.get(name)
+        if mine is None:
+            by_name[name] = dict(h)
+        else:
+            merge_into(mine, h)
+    total: dict[int, int] = {}
+    for name, h in by_name.items():
+        acc = c.accs.get(name) or tail.accs.get(name)
+        if acc is not None:
+            acc[A_HIST] = h
+            merge_into(total, h)
+    c.total[A_HIST] = total
+
+
 def _wanted(
-    spec: Spec, rows: Iterable[tuple[Any, Row]], needle: str | None, feature: str | None
-) -> Iterator[tuple[Any, Row]]:
-    """The rows of ``feature`` whose text keys contain ``needle`` (either may be None)."""
+    spec: Spec, rows: Iterable[tuple[Any, _V]], needle: str | None, feature: str | None
+) -> Iterator[tuple[Any, _V]]:
+    """The rows (or any value by key) of ``feature`` whose text keys contain ``needle`` (either
+    may be None)."""
     feat_i, text_keys = spec.feature_i, spec.text_keys
     for key, row in rows:
         if feature is not None and key[feat_i] != feature:
