@@ -169,18 +169,7 @@ class _Fold:
             counts = self.counts.get(name)
             if counts is None:
                 counts = self.counts[name] = Counter()
-            hists = cols[B.G_HIST]
-            if sum(cols[B.G_CALLS]) > ELEMENTS_PER_PAIR * sum(map(len, hists)):
-                for x in hists:  # many calls a (bucket, count) pair: add the pairs
-                    merge_into(counts, x)
-                return
-            if dict in map(type, hists):  # the fine tier's rows, or a settled row written again
-                pairs = chain.from_iterable(x.items() for x in hists)
-            else:
-                pairs = chain.from_iterable(hists)  # ``Settled``: a tuple of its pairs
-            # A call or two a pair (most rows of many features hold a line or two): each pair
-            # as its bucket that many times, counted in C.
-            counts.update(chain.from_iterable(starmap(repeat, pairs)))
+            count_hists(counts, sum(cols[B.G_CALLS]), cols[B.G_HIST])
 
     def finish(self) -> None:
         """The groups' histograms from their counts (a group folded before, from ``Older``
@@ -193,6 +182,23 @@ class _Fold:
                 acc[A_HIST] = dict(counts)
             else:
                 merge_into(h, counts)
+
+
+def count_hists(counts: Counter[int], calls: int, hists: Sequence[Any]) -> None:
+    """Add rows' latency histograms (dicts or ``Settled``) holding ``calls`` calls in all to
+    ``counts``: the same counts as ``merge_into`` of each, with as little bytecode per pair
+    as the rows allow (the window fold here, the charts' slots in ``series``)."""
+    if calls > ELEMENTS_PER_PAIR * sum(map(len, hists)):
+        for x in hists:  # many calls a (bucket, count) pair: add the pairs
+            merge_into(counts, x)
+        return
+    if dict in map(type, hists):  # the fine tier's rows, or a settled row written again
+        pairs = chain.from_iterable(x.items() for x in hists)
+    else:
+        pairs = chain.from_iterable(hists)  # ``Settled``: a tuple of its pairs
+    # A call or two a pair (most rows of many features hold a line or two): each pair as its
+    # bucket that many times, counted in C.
+    counts.update(chain.from_iterable(starmap(repeat, pairs)))
 
 
 def _priced(

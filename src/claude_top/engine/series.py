@@ -7,12 +7,17 @@ span's end moves, as window merges are (``window_cache``); p95 series merge hist
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from claude_top.core.histogram import LatencyHistogram, merge_into
 from claude_top.engine import store as B
 from claude_top.engine.accumulate import Aggregates
 from claude_top.engine.accumulators import COST_UNITS
+from claude_top.engine.column_fold import count_hists
+from claude_top.engine.store import Bucket, Row
 from claude_top.engine.window_cache import GROUPS_BY_FEATURE, Cached, cached_cost
 
 
@@ -109,10 +114,14 @@ class TrafficSeries:
     Slots lie on a fixed grid (multiples of ``step`` since the epoch), so a rolling window that
     moves on by a minute keeps every whole slot it had: a slot whose buckets are all settled
     (older than the live bucket) is computed once and kept until a late write or a compaction
-    touches it. The slots the window's start cuts or the live bucket is in are merged again at
-    each call, but from each settled bucket's own sums (kept too), so only the live bucket's rows
-    are folded. A bucket counts where its start lies, as in window merges, so the slots of a
-    window add up to the window's own numbers (a test checks it against ``query``).
+    touches it. Such a slot is folded from its buckets' rows at once, a column at a time: each
+    counter's column summed in C and the histograms counted as the window fold counts them
+    (``column_fold.count_hists``), so a week's chart costs a fraction of merging row by row.
+    The slots the window's start cuts or the live bucket is in are merged again at each call,
+    but from each settled bucket's own sums (kept too), so only the live bucket's rows are
+    folded. A bucket counts where its start lies, as in window merges, so the slots of a window
+    add up to the window's own numbers (a test checks it against ``query``); costs are summed
+    in whole nano-dollars and divided once per slot, as a window's are.
     """
 
     def __init__(self, agg: Aggregates) -> None:
@@ -147,27 +156,37 @@ class TrafficSeries:
         k.seq = store.seq
         edge = store.live_edge
         todo = {g for g in grid if g not in k.slots or g < start}
-        acc: dict[int, list[Any]] = {g: [0, 0, 0.0, {}] for g in todo}
+        acc: dict[int, list[Any]] = {g: [0, 0, 0, Counter()] for g in todo}
+        whole: dict[int, list[tuple[int, Bucket]]] = {
+            g: [] for g in todo if g >= start and g + step <= edge
+        }
         if todo:
             for bstart, bucket in store.buckets_in(max(start, min(todo)), end):
-                a = acc.get(int(bstart // step) * step)
+                g = int(bstart // step) * step
+                rows = whole.get(g)
+                if rows is not None:  # settled all through: folded below, with its neighbours
+                    rows.append((bstart, bucket))
+                    continue
+                a = acc.get(g)
                 if a is None:
                     continue
                 sums = k.buckets.get(bstart)
                 if sums is None:
-                    sums = self._bucket(bstart, bucket, feature, needle)
+                    sums = self._fold([(bstart, bucket)], feature, needle)
                     if bstart < edge:
                         k.buckets[bstart] = sums
                 a[0] += sums[0]
                 a[1] += sums[1]
                 a[2] += sums[2]
                 merge_into(a[3], sums[3])
+            for g, buckets in whole.items():
+                acc[g] = self._fold(buckets, feature, needle)
         out: list[tuple[float, SlotStats]] = []
         for g in grid:
             if g in acc:
-                calls, errors, cost, hist = acc[g]
+                calls, errors, units, hist = acc[g]
                 p95 = LatencyHistogram(hist).percentile(95) if hist else None
-                stats: SlotStats = (calls, errors, cost, p95)
+                stats: SlotStats = (calls, errors, units / COST_UNITS, p95)
                 if g >= start and g + step <= edge:
                     k.slots[g] = stats
             else:
@@ -178,25 +197,40 @@ class TrafficSeries:
         k.buckets = {b: v for b, v in k.buckets.items() if b >= lo}
         return out
 
-    def _bucket(
-        self, bstart: int, bucket: dict[Any, Any], feature: str | None, needle: str | None
-    ) -> tuple[int, int, float, dict[int, int]]:
-        """One bucket's calls, errors, cost and latency counts over the rows that count."""
-        calls = errors = 0
-        cost_sum = 0  # whole nano-dollars, as the rows cache them (``accumulators.COST_UNITS``)
-        hist: dict[int, int] = {}
-        for key, row in bucket.items():
-            if feature is not None and key[0] != feature:
-                continue
-            if needle is not None and not (needle in key[0].lower() or needle in key[1].lower()):
-                continue
-            calls += row[B.G_CALLS]
-            errors += row[B.G_ERRORS]
-            cost = cached_cost(self.agg.prices, GROUPS_BY_FEATURE, bstart, key, row)
-            if cost > 0:
-                cost_sum += cost
-            merge_into(hist, row[B.G_HIST])
-        return calls, errors, cost_sum / COST_UNITS, hist
+    def _fold(
+        self, buckets: list[tuple[int, Bucket]], feature: str | None, needle: str | None
+    ) -> list[Any]:
+        """[calls, errors, cost in nano-dollars, latency counts] of the rows that count in
+        ``buckets``; a row whose cost is not kept yet is priced as every fold prices it."""
+        rows: list[Row] = []
+        prices = self.agg.prices
+        for bstart, bucket in buckets:
+            if feature is None and needle is None:
+                got: Iterable[Row] = bucket.values()
+            else:
+                got = [
+                    row
+                    for key, row in bucket.items()
+                    if (feature is None or key[0] == feature)
+                    and (needle is None or needle in key[0].lower() or needle in key[1].lower())
+                ]
+            start = len(rows)
+            rows.extend(got)
+            if None in map(_COST, rows[start:]):
+                for bkey, row in bucket.items():
+                    if row[B.G_COST] is None:
+                        cached_cost(prices, GROUPS_BY_FEATURE, bstart, bkey, row)
+        calls = sum(map(_CALLS, rows))
+        units = sum(filter(_POSITIVE, map(_COST, rows)))
+        hist: Counter[int] = Counter()
+        count_hists(hist, calls, list(map(_HIST, rows)))
+        return [calls, sum(map(_ERRORS, rows)), units, hist]
+
+
+_CALLS, _ERRORS = itemgetter(B.G_CALLS), itemgetter(B.G_ERRORS)
+_COST, _HIST = itemgetter(B.G_COST), itemgetter(B.G_HIST)
+_POSITIVE = (0).__lt__
+"""A kept cost that counts (-1: unpriced; 0 adds nothing)."""
 
 
 class _Kept:
@@ -208,4 +242,5 @@ class _Kept:
     def __init__(self, version: int, seq: int) -> None:
         self.version, self.seq = version, seq
         self.slots: dict[int, SlotStats] = {}
-        self.buckets: dict[int, tuple[int, int, float, dict[int, int]]] = {}
+        self.buckets: dict[int, list[Any]] = {}
+        """A settled bucket's [calls, errors, cost in nano-dollars, latency counts]."""
