@@ -6,8 +6,11 @@ settled buckets is kept (LRU) and only extended as the window's end moves, a rol
 takes out the buckets its start left behind, and the live bucket is merged once per batch.
 Costs are computed per bucket row here, at the prices of the row's date, not per line.
 
-It sits just over the ~400 lines we aim for: the one pricing of a row (which the state stores
-too) and the folds that read it stay together, so no fold prices a row its own way.
+It sits over the ~400 lines we aim for: the one pricing of a row (which the state stores
+too) and the folds that read it stay together, so no fold prices a row its own way; and the
+three ways a merge starts from kept work (extended, slid, or begun from another window's,
+``_reuse``) share one rule of when kept work is still exact (the store's version, the writes
+since its seq), which is easier to keep true in one class.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from claude_top.core.timeutil import utc_date
 from claude_top.engine import store as B
 from claude_top.engine.accumulate import COARSE, HOUR, MINUTE, Aggregates
 from claude_top.engine.accumulators import (
+    A_ERRT,
     A_HIST,
+    A_UNPRICED_MODELS,
     COST_UNITS,
     acc_counts,
     acc_group,
@@ -268,6 +273,7 @@ class WindowCache:
         ):
             lo = float("-inf") if start is None else start
             c = Cached({}, new_acc(), lo, store.seq, store.version, aligned, span)
+            self._reuse(spec, store, key, c, end, needle, feature)
             self._cache[key] = c
             if len(self._cache) > CACHED_WINDOWS:
                 self._cache.popitem(last=False)  # least recently used
@@ -378,6 +384,53 @@ class WindowCache:
         hists = [acc[A_HIST] for acc in tail.accs.values() if acc[A_HIST]]
         total[A_HIST] = _Merged(hists) if hists else None
         return tail
+
+    def _reuse(
+        self,
+        spec: Spec,
+        store: TieredStore,
+        key: tuple[Any, ...],
+        c: Cached,
+        end: float | None,
+        needle: str | None,
+        feature: str | None,
+    ) -> None:
+        """Start a new merge from a kept one it contains: fold the buckets before that one's
+        start, then add its sums (copied: both go on changing apart).
+
+        Switching from "last 24 h" to "all" would otherwise fold the day again; the day's
+        minute rows are a third of a week's rows. Only a merge of the same view that is still
+        exact counts: the store's layout unchanged since it was made, nothing written since
+        into a bucket it holds, and its buckets ([its start, what it covers)) all inside the
+        new window's.
+        """
+        if store.older is not None:
+            return  # rows summed per span: the plain fold
+        settled = store.live_edge if end is None else min(end, store.live_edge)
+        best: Cached | None = None
+        best_from = float("inf")
+        for old_key, o in self._cache.items():
+            if (
+                old_key[:4] != key[:4]
+                or o.aligned is None
+                or o.aligned < c.covered
+                or o.covered <= o.aligned
+                or o.covered > settled
+                or o.version != store.version
+                or store.oldest_touch_since(o.seq) < o.covered
+            ):
+                continue
+            if best is None or o.aligned < best_from:
+                best, best_from = o, o.aligned
+        if best is None:
+            return
+        self._extend(spec, c, None, store.buckets_in(c.covered, best.aligned), needle, feature)
+        part = {name: _copy_acc(acc) for name, acc in best.accs.items()}
+        if spec.groups:
+            add_groups(c.accs, c.total, part)
+        else:
+            add_acc(c.total, best.total)
+        c.covered = best.covered
 
     def _slide(
         self,
@@ -542,6 +595,17 @@ def _pricer(
         return cost
 
     return price
+
+
+def _copy_acc(acc: list[Any]) -> list[Any]:
+    """An accumulator that can change apart from ``acc``: its dicts that are written in place
+    copied (the histogram is copied on write wherever a kept merge changes, so it is shared)."""
+    out = list(acc)
+    if out[A_ERRT] is not None:
+        out[A_ERRT] = dict(out[A_ERRT])
+    if out[A_UNPRICED_MODELS] is not None:
+        out[A_UNPRICED_MODELS] = dict(out[A_UNPRICED_MODELS])
+    return out
 
 
 class _Merged(Mapping[int, int]):
