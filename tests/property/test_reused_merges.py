@@ -1,11 +1,12 @@
 """Merges and chart slots reused from other windows answer as if folded afresh.
 
 A window's cached merge may start from another window's (``WindowCache._reuse``: "all" after
-"last 24 h" folds only the buckets before the day), and the charts fold a settled slot's rows
-at once and keep per-bucket sums for the slots they fold again (``series.TrafficSeries``).
+"last 24 h" folds only the buckets before the day), the charts fold a settled slot's rows at
+once and keep per-bucket sums for the slots they fold again (``series.TrafficSeries``), and
+the sparklines keep the settled part of their counts (``series.Series``).
 Over arbitrary calls in random batches (late lines among them), with compactions and the
 clock moving between, every window asked in any order must give a fresh cache's numbers, and
-every chart slot the plainest fold of its buckets' rows, row by row.
+every chart slot and sparkline the plainest fold of its buckets' rows, row by row.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from claude_top.core.stats import GroupStats, Summary
 from claude_top.engine import store as B
 from claude_top.engine.accumulators import COST_UNITS
 from claude_top.engine.engine import Engine
-from claude_top.engine.series import TrafficSeries
+from claude_top.engine.series import Series, TrafficSeries
 from claude_top.engine.window_cache import GROUPS_BY_FEATURE, WindowCache, cached_cost
 from loggen import T0, call
 
@@ -103,6 +104,20 @@ def plain_slots(
     return out
 
 
+def plain_series(
+    e: Engine, start: float, end: float, step: int, metric: str
+) -> dict[str, list[float]]:
+    """Each feature's calls (or errors) per slot, one row at a time."""
+    n = max(1, int((end - start + step - 1) // step))
+    out: dict[str, list[float]] = {}
+    slot_of = B.G_CALLS if metric == "calls" else B.G_ERRORS
+    for bstart, bucket in e.agg.groups.buckets_in(start, end):
+        for key, row in bucket.items():
+            vals = out.setdefault(key[0], [0.0] * n)
+            vals[int((bstart - start) // step)] += row[slot_of]
+    return out
+
+
 @settings(
     max_examples=200,
     deadline=None,
@@ -133,6 +148,12 @@ def test_reused_merges_and_slots_answer_as_fresh_folds(steps: list[Any]) -> None
             slots = e.traffic(start, end, step_s, match=match)
             assert slots == plain_slots(e, start, end, step_s, match)
             assert slots == TrafficSeries(e.agg).traffic(start, end, step_s, match=match)
+            a = start // 60 * 60  # as the sparklines ask (``dashboard._spark_params``)
+            spark_s = max(60, -(-int(end - a) // 20 // 60) * 60)
+            for metric in ("calls", "errors"):
+                spark = e.series(a, end, spark_s, metric=metric)
+                assert spark == plain_series(e, a, end, spark_s, metric)
+                assert spark == Series(e.agg).series(a, end, spark_s, metric=metric)
 
 
 def test_a_merge_started_from_another_changes_apart_from_it() -> None:
