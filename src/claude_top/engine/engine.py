@@ -132,10 +132,11 @@ class Engine:
         move to a coarser tier: a state writer takes the rows' changes while they can still be
         told apart (``state.save``)."""
 
-    def blank_like(self) -> Engine:
+    def blank_like(self, track_users: bool | None = None) -> Engine:
         """A new engine that reads as this one does (prices, clock, zone, bounds, layout, log
         format) and holds nothing yet: what reads a part of the input to be merged into this one
-        (``absorb_state``) starts from, so no line this one already holds is merged twice."""
+        (``absorb_state``) starts from, so no line this one already holds is merged twice.
+        ``track_users``: whether it keeps per-user rows, if not as this one does."""
         agg = self.agg
         return Engine(
             self.prices,
@@ -143,7 +144,7 @@ class Engine:
             self.tz,
             since=agg.since,
             until=agg.until,
-            track_users=agg.track_users,
+            track_users=agg.track_users if track_users is None else track_users,
             track_groups=agg.track_groups,
             cache_costs=agg.cache_costs,
             whole_read=agg.whole_read,

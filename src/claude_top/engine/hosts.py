@@ -111,16 +111,7 @@ class ByHost:
 def _host_engine(engine: Engine) -> Engine:
     """An engine like ``engine`` (prices, clock, zone, window, log format) for one host's lines: no
     per-user rows (the host dimension shows none) and a rate-limit tracker of its own."""
-    return Engine(
-        engine.prices,
-        engine.clock,
-        engine.tz,
-        since=engine.since,
-        until=engine.until,
-        track_users=False,
-        whole_read=engine.agg.whole_read,  # merged into ``engine``: the same tiers
-        log_format=engine.log_format,
-    )
+    return engine.blank_like(track_users=False)  # merged into ``engine``: the same tiers
 
 
 def read_by_host(
