@@ -26,7 +26,8 @@ from claude_top.engine.column_fold import fold_buckets
 from claude_top.engine.engine import Engine
 from claude_top.engine.pricing import PriceTable
 from claude_top.engine.window_cache import GROUPS_BY_FEATURE, GROUPS_BY_MODEL, row_units
-from loggen import T0, call
+from foldgen import priced_calls
+from loggen import T0
 
 DAY = 86400
 NOW = T0 + 4 * DAY
@@ -37,34 +38,11 @@ PRICES = PriceTable.builtin().with_overrides(
 )
 """A price that changes in the middle of the span: rows of one key on both sides of it."""
 
-calls = st.builds(
-    lambda ts, feature, model, tokens, err, batch, ms: call(
-        ts,
-        feature=feature,
-        model=model,
-        input_tokens=tokens[0],
-        output_tokens=tokens[1],
-        cached_tokens=tokens[2],
-        cache_creation_tokens=tokens[3],
-        cache_creation_1h_tokens=tokens[4],
-        error="RateLimitError" if err == 1 else "APIError" if err == 2 else None,
-        error_status=429 if err == 1 else 500 if err == 2 else None,
-        latency_ms=ms,
-        **({"batch": True} if batch else {}),
-    ),
+calls = priced_calls(
     st.floats(T0, NOW - 1, allow_nan=False),
-    st.sampled_from(FEATURES),
-    st.sampled_from(MODELS),
-    st.tuples(
-        st.sampled_from([0, 1, 999, 250_000]),  # above the tiered model's threshold too
-        st.integers(0, 5000),
-        st.sampled_from([0, 1024, 60_000]),
-        st.integers(0, 3000),
-        st.sampled_from([0, 0, 77]),
-    ),
-    st.integers(0, 2),
-    st.booleans(),
-    st.sampled_from([5, 300, 301, 2500, 9000]),
+    FEATURES,
+    MODELS,
+    latency_ms=st.sampled_from([5, 300, 301, 2500, 9000]),
 )
 step = st.tuples(st.lists(calls, max_size=40), st.booleans())
 

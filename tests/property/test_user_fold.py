@@ -24,6 +24,7 @@ from claude_top.core.stats import Summary
 from claude_top.engine.accumulators import acc_user, group_stats, new_acc
 from claude_top.engine.engine import Engine
 from claude_top.engine.window_cache import USERS_BY_FEATURE, USERS_BY_USER, Spec, row_units
+from foldgen import priced_calls
 from loggen import T0, call
 
 DAY = 86400
@@ -32,34 +33,8 @@ FEATURES = ["chat", "Search", "doc_summary"]
 MODELS = ["claude-sonnet-4-6", "claude-sonnet-4-5", "claude-haiku-4-5", "mystery-model"]
 USERS = ["", "u1", "u2", "Ann"]
 
-calls = st.builds(
-    lambda ts, feature, model, tokens, err, user, batch: call(
-        ts,
-        feature=feature,
-        model=model,
-        input_tokens=tokens[0],
-        output_tokens=tokens[1],
-        cached_tokens=tokens[2],
-        cache_creation_tokens=tokens[3],
-        cache_creation_1h_tokens=tokens[4],
-        error="RateLimitError" if err == 1 else "APIError" if err == 2 else None,
-        error_status=429 if err == 1 else 500 if err == 2 else None,
-        user_id=user,
-        **({"batch": True} if batch else {}),
-    ),
-    st.floats(T0, NOW - 1, allow_nan=False),
-    st.sampled_from(FEATURES),
-    st.sampled_from(MODELS),
-    st.tuples(
-        st.sampled_from([0, 1, 999, 250_000]),  # above the tiered model's threshold too
-        st.integers(0, 5000),
-        st.sampled_from([0, 1024, 60_000]),
-        st.integers(0, 3000),
-        st.sampled_from([0, 0, 77]),
-    ),
-    st.integers(0, 2),
-    st.sampled_from(USERS),
-    st.booleans(),
+calls = priced_calls(
+    st.floats(T0, NOW - 1, allow_nan=False), FEATURES, MODELS, user_id=st.sampled_from(USERS)
 )
 windows = st.sampled_from(
     [(None, None), (T0 + DAY, None), (T0 + 2 * DAY, T0 + 3 * DAY), (NOW - DAY, None)]
