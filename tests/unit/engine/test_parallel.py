@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 from claude_top.core.clock import FixedClock
+from claude_top.core.errors import InputError
 from claude_top.engine import merge as parallel
 from claude_top.engine.engine import Engine
 from claude_top.sources.paths import read_batches
@@ -83,14 +87,90 @@ def test_gzip_and_small_files_are_not_split(tmp_path: Path) -> None:
     assert not parallel.can_split("-", min_bytes=1)
 
 
-def test_a_small_file_does_not_load_the_process_pool(tmp_path: Path) -> None:
-    """``summary`` of a small log never forks, so it need not import ``multiprocessing``."""
-    small = tmp_path / "s.log"
-    small.write_bytes(b"x\n")
+def test_a_split_read_loads_no_process_pool(tmp_path: Path) -> None:
+    """The worker is a bare fork and a pipe: neither ``multiprocessing`` nor a process pool is
+    imported, even by a read that splits."""
+    log = tmp_path / "app.log"
+    make_log(log)
     probe = (
-        "import sys; from claude_top.engine import merge;"
-        f"assert not merge.can_split({str(small)!r});"
+        "import sys; from claude_top.core.clock import FixedClock;"
+        "from claude_top.engine import merge; from claude_top.engine.engine import Engine;"
+        f"assert merge.can_split({str(log)!r}, min_bytes=1);"
+        f"e = Engine(clock=FixedClock({T0 + 6 * 86400})); merge.read_split(e, {str(log)!r});"
+        "assert e.query().total.calls > 5000;"
         "print(sorted(m for m in sys.modules if m.startswith(('multiprocessing', 'concurrent'))))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_parent_reads_the_bigger_part(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(b"".join(b"line %d\n" % i for i in range(50_000)))
+    size = log.stat().st_size
+    mid = parallel.split_point(str(log), parallel.PARENT_SHARE)
+    assert size / 2 < mid < size * 0.6
+    assert log.read_bytes()[mid - 1 : mid] == b"\n"
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_worker_that_fails_fails_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's exception crosses the pipe and is raised here; nothing is merged."""
+    log = tmp_path / "app.log"
+    make_log(log)
+
+    def fail(*_: object) -> None:
+        raise Boom("second half unreadable")
+
+    monkeypatch.setattr(parallel, "_work", fail)
+    engine = Engine(clock=FixedClock(T0 + 6 * 86400))
+    with pytest.raises(Boom, match="second half unreadable"):
+        parallel.read_split(engine, str(log))
+    assert parallel._engine is None
+
+
+def test_a_worker_that_dies_fails_the_read_naming_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-read (the OOM killer, say) sends nothing: the read fails with the
+    signal, rather than a summary of half the file."""
+    log = tmp_path / "app.log"
+    make_log(log)
+
+    def die(*_: object) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(parallel, "_work", die)
+    engine = Engine(clock=FixedClock(T0 + 6 * 86400))
+    with pytest.raises(InputError, match=r"second half was killed by signal 9 \(SIGKILL\)"):
+        parallel.read_split(engine, str(log))
+
+
+def test_a_failure_here_kills_the_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When this process fails first, the worker is killed and reaped, not left running."""
+    log = tmp_path / "app.log"
+    make_log(log)
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    def fail(*_: object) -> None:
+        raise Boom("first half")
+
+    monkeypatch.setattr(parallel.os, "fork", fork)
+    monkeypatch.setattr(parallel, "_feed", fail)
+    with pytest.raises(Boom):
+        parallel.read_split(Engine(clock=FixedClock(T0 + 6 * 86400)), str(log))
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):  # already reaped
+        os.waitpid(pids[0], os.WNOHANG)
