@@ -58,6 +58,7 @@ def take_block(
     gkeys = agg.group_keys
     thresholds = agg.tier_thresholds
     track_users, track_groups = agg.track_users, agg.track_groups
+    caching = agg.cache_costs  # without it no row ever holds a cost to forget
     decode = fast.decode_common
     minute_of = fast.common_minute
     secs, fractions, millis, micros = (
@@ -75,13 +76,12 @@ def take_block(
     common = False  # whether the lines of that minute may be counted here
     newest = -inf  # microseconds: times of different shapes do not sort as strings
     oldest = inf
-    kept = 0
     minute = 0
     gbucket: B.Bucket | None = None  # made at the minute's first common line
     ubucket: B.Bucket = {}
     for i, line in enumerate(lines):
         try:
-            c = decode(line if line[:1] == b"{" else line[line.find(b"{") :])
+            c = decode(line if line[0] == 123 else line[line.find(b"{") :])
             ts = c.timestamp
             model = c.model
             thr = thresholds.get(model, -1)
@@ -128,7 +128,6 @@ def take_block(
             newest = us
         if us < oldest:
             oldest = us
-        kept += 1
         inp, cr, cw5, cw1 = c.input_tokens, c.cached_tokens, c.cache_creation_tokens, (
             c.cache_creation_1h_tokens)  # fmt: skip
         variant = 2 if thr is not None and inp + cr + cw5 + cw1 > thr else 0
@@ -149,8 +148,10 @@ def take_block(
             row[g_in] += inp
             row[g_out] += out
             row[g_cr] += cr
-            row[g_cw5] += cw5
-            row[g_cw1] += cw1
+            if cw5:  # cache writes are rare: most lines skip two list stores
+                row[g_cw5] += cw5
+            if cw1:
+                row[g_cw1] += cw1
             row[g_latsum] += lat
             if c.stop_reason == "max_tokens":
                 row[g_maxtok] += 1
@@ -165,7 +166,8 @@ def take_block(
             h[hb] = h.get(hb, 0) + 1
             if not user:
                 row[g_nouser] += 1
-            row[g_cost] = None
+            if caching:
+                row[g_cost] = None
         if not track_users:
             continue
         ukey = (user, feature, model, variant)
@@ -178,10 +180,14 @@ def take_block(
         urow[u_in] += inp
         urow[u_out] += out
         urow[u_cr] += cr
-        urow[u_cw5] += cw5
-        urow[u_cw1] += cw1
-        urow[u_cost] = None
+        if cw5:
+            urow[u_cw5] += cw5
+        if cw1:
+            urow[u_cw1] += cw1
+        if caching:
+            urow[u_cost] = None
     stats = agg.lines
+    kept = len(lines) - len(others)
     stats.records += kept
     agg.since_compact += kept
     if kept:
