@@ -81,3 +81,29 @@ def test_check_loads_nothing_it_does_not_use(tmp_path: Path) -> None:
     ]
     assert loaded == []
     assert doc["dataclasses"] == [], "check's path makes dataclasses: declare them as structs"
+
+
+SUMMARY_PROBE = """
+import contextlib, io, json, sys
+from claude_top.commands.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["summary", sys.argv[1]])
+print(json.dumps({"code": code, "loaded": sorted(sys.modules)}))
+"""
+
+
+def test_summary_without_a_state_loads_no_state(tmp_path: Path) -> None:
+    """A plain ``summary app.log`` keeps no state: the state layer and sqlite3 stay unloaded."""
+    log = tmp_path / "app.log"
+    log.write_bytes(chunk(300, seed=15))
+    out = subprocess.run(
+        [sys.executable, "-c", SUMMARY_PROBE, str(log)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    doc = json.loads(out.stdout)
+    assert doc["code"] == 0, out.stderr
+    unused = ("claude_top.state", "claude_top.commands.state", "sqlite3", "_sqlite3")
+    loaded = [m for m in doc["loaded"] if any(m == n or m.startswith(n + ".") for n in unused)]
+    assert loaded == []

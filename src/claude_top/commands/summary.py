@@ -11,15 +11,12 @@ import sys
 from typing import Any
 
 from claude_top.commands.common import load_config, log_format, make_clock, read_all, time_zone
-from claude_top.commands.state import session_for
 from claude_top.core.errors import InputError, UserError
 from claude_top.core.format import iso
 from claude_top.core.stats import GroupStats, Summary
 from claude_top.core.timeutil import TimeArgError, day_bounds, parse_date, parse_time
 from claude_top.engine.engine import Engine
 from claude_top.engine.hosts import ByHost, hosts_of, read_by_host
-from claude_top.state.load import Horizon
-from claude_top.state.session import keep_user_days, read_new
 from claude_top.views.summary import summary_dict, summary_json, to_csv, to_table
 
 
@@ -109,6 +106,12 @@ def _summary_with_state(
 ) -> int:
     """The state, then what is new in the logs; the window is answered from the buckets (so
     aligned to their minutes, or quarter hours before the last 26 hours)."""
+    # Here, not at the top: a summary without a state (most of them) need not import the state
+    # layer and sqlite3 (7 ms of its start).
+    from claude_top.commands.state import session_for
+    from claude_top.state.load import Horizon
+    from claude_top.state.session import keep_user_days, read_new
+
     # unbounded: the state keeps everything
     engine = Engine(cfg.price_table(), clock, tz, log_format=log_format(cfg, a.preset))
     by_user = a.by == "user"
