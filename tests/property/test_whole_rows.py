@@ -1,15 +1,15 @@
 """An engine without minute rows answers a whole read as one with them.
 
-A one-shot ``summary`` keeps its group rows per quarter hour from the start
+A one-shot ``summary`` keeps its group rows per UTC day from the start
 (``Engine(whole_read=True)``): every answer it gives is over the whole read, its bounds
-filter at ingest, and a quarter hour's row is the sum of its minutes' rows. Here both engines
+filter at ingest, and a day's row is the sum of its minutes' rows, priced on the same date. Here both engines
 read the same arbitrary lines (both ingest paths: common lines, errors and 429s, rate-limit
 headers, the tracker's last minutes, streamed calls, the app's own cost, server tools, lines
 out of time order, foreign and rejected lines), in random batches with compactions between
-(which settle the old quarters in place, so later lines reopen them), and once through a split
+(which settle the old days in place, so later lines reopen them), and once through a split
 read whose other half is absorbed in the middle. Every answer must be the same: per feature,
 model and user, the total, the side stores, the line counts and the events. A window that cuts
-a quarter hour is refused, not answered from the whole quarter.
+a day is refused, not answered from the whole day.
 """
 
 from __future__ import annotations
@@ -76,13 +76,14 @@ def calls_at(times: st.SearchStrategy[float]) -> st.SearchStrategy[bytes]:
     )
 
 
-few_quarters = st.sampled_from([T0, T0 + 900, T0 + 86400]).flatmap(lambda q: st.floats(q, q + 899))
-"""A few quarter hours, so that lines of different batches and halves meet in them."""
+few_days = st.sampled_from([T0, T0 + 900, T0 + 86400]).flatmap(lambda q: st.floats(q, q + 899))
+"""A few quarter hours of two days, so that lines of different batches and halves meet in
+the same rows."""
 calls = calls_at(
     st.one_of(
-        st.floats(T0, NOW - 1, allow_nan=False),  # mostly old: quarters that settle
+        st.floats(T0, NOW - 1, allow_nan=False),  # mostly old: days that settle
         st.floats(NOW - 900, NOW - 1, allow_nan=False),  # the tracker's last minutes
-        few_quarters,
+        few_days,
     )
 )
 lines = st.one_of(calls, calls, calls, st.sampled_from([b"[1,2,3]", b"INFO:root:started", b"{"]))
@@ -146,26 +147,26 @@ def pair(window: tuple[float | None, float | None]) -> tuple[Engine, Engine]:
 def test_a_whole_read_engine_answers_as_a_full_one(
     batches: list[Any], window: tuple[float | None, float | None]
 ) -> None:
-    minutes, quarters = pair(window)
+    minutes, days = pair(window)
     for batch, compact in batches:
-        for e in (minutes, quarters):
+        for e in (minutes, days):
             e.ingest_lines(batch)
             if compact:
                 e.compact()
-        for batch_again, _ in batches[:1]:  # late lines, into quarters settled by now
-            for e in (minutes, quarters):
+        for batch_again, _ in batches[:1]:  # late lines, into days settled by now
+            for e in (minutes, days):
                 e.ingest_lines(batch_again)
-        assert answers(quarters) == answers(minutes)
+        assert answers(days) == answers(minutes)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(*[st.lists(st.one_of(calls_at(few_quarters), lines), max_size=40)] * 3)
-def test_a_split_read_of_quarter_hour_rows_answers_as_one_read(
+@given(*[st.lists(st.one_of(calls_at(few_days), lines), max_size=40)] * 3)
+def test_a_split_read_of_day_rows_answers_as_one_read(
     first: list[bytes], second: list[bytes], third: list[bytes]
 ) -> None:
-    """The two-core read: a worker's half, compacted (its old quarters settled) and absorbed,
-    then more lines that may fall into the quarters it brought."""
-    second = [*second, orjson.dumps(call(NOW - 100))]  # the worker's old quarters settle
+    """The two-core read: a worker's half, compacted (its old days settled) and absorbed,
+    then more lines that may fall into the days it brought."""
+    second = [*second, orjson.dumps(call(NOW - 100))]  # the worker's old days settle
     whole = Engine(clock=FixedClock(NOW))
     whole.ingest_lines([*first, *second, *third])
     split, worker = (Engine(clock=FixedClock(NOW), whole_read=True) for _ in range(2))
@@ -184,14 +185,19 @@ def test_a_split_read_of_quarter_hour_rows_answers_as_one_read(
     assert got == want
 
 
-def test_a_window_that_cuts_a_quarter_hour_is_refused() -> None:
+def test_a_window_that_cuts_a_day_is_refused() -> None:
     e = Engine(clock=FixedClock(NOW), whole_read=True)
     e.ingest_lines([orjson.dumps(call(NOW - 3000))])
-    # On quarter hours, counters and costs are answered; latency only over the whole read,
+    # On UTC midnights, counters and costs are answered; latency only over the whole read,
     # as each key keeps one histogram for all of it.
-    assert e.query(NOW - 3600, NOW, latency=False).total.calls == 1
-    assert e.span_cost(NOW - 3600, NOW).total.calls == 1
+    assert e.query(NOW - 86400, NOW, latency=False).total.calls == 1
+    assert e.span_cost(NOW - 86400, NOW).total.calls == 1
     assert e.query().total.latency is not None
+    for start, end in ((NOW - 900, NOW), (NOW - 86400, NOW - 3600), (NOW - 90000, None)):
+        with pytest.raises(
+            RuntimeError, match="whole read only"
+        ):  # a quarter hour or an hour: no more
+            e.query(start, end, latency=False)
     for ask in (
         lambda: e.query(NOW - 3600, NOW),
         lambda: e.total(None, NOW),
@@ -215,24 +221,24 @@ def test_a_window_that_cuts_a_quarter_hour_is_refused() -> None:
             ask()
 
 
-def test_a_late_line_reopens_a_settled_quarter() -> None:
-    """A line an hour late goes into a settled quarter: counted, its histogram writable."""
-    lines = [orjson.dumps(call(T0 + 60 * i, latency_ms=100 + i)) for i in range(240)]
-    minutes, quarters = pair((None, None))
-    for e in (minutes, quarters):
+def test_a_late_line_reopens_a_settled_day() -> None:
+    """A line a day late goes into a settled day: counted, its histogram writable."""
+    lines = [orjson.dumps(call(T0 + 600 * i, latency_ms=100 + i)) for i in range(180)]
+    minutes, days = pair((None, None))
+    for e in (minutes, days):
         e.ingest_lines(lines)
         e.compact()
-    assert quarters.agg.groups.settled  # the old quarters are settled in place
+    assert T0 in days.agg.groups.settled  # the closed day is settled in place
     late = [orjson.dumps(call(T0 + 5, latency_ms=9000)), orjson.dumps(call(T0 + 7, error="x"))]
-    for e in (minutes, quarters):
+    for e in (minutes, days):
         e.ingest_lines(late)
-    assert T0 not in quarters.agg.groups.settled
-    assert answers(quarters) == answers(minutes)
-    assert quarters.query().total.calls == 242
+    assert T0 not in days.agg.groups.settled
+    assert answers(days) == answers(minutes)
+    assert days.query().total.calls == 182
 
 
 def test_rows_taken_from_a_worker_write_into_the_keys_histogram() -> None:
-    """A quarter hour only the worker read, of a key both read: a line into it after the
+    """A day only the worker read, of a key both read: a line into it after the
     absorb counts in the key's one histogram, not in the worker's own copy."""
     whole = Engine(clock=FixedClock(NOW))
     split, worker = (Engine(clock=FixedClock(NOW), whole_read=True) for _ in range(2))

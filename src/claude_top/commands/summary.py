@@ -60,7 +60,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
         # the read for nothing (``--follow`` checks alerts over them).
         track_groups=not (a.by == "user" and not a.follow),
         cache_costs=a.follow,  # read once, asked once: no later query reuses a row's cost
-        # Asked about the whole read only (its bounds filter at ingest): quarter-hour rows
+        # Asked about the whole read only (its bounds filter at ingest): rows per UTC day
         # from the start, with no minute rows to merge (``--follow`` checks 10-minute alerts).
         whole_read=not a.follow,
         log_format=log_format(cfg, a.preset),

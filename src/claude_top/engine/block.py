@@ -17,7 +17,7 @@ matters (the error and 429 lists, the headroom tracker) ever comes from a common
 
 An engine without group rows (``track_groups``: a one-shot ``summary --by user``) counts a
 common line into its user row alone; one asked about the whole read only (``whole_read``: a
-one-shot ``summary``) into its quarter hour's row.
+one-shot ``summary``) into its UTC day's row.
 
 ``tests/property/test_differential.py`` compares the whole engine state this gives against the
 reference reader's, on arbitrary blocks of mixed lines.
@@ -110,11 +110,11 @@ def take_block(
             continue
         if gbucket is None:
             if track_groups:
-                gq = minute - minute % gwidth  # the minute's own bucket, or its quarter's
+                gq = minute - minute % gwidth  # the minute's own bucket, or its day's
                 gbucket = gfine.get(gq)
                 if gbucket is None:
                     gbucket = gfine[gq] = {}
-                elif gq in gsettled:  # a late line, into a settled quarter (``whole_read``)
+                elif gq in gsettled:  # a late line, into a settled day (``whole_read``)
                     agg.groups.reopen(gq)
                 agg.groups.note(gq)
             else:

@@ -79,7 +79,7 @@ def merge_whole_group_row(acc: Row, row: Row) -> None:
     """``merge_group_row`` for a whole read's rows, whose histogram is their key's one over the
     whole read (``Aggregates.whole_hists``): the counters and error types only. A merge of two
     engines' rows merges the two keys' histograms once (``Engine.absorb_state``), not once per
-    quarter hour the two share."""
+    day the two share."""
     for i in range(G_NUMERIC):
         acc[i] += row[i]
     if row[G_ERRTYPES]:
@@ -242,7 +242,7 @@ class TieredStore:
     ) -> None:
         self.tiers = [Tier(w, k) for w, k in tiers]
         self.whole = whole
-        """Built to answer whole windows only (a one-shot read's quarter-hour rows): a window
+        """Built to answer whole windows only (a one-shot read's day rows): a window
         whose bound cuts a bucket is refused (``check_window``), not counted as the whole
         bucket."""
         self.fine = self.tiers[0].buckets
